@@ -1,0 +1,51 @@
+# doorstep's verbs. `make run` and `make test` are all a newcomer needs.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+DOORSTEP := $(VENV)/bin/doorstep
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export DJANGO_SETTINGS_MODULE := doorstep.settings
+
+.PHONY: run test lint bench messages demo install clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+
+demo: install
+	$(DOORSTEP) migrate --noinput -v 0
+	$(DOORSTEP) load-demo
+
+run: demo
+	@echo "doorstep is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	$(VENV)/bin/gunicorn doorstep.wsgi:application --bind $(HOST):$(PORT) \
+		--workers 2 --threads 4 --access-logfile - --log-level warning
+
+test: install
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/mypy src/doorstep/*/services.py src/doorstep/*/selectors.py src/doorstep/*/api.py src/doorstep/core
+	$(DOORSTEP) makemigrations --check --dry-run
+	$(PY) -m doorstep.core.i18ncheck
+
+messages: install
+	cd src/doorstep && ../../$(DOORSTEP) makemessages -l zh_Hans -l en --no-obsolete --ignore 'static/*'
+	$(PY) -m doorstep.core.i18ncheck --compile
+
+bench: install
+	$(PY) bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules data

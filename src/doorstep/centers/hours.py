@@ -1,0 +1,183 @@
+"""Weekly opening hours: parsing, display and the open-now test (Python and SQL forms).
+
+An interval lives on the weekday it starts; close_minute past 1440 runs into the next day.
+A date exception replaces that date's weekly intervals (including their spill past midnight).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from doorstep.core.errors import InvalidInput
+
+DAY = 1440
+WEEKDAY_CODES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_TIME = re.compile(r"^(\d{1,2}):(\d{2})$")
+
+
+@dataclass(frozen=True)
+class Interval:
+    weekday: int
+    open_minute: int
+    close_minute: int
+
+
+def _minute(text: str, *, allow_24: bool) -> int:
+    m = _TIME.match(text.strip())
+    if not m:
+        raise InvalidInput(_("“%(t)s” is not a time like 09:00.") % {"t": text}, code="invalid_hours")
+    h, mi = int(m.group(1)), int(m.group(2))
+    if mi >= 60 or h > 24 or (h == 24 and (mi or not allow_24)):
+        raise InvalidInput(_("“%(t)s” is not a valid time.") % {"t": text}, code="invalid_hours")
+    return h * 60 + mi
+
+
+def _days(text: str) -> list[int]:
+    text = text.strip().lower()
+    if text in ("daily", "every day", "mon-sun"):
+        return list(range(7))
+    days: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if "-" in part:
+            a, b = (p.strip() for p in part.split("-", 1))
+            if a not in WEEKDAY_CODES or b not in WEEKDAY_CODES:
+                raise InvalidInput(_("Unknown weekday in “%(d)s”.") % {"d": part}, code="invalid_hours")
+            i, j = WEEKDAY_CODES.index(a), WEEKDAY_CODES.index(b)
+            days.extend(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
+        elif part in WEEKDAY_CODES:
+            days.append(WEEKDAY_CODES.index(part))
+        else:
+            raise InvalidInput(_("Unknown weekday in “%(d)s”.") % {"d": part}, code="invalid_hours")
+    return days
+
+
+def parse_weekly(spec: str) -> list[Interval]:
+    """Parse `24h`, `daily 09:00-21:00` or `mon-fri 08:30-20:00; sat,sun 09:00-17:00`.
+
+    An interval whose close is not after its open runs past midnight (`fri 20:00-02:00`).
+    An empty spec means "hours unknown" and parses to no intervals.
+    """
+    spec = (spec or "").strip()
+    if not spec:
+        return []
+    if spec.lower() in ("24h", "24/7", "24 hours", "全天24小时"):
+        return [Interval(d, 0, DAY) for d in range(7)]
+    intervals: list[Interval] = []
+    for clause in re.split(r"[;；]", spec):
+        clause = clause.strip()
+        if not clause:
+            continue
+        try:
+            days_text, times_text = clause.rsplit(" ", 1)
+            start, end = times_text.split("-", 1)
+        except ValueError:
+            raise InvalidInput(
+                _("“%(c)s” should look like “mon-fri 09:00-21:00”.") % {"c": clause},
+                code="invalid_hours",
+            ) from None
+        o = _minute(start, allow_24=False)
+        c = _minute(end, allow_24=True)
+        if c <= o:
+            c += DAY
+        if c - o > DAY:
+            raise InvalidInput(_("An interval cannot be longer than a day."), code="invalid_hours")
+        intervals.extend(Interval(d, o, c) for d in _days(days_text))
+    _check_overlaps(intervals)
+    return sorted(intervals, key=lambda i: (i.weekday, i.open_minute))
+
+
+def _check_overlaps(intervals: list[Interval]) -> None:
+    spans = sorted(
+        ((i.weekday * DAY + i.open_minute, i.weekday * DAY + i.close_minute) for i in intervals)
+    )
+    week = 7 * DAY
+    for (a0, a1), (b0, _b1) in zip(spans, spans[1:], strict=False):
+        if b0 < a1:
+            raise InvalidInput(_("Opening intervals overlap."), code="invalid_hours")
+    if spans and spans[-1][1] > week and spans[-1][1] - week > spans[0][0]:
+        raise InvalidInput(_("Opening intervals overlap."), code="invalid_hours")
+
+
+def format_minute(minute: int) -> str:
+    """09:00; 24:00 for the end of the day; a minute past midnight shows as that clock time."""
+    if minute != DAY:
+        minute %= DAY
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def is_open(
+    intervals: Iterable[tuple[int, int, int]],
+    exceptions: dict[date, tuple[bool, int | None, int | None]],
+    at: datetime,
+) -> bool:
+    """intervals: (weekday, open, close); exceptions: date -> (closed, open, close)."""
+    local = timezone.localtime(at)
+    today = local.date()
+    minute = local.hour * 60 + local.minute
+    weekly = list(intervals)
+    for day, offset in ((today, 0), (today - timedelta(days=1), DAY)):
+        t = minute + offset
+        if day in exceptions:
+            closed, o, c = exceptions[day]
+            if not closed and o is not None and c is not None and o <= t < c:
+                return True
+            continue
+        wd = day.weekday()
+        if any(w == wd and o <= t < c for w, o, c in weekly):
+            return True
+    return False
+
+
+def open_now_q(at: datetime | None = None) -> Q:
+    """A filter on Center equivalent to is_open() for every center at once."""
+    from .models import OpeningException, OpeningHours
+
+    local = timezone.localtime(at or timezone.now())
+    today = local.date()
+    yesterday = today - timedelta(days=1)
+    minute = local.hour * 60 + local.minute
+
+    def exception_on(day: date) -> Exists:
+        return Exists(OpeningException.objects.filter(center=OuterRef("pk"), date=day))
+
+    weekly_today = Exists(
+        OpeningHours.objects.filter(
+            center=OuterRef("pk"),
+            weekday=today.weekday(),
+            open_minute__lte=minute,
+            close_minute__gt=minute,
+        )
+    )
+    weekly_spill = Exists(
+        OpeningHours.objects.filter(
+            center=OuterRef("pk"), weekday=yesterday.weekday(), close_minute__gt=minute + DAY
+        )
+    )
+    exc_today = Exists(
+        OpeningException.objects.filter(
+            center=OuterRef("pk"),
+            date=today,
+            closed=False,
+            open_minute__lte=minute,
+            close_minute__gt=minute,
+        )
+    )
+    exc_spill = Exists(
+        OpeningException.objects.filter(
+            center=OuterRef("pk"), date=yesterday, closed=False, close_minute__gt=minute + DAY
+        )
+    )
+    return (
+        (weekly_today & ~exception_on(today))
+        | exc_today
+        | (weekly_spill & ~exception_on(yesterday))
+        | exc_spill
+    )

@@ -1,0 +1,128 @@
+"""Text normalisation and pinyin keys shared by indexing and querying.
+
+Everything that is searched is stored normalised (simplified characters, NFKC, lower case) in
+`|`-delimited fields, so the database only ever needs a substring test (`LIKE '%q%'`, which
+pg_trgm indexes on PostgreSQL). See docs/search.md.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import unicodedata
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+import jieba
+import zhconv
+from pypinyin import Style, lazy_pinyin, load_phrases_dict
+
+from .place_names import PLACE_NAME_PHRASES
+
+jieba.setLogLevel(logging.WARNING)
+_init_lock = threading.Lock()
+_ready = False
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN_QUERY = re.compile(r"^[a-z0-9' ]+$")
+_SEPARATORS = re.compile(r"[\s\u3000·•,，。.、;；:：!！?？()（）\[\]【】\"“”'‘’《》<>|/\\-]+")
+MAX_QUERY_LENGTH = 100
+
+
+def _ensure_ready() -> None:
+    global _ready
+    if _ready:
+        return
+    with _init_lock:
+        if not _ready:
+            load_phrases_dict(PLACE_NAME_PHRASES)
+            jieba.initialize()
+            _ready = True
+
+
+@lru_cache(maxsize=4096)
+def normalize(text: str) -> str:
+    """Simplified characters, half-width forms, lower case, single spaces."""
+    text = unicodedata.normalize("NFKC", text or "")
+    text = zhconv.convert(text, "zh-cn")
+    return " ".join(text.lower().split())
+
+
+def compact(text: str) -> str:
+    """normalize() without separators, so 'gu bei' and '古北 市民' compare as written together."""
+    return _SEPARATORS.sub("", normalize(text))
+
+
+@lru_cache(maxsize=16384)
+def pinyin_full(text: str) -> str:
+    _ensure_ready()
+    return "".join(lazy_pinyin(compact(text), style=Style.NORMAL, v_to_u=False)).lower()
+
+
+@lru_cache(maxsize=16384)
+def pinyin_initials(text: str) -> str:
+    _ensure_ready()
+    parts = lazy_pinyin(compact(text), style=Style.FIRST_LETTER)
+    return "".join(p[:1] if _HAN.search(text) else p for p in parts).lower()
+
+
+def joined(values: list[str]) -> str:
+    """`|a|b|c|`: field boundaries stay visible so a prefix test is `|q`."""
+    cleaned = [v for v in values if v]
+    return "|" + "|".join(cleaned) + "|" if cleaned else ""
+
+
+@dataclass(frozen=True)
+class IndexFields:
+    search_name: str
+    search_text: str
+    name_pinyin: str
+    name_initials: str
+    place_pinyin: str
+
+
+def index_fields(
+    *, name: str, aliases: list[str], address: str, district: str, subdistrict: str
+) -> IndexFields:
+    names = [name, *aliases]
+    places = [district, subdistrict, address]
+    return IndexFields(
+        search_name=joined([compact(n) for n in names]),
+        search_text=joined([compact(p) for p in places]),
+        name_pinyin=joined([pinyin_full(n) for n in names]),
+        name_initials=joined([pinyin_initials(n) for n in names]),
+        place_pinyin=joined([pinyin_full(p) for p in places if p]),
+    )
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    raw: str
+    text: str  # compact, normalised
+    latin: str  # lower-case Latin letters only, when the query is pinyin or Latin
+    tokens: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.text
+
+
+def parse_query(raw: str) -> ParsedQuery:
+    _ensure_ready()
+    raw = (raw or "").strip()[:MAX_QUERY_LENGTH]
+    norm = normalize(raw)
+    text = compact(raw)
+    latin = ""
+    if norm and _LATIN_QUERY.match(norm):
+        latin = re.sub(r"[^a-z0-9]", "", norm)
+    tokens: list[str] = []
+    if _HAN.search(text):
+        # Words of the query, so 虹桥街道党群服务中心 finds 长宁区虹桥街道社区党群服务中心.
+        seen = set()
+        for word in jieba.cut(re.sub(_SEPARATORS, " ", norm)):
+            w = compact(word)
+            if w and w not in seen and (len(w) > 1 or not _HAN.search(w)):
+                seen.add(w)
+                tokens.append(w)
+    return ParsedQuery(raw=raw, text=text, latin=latin, tokens=tuple(tokens))

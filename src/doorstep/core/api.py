@@ -1,0 +1,69 @@
+"""The JSON API (/api/v1): one NinjaAPI, errors always as {"code", "message"}."""
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+
+from .errors import DoorstepError
+
+api = NinjaAPI(
+    title="doorstep API",
+    version="1",
+    description="The open API of doorstep (家门口): Shanghai's community service centers.",
+    urls_namespace="api",
+)
+
+
+def _field_path(loc: Any) -> str:
+    parts = [str(p) for p in loc if p not in ("query", "body", "path", "header")]
+    return ".".join(parts)
+
+
+@api.exception_handler(DoorstepError)
+def on_domain_error(request: HttpRequest, exc: DoorstepError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for err in exc.errors:
+        errors.append({"field": _field_path(err.get("loc", ())), "message": err.get("msg", "")})
+    first = errors[0] if errors else {"field": "", "message": ""}
+    message = _("Invalid value for “%(field)s”: %(message)s") % first
+    return api.create_response(
+        request, {"code": "invalid_parameter", "message": message, "errors": errors}, status=422
+    )
+
+
+@api.exception_handler(Http404)
+def on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return api.create_response(
+        request, {"code": "not_found", "message": _("Not found.")}, status=404
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request, {"code": "unauthorized", "message": _("Please sign in.")}, status=401
+    )
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return api.create_response(
+        request, {"code": "http_error", "message": str(exc)}, status=exc.status_code
+    )
+
+
+def register_routers() -> None:
+    from doorstep.centers.api import router as centers_router
+
+    api.add_router("/", centers_router)
+
+
+register_routers()

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("settings/text-size", views.set_text_size, name="set_text_size"),
+]

@@ -1,0 +1,15 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from doorstep.core.api import api
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("doorstep.core.urls")),
+    path("", include("doorstep.centers.urls")),
+]
+
+handler404 = "doorstep.core.views.page_not_found"
+handler500 = "doorstep.core.views.server_error"

@@ -85,6 +85,9 @@ TEMPLATES = [
 _database_url = os.environ.get("DATABASE_URL", "").strip()
 if _database_url:
     _db = dj_database_url.parse(_database_url, conn_max_age=600, conn_health_checks=True)
+    if os.environ.get("DATABASE_TEST_TEMPLATE"):
+        # CI clones the test database from one created with a UTF-8 LC_CTYPE (for pg_trgm).
+        _db["TEST"] = {"TEMPLATE": os.environ["DATABASE_TEST_TEMPLATE"]}
 else:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     _db = {
@@ -119,6 +122,7 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [
     ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
     ("vendor/leaflet.markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),

@@ -188,7 +188,7 @@ def _filtered(f: CenterFilters) -> QuerySet[Center]:
     return qs
 
 
-def search_centers(f: CenterFilters) -> CenterPage:
+def _queryset(f: CenterFilters) -> tuple[QuerySet[Center], list, ParsedQuery]:
     f.validate()
     pq = parse_query(f.q)
     qs = _filtered(f)
@@ -197,7 +197,7 @@ def search_centers(f: CenterFilters) -> CenterPage:
     order: list = []
     if f.lat is not None and f.lng is not None:
         # Equirectangular distance squared in SQL (no trigonometry needed in SQLite) to filter
-        # and order; exact haversine metres are computed below for the page.
+        # and order; exact haversine metres are computed for the page.
         kx = math.cos(math.radians(f.lat))
         d2 = ExpressionWrapper(
             (F("lat") - Value(f.lat)) * (F("lat") - Value(f.lat))
@@ -220,6 +220,17 @@ def search_centers(f: CenterFilters) -> CenterPage:
         order = ["-rank", Length("name").asc(), "id"]
     else:
         order = [_LEVEL_ORDER.asc(), "district_id", "id"]
+    return qs, order, pq
+
+
+def center_points(f: CenterFilters, *, cap: int = 3000) -> list[tuple[int, str, float, float]]:
+    """(id, name, lat, lng) of up to `cap` matching centers, best first, for the map."""
+    qs, order, _pq = _queryset(f)
+    return list(qs.order_by(*order).values_list("id", "name", "lat", "lng")[:cap])
+
+
+def search_centers(f: CenterFilters) -> CenterPage:
+    qs, order, pq = _queryset(f)
     count = qs.count()
     page = list(
         qs.select_related("district", "subdistrict").order_by(*order)[f.offset : f.offset + f.limit]

@@ -1,0 +1,55 @@
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Center, OpeningException, OpeningHours, Region
+from .services import refresh_derived
+from .vocab import Facility, Theme
+
+
+class CenterForm(forms.ModelForm):
+    themes = forms.MultipleChoiceField(
+        label=_("themes"), choices=Theme.choices, widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+    facilities = forms.MultipleChoiceField(
+        label=_("facilities"), choices=Facility.choices, widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
+
+    class Meta:
+        model = Center
+        fields = "__all__"
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    extra = 0
+
+
+class OpeningExceptionInline(admin.TabularInline):
+    model = OpeningException
+    extra = 0
+
+
+@admin.register(Center)
+class CenterAdmin(admin.ModelAdmin):
+    form = CenterForm
+    list_display = ["name", "district", "subdistrict", "level", "kind", "source"]
+    list_filter = ["source", "level", "kind", "district"]
+    search_fields = ["name", "search_name", "name_pinyin", "address"]
+    raw_id_fields = ["district", "subdistrict"]
+    inlines = [OpeningHoursInline, OpeningExceptionInline]
+
+    def save_model(self, request, obj, form, change):  # type: ignore[no-untyped-def]
+        # Staff edits keep the search keys and filter masks in step with the fields.
+        refresh_derived(obj)
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(Region)
+class RegionAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_en", "level", "parent"]
+    list_filter = ["level"]
+    search_fields = ["code", "name", "pinyin"]
+    exclude = ["outline"]

@@ -1,0 +1,101 @@
+"""Translation checks for `make lint` and compilation for `make messages`.
+
+python -m doorstep.core.i18ncheck            fail if a UI string is missing from, or
+                                             untranslated in, the zh_Hans catalogue, or if a
+                                             compiled .mo is out of date
+python -m doorstep.core.i18ncheck --compile  write the .mo files (no msgfmt needed)
+
+UI strings are written in English (the msgids), so English is complete by construction;
+zh-Hans, the default language, must translate every one of them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import polib
+
+PACKAGE = Path(__file__).resolve().parent.parent
+LOCALE = PACKAGE / "locale"
+REQUIRED = ["zh_Hans"]
+
+
+def catalogues() -> list[Path]:
+    return sorted(LOCALE.glob("*/LC_MESSAGES/django.po"))
+
+
+def compile_all() -> None:
+    for po_path in catalogues():
+        po = polib.pofile(str(po_path))
+        po.save_as_mofile(str(po_path.with_suffix(".mo")))
+        print(f"compiled {po_path.relative_to(PACKAGE)}: {po.percent_translated()}% translated")
+
+
+def _extracted_msgids() -> set[tuple[str | None, str]]:
+    """Run makemessages on a copy of the package; return the msgids it finds."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / "doorstep"
+        shutil.copytree(
+            PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__", "*.mo", "static")
+        )
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "doorstep.settings"}
+        subprocess.run(  # noqa: S603
+            [sys.executable, "-m", "django", "makemessages", "-l", "zh_Hans", "--no-obsolete"],
+            cwd=copy,
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        po = polib.pofile(str(copy / "locale/zh_Hans/LC_MESSAGES/django.po"))
+        return {(e.msgctxt, e.msgid) for e in po if not e.obsolete}
+
+
+def check() -> list[str]:
+    problems: list[str] = []
+    for lang in REQUIRED:
+        po_path = LOCALE / lang / "LC_MESSAGES" / "django.po"
+        if not po_path.exists():
+            problems.append(f"{po_path}: missing")
+            continue
+        po = polib.pofile(str(po_path))
+        for entry in po.untranslated_entries():
+            problems.append(f"{lang}: untranslated: {entry.msgid!r}")
+        for entry in po.fuzzy_entries():
+            problems.append(f"{lang}: fuzzy: {entry.msgid!r}")
+        mo_path = po_path.with_suffix(".mo")
+        if not mo_path.exists():
+            problems.append(f"{mo_path}: missing; run `make messages`")
+        else:
+            mo = polib.mofile(str(mo_path))
+            compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo}
+            for e in po.translated_entries():
+                if compiled.get((e.msgctxt, e.msgid)) != e.msgstr and not e.msgid_plural:
+                    problems.append(f"{lang}: .mo out of date for {e.msgid!r}; run `make messages`")
+                    break
+        have = {(e.msgctxt, e.msgid) for e in po if not e.obsolete}
+        for ctxt, msgid in sorted(_extracted_msgids() - have, key=lambda x: x[1]):
+            problems.append(f"{lang}: not in the catalogue (run `make messages`): {msgid!r}")
+    return problems
+
+
+def main() -> int:
+    if "--compile" in sys.argv:
+        compile_all()
+        return 0
+    problems = check()
+    for p in problems:
+        print(p)
+    if problems:
+        print(f"{len(problems)} translation problem(s)")
+        return 1
+    print("translations complete")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

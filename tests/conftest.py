@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.db.models import QuerySet
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -10,3 +11,14 @@ def _fast_and_local(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.LANGUAGE_CODE = "zh-hans"
+
+
+@pytest.fixture
+def regions(db: None) -> QuerySet:
+    """Shanghai's regions in the database; loads them only when missing (cheap when cached)."""
+    from doorstep.centers.models import Region
+    from doorstep.centers.regions import load_regions
+
+    if Region.objects.filter(level="district").count() < 16:
+        load_regions()
+    return Region.objects.all()

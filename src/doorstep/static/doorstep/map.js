@@ -13,7 +13,7 @@
     });
   }
   function baseMap(el) {
-    return L.map(el, { zoomSnap: 0.25, attributionControl: true, preferCanvas: true })
+    return L.map(el, { zoomSnap: 0.25, minZoom: 7, maxZoom: 18, attributionControl: true })
       .setView([31.2, 121.45], 9);
   }
   var results = document.getElementById("map");

@@ -36,12 +36,12 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
-	$(VENV)/bin/mypy src/doorstep/*/services.py src/doorstep/*/selectors.py src/doorstep/*/api.py src/doorstep/core
+	$(VENV)/bin/mypy $(wildcard src/doorstep/*/services.py src/doorstep/*/selectors.py src/doorstep/*/api.py) src/doorstep/core/errors.py src/doorstep/core/middleware.py
 	$(DOORSTEP) makemigrations --check --dry-run
 	$(PY) -m doorstep.core.i18ncheck
 
 messages: install
-	cd src/doorstep && ../../$(DOORSTEP) makemessages -l zh_Hans -l en --no-obsolete --ignore 'static/*'
+	cd src/doorstep && ../../$(DOORSTEP) makemessages -l zh_Hans --no-obsolete --ignore 'static/*'
 	$(PY) -m doorstep.core.i18ncheck --compile
 
 bench: install

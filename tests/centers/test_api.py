@@ -37,8 +37,19 @@ def test_list_shape(client, two):
     assert body["count"] == 1
     item = body["items"][0]
     assert set(item) >= {
-        "id", "name", "aliases", "kind", "level", "district", "subdistrict", "themes",
-        "facilities", "address", "location", "open_now", "distance_m",
+        "id",
+        "name",
+        "aliases",
+        "kind",
+        "level",
+        "district",
+        "subdistrict",
+        "themes",
+        "facilities",
+        "address",
+        "location",
+        "open_now",
+        "distance_m",
     }
     assert item["name"] == "长宁区虹桥街道社区党群服务中心"
     assert item["aliases"] == ["古北市民中心"]
@@ -73,7 +84,10 @@ def test_detail_has_hours_and_source(client, two):
     body = r.json()
     assert body["source"] == "article"
     assert body["hours"][0] == {
-        "weekday": "mon", "opens": "09:00", "closes": "21:00", "past_midnight": False,
+        "weekday": "mon",
+        "opens": "09:00",
+        "closes": "21:00",
+        "past_midnight": False,
     }
     assert len(body["hours"]) == 5
     assert body["facts"][0]["zh"] == "每月服务量达6000余人次"

@@ -38,8 +38,15 @@ def test_parse_forms():
 
 @pytest.mark.parametrize(
     "spec",
-    ["mon 25:00-26:00", "mon 09:60-10:00", "funday 09:00-10:00", "mon 9-10", "mon",
-     "mon 09:00-12:00; mon 11:00-13:00", "sun 20:00-04:00; mon 03:00-05:00"],
+    [
+        "mon 25:00-26:00",
+        "mon 09:60-10:00",
+        "funday 09:00-10:00",
+        "mon 9-10",
+        "mon",
+        "mon 09:00-12:00; mon 11:00-13:00",
+        "sun 20:00-04:00; mon 03:00-05:00",
+    ],
 )
 def test_bad_specs_are_rejected_with_a_code(spec):
     with pytest.raises(InvalidInput) as exc:
@@ -80,9 +87,9 @@ def test_the_page_reads_the_same_in_utc_as_in_shanghai():
 
 
 intervals = st.lists(
-    st.tuples(
-        st.integers(0, 6), st.integers(0, 1439), st.integers(1, 1440)
-    ).map(lambda t: (t[0], t[1], t[1] + t[2])),
+    st.tuples(st.integers(0, 6), st.integers(0, 1439), st.integers(1, 1440)).map(
+        lambda t: (t[0], t[1], t[1] + t[2])
+    ),
     max_size=4,
 )
 exceptions = st.dictionaries(
@@ -98,7 +105,9 @@ exceptions = st.dictionaries(
 
 
 @pytest.mark.django_db
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(
     weekly=intervals,
     exc=exceptions,

@@ -25,7 +25,10 @@ def ring(regions):
         ("隔壁", 0.0009, 0.0),
     ]:
         made[name] = make_center(
-            name, lat=HERE[0] + dlat, lng=HERE[1] + dlng, location_precision="exact",
+            name,
+            lat=HERE[0] + dlat,
+            lng=HERE[1] + dlng,
+            location_precision="exact",
             themes=["elderly"] if name != "隔壁" else [],
         )
     return made

@@ -9,17 +9,46 @@ from .vocab import Facility, Theme
 
 class CenterForm(forms.ModelForm):
     themes = forms.MultipleChoiceField(
-        label=_("themes"), choices=Theme.choices, widget=forms.CheckboxSelectMultiple,
+        label=_("themes"),
+        choices=Theme.choices,
+        widget=forms.CheckboxSelectMultiple,
         required=False,
     )
     facilities = forms.MultipleChoiceField(
-        label=_("facilities"), choices=Facility.choices, widget=forms.CheckboxSelectMultiple,
+        label=_("facilities"),
+        choices=Facility.choices,
+        widget=forms.CheckboxSelectMultiple,
         required=False,
     )
 
     class Meta:
         model = Center
-        fields = "__all__"
+        fields = [
+            "name",
+            "aliases",
+            "kind",
+            "level",
+            "district",
+            "subdistrict",
+            "themes",
+            "facilities",
+            "address",
+            "lat",
+            "lng",
+            "location_precision",
+            "location_source",
+            "phone",
+            "description",
+            "description_en",
+            "facts",
+            "floor_area_m2",
+            "opened_on",
+            "hours_note",
+            "hours_source",
+            "source",
+            "source_detail",
+            "external_key",
+        ]
 
 
 class OpeningHoursInline(admin.TabularInline):

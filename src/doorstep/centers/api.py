@@ -141,9 +141,7 @@ def center_out(c: Center, *, open_now: bool, distance_m: float | None = None) ->
         },
         "open_now": open_now,
         "distance_m": distance_m,
-        "walking_minutes": (
-            None if distance_m is None else selectors.walking_minutes(distance_m)
-        ),
+        "walking_minutes": (None if distance_m is None else selectors.walking_minutes(distance_m)),
         "source": c.source,
     }
 

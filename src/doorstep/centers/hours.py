@@ -32,7 +32,9 @@ class Interval:
 def _minute(text: str, *, allow_24: bool) -> int:
     m = _TIME.match(text.strip())
     if not m:
-        raise InvalidInput(_("“%(t)s” is not a time like 09:00.") % {"t": text}, code="invalid_hours")
+        raise InvalidInput(
+            _("“%(t)s” is not a time like 09:00.") % {"t": text}, code="invalid_hours"
+        )
     h, mi = int(m.group(1)), int(m.group(2))
     if mi >= 60 or h > 24 or (h == 24 and (mi or not allow_24)):
         raise InvalidInput(_("“%(t)s” is not a valid time.") % {"t": text}, code="invalid_hours")
@@ -49,7 +51,9 @@ def _days(text: str) -> list[int]:
         if "-" in part:
             a, b = (p.strip() for p in part.split("-", 1))
             if a not in WEEKDAY_CODES or b not in WEEKDAY_CODES:
-                raise InvalidInput(_("Unknown weekday in “%(d)s”.") % {"d": part}, code="invalid_hours")
+                raise InvalidInput(
+                    _("Unknown weekday in “%(d)s”.") % {"d": part}, code="invalid_hours"
+                )
             i, j = WEEKDAY_CODES.index(a), WEEKDAY_CODES.index(b)
             days.extend(range(i, j + 1) if i <= j else [*range(i, 7), *range(0, j + 1)])
         elif part in WEEKDAY_CODES:
@@ -96,10 +100,10 @@ def parse_weekly(spec: str) -> list[Interval]:
 
 def _check_overlaps(intervals: list[Interval]) -> None:
     spans = sorted(
-        ((i.weekday * DAY + i.open_minute, i.weekday * DAY + i.close_minute) for i in intervals)
+        (i.weekday * DAY + i.open_minute, i.weekday * DAY + i.close_minute) for i in intervals
     )
     week = 7 * DAY
-    for (a0, a1), (b0, _b1) in zip(spans, spans[1:], strict=False):
+    for (_a0, a1), (b0, _b1) in zip(spans, spans[1:], strict=False):
         if b0 < a1:
             raise InvalidInput(_("Opening intervals overlap."), code="invalid_hours")
     if spans and spans[-1][1] > week and spans[-1][1] - week > spans[0][0]:

@@ -44,12 +44,20 @@ class Center(models.Model):
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.CENTER)
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
     district = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="district_centers",
-        limit_choices_to={"level": "district"}, verbose_name=_("district"),
+        Region,
+        on_delete=models.PROTECT,
+        related_name="district_centers",
+        limit_choices_to={"level": "district"},
+        verbose_name=_("district"),
     )
     subdistrict = models.ForeignKey(
-        Region, on_delete=models.PROTECT, related_name="subdistrict_centers", null=True,
-        blank=True, limit_choices_to={"level": "subdistrict"}, verbose_name=_("subdistrict"),
+        Region,
+        on_delete=models.PROTECT,
+        related_name="subdistrict_centers",
+        null=True,
+        blank=True,
+        limit_choices_to={"level": "subdistrict"},
+        verbose_name=_("subdistrict"),
     )
     themes = models.JSONField(_("themes"), default=list, blank=True)
     facilities = models.JSONField(_("facilities"), default=list, blank=True)
@@ -69,7 +77,9 @@ class Center(models.Model):
     opened_on = models.DateField(_("opening date"), null=True, blank=True)
     hours_note = models.CharField(_("note on opening hours"), max_length=200, blank=True)
     hours_source = models.CharField(
-        _("where the opening hours came from"), max_length=12, choices=Source.choices,
+        _("where the opening hours came from"),
+        max_length=12,
+        choices=Source.choices,
         blank=True,
     )
     source = models.CharField(_("source"), max_length=12, choices=Source.choices)
@@ -142,6 +152,14 @@ class OpeningHours(models.Model):
             ),
         ]
 
+    def __str__(self) -> str:
+        from .hours import WEEKDAY_CODES, format_minute
+
+        return (
+            f"{WEEKDAY_CODES[self.weekday]} "
+            f"{format_minute(self.open_minute)}-{format_minute(self.close_minute)}"
+        )
+
 
 class OpeningException(models.Model):
     """A date whose hours differ from the weekly pattern (closed on a holiday, short day)."""
@@ -170,3 +188,20 @@ class OpeningException(models.Model):
             ),
         ]
         indexes = [models.Index(fields=["date", "center"])]
+
+    def __str__(self) -> str:
+        if self.closed:
+            return f"{self.date} closed"
+        return f"{self.date} {self.opens_display}-{self.closes_display}"
+
+    @property
+    def opens_display(self) -> str:
+        from .hours import format_minute
+
+        return "" if self.open_minute is None else format_minute(self.open_minute)
+
+    @property
+    def closes_display(self) -> str:
+        from .hours import format_minute
+
+        return "" if self.close_minute is None else format_minute(self.close_minute)

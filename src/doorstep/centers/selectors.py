@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Case,
@@ -89,7 +89,9 @@ class CenterFilters:
             raise InvalidInput(_("Longitude must be between -180 and 180."), code="invalid_lng")
         if self.radius_m is not None:
             if self.lat is None:
-                raise InvalidInput(_("A radius needs a point (lat, lng)."), code="radius_without_point")
+                raise InvalidInput(
+                    _("A radius needs a point (lat, lng)."), code="radius_without_point"
+                )
             if not 1 <= self.radius_m <= MAX_RADIUS_M:
                 raise InvalidInput(
                     _("The radius must be between 1 and %(max)s metres.") % {"max": MAX_RADIUS_M},
@@ -258,10 +260,10 @@ def open_now_map(centers: list[Center], *, at: datetime | None = None) -> dict[i
         weekly[cid].append((w, o, c))
     local_day = timezone.localtime(at).date()
     exceptions: dict[int, dict[date, tuple[bool, int | None, int | None]]] = defaultdict(dict)
-    for cid, d, closed, o, c in OpeningException.objects.filter(
-        center_id__in=ids, date__in=[local_day, local_day.fromordinal(local_day.toordinal() - 1)]
+    for cid, d, closed, eo, ec in OpeningException.objects.filter(
+        center_id__in=ids, date__in=[local_day, local_day - timedelta(days=1)]
     ).values_list("center_id", "date", "closed", "open_minute", "close_minute"):
-        exceptions[cid][d] = (closed, o, c)
+        exceptions[cid][d] = (closed, eo, ec)
     return {cid: hours_mod.is_open(weekly[cid], exceptions[cid], at) for cid in ids}
 
 
@@ -301,7 +303,9 @@ def region_tree() -> list[dict]:
         children[r.parent_id].append(r)
 
     def node(r: Region) -> dict:
-        count = district_counts.get(r.code, 0) if r.level == "district" else sub_counts.get(r.code, 0)
+        count = (
+            district_counts.get(r.code, 0) if r.level == "district" else sub_counts.get(r.code, 0)
+        )
         if r.level == "city":
             count = sum(district_counts.values())
         return {

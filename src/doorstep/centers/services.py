@@ -130,7 +130,8 @@ def _clean(data: CenterInput) -> tuple[dict, list[Interval]]:
             )
         lat, lng = region.lat, region.lng
         precision = (
-            Precision.SUBDISTRICT if region.level == Region.RegionLevel.SUBDISTRICT
+            Precision.SUBDISTRICT
+            if region.level == Region.RegionLevel.SUBDISTRICT
             else Precision.DISTRICT
         )
         location_source = _("Representative point of %(region)s (%(source)s)") % {

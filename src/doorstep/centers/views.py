@@ -80,9 +80,15 @@ def _choices_context() -> dict:
             if r.level == Region.RegionLevel.SUBDISTRICT and r.parent_id:
                 subs.setdefault(r.parent_id, []).append(r)
         districts = [
-            {"code": r.code, "name": r.name, "name_en": r.name_en, "subdistricts": [
-                {"code": s.code, "name": s.name, "name_en": s.name_en} for s in subs.get(r.code, [])
-            ]}
+            {
+                "code": r.code,
+                "name": r.name,
+                "name_en": r.name_en,
+                "subdistricts": [
+                    {"code": s.code, "name": s.name, "name_en": s.name_en}
+                    for s in subs.get(r.code, [])
+                ],
+            }
             for r in regions
             if r.level == Region.RegionLevel.DISTRICT
         ]
@@ -130,7 +136,11 @@ def center_list(request: HttpRequest) -> HttpResponse:
         "querystring_without_page": _querystring_without(request, "page"),
         "querystring_without_view": _querystring_without(request, "view"),
     }
-    template = "centers/partials/results.html" if request.headers.get("HX-Request") else "centers/list.html"
+    template = (
+        "centers/partials/results.html"
+        if request.headers.get("HX-Request")
+        else "centers/list.html"
+    )
     return render(request, template, context, status=400 if errors else 200)
 
 

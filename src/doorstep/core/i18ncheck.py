@@ -78,7 +78,7 @@ def check() -> list[str]:
                     problems.append(f"{lang}: .mo out of date for {e.msgid!r}; run `make messages`")
                     break
         have = {(e.msgctxt, e.msgid) for e in po if not e.obsolete}
-        for ctxt, msgid in sorted(_extracted_msgids() - have, key=lambda x: x[1]):
+        for _ctxt, msgid in sorted(_extracted_msgids() - have, key=lambda x: x[1]):
             problems.append(f"{lang}: not in the catalogue (run `make messages`): {msgid!r}")
     return problems
 

@@ -51,6 +51,10 @@ def distance_m(lat0: float, lng0: float, lat1: float, lng1: float) -> float:
     return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(a))
 
 
+def _printable(text: str) -> str:
+    return "".join(ch for ch in text if ch.isprintable() or ch == " ")[:200]
+
+
 @dataclass
 class CenterFilters:
     q: str = ""
@@ -68,6 +72,11 @@ class CenterFilters:
     at: datetime | None = None  # "now" for open_now; tests pass a fixed time
 
     def validate(self) -> None:
+        # NUL and other control characters are never meaningful here, and PostgreSQL refuses
+        # NUL in text: drop them rather than fail.
+        self.q = _printable(self.q)
+        self.district = _printable(self.district)
+        self.subdistrict = _printable(self.subdistrict)
         bad = [t for t in self.themes if t not in THEME_BITS]
         if bad:
             raise InvalidInput(_("Unknown theme “%(v)s”.") % {"v": bad[0]}, code="unknown_theme")

@@ -6,10 +6,18 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.renderers import JSONRenderer
 
 from .errors import DoorstepError
 
+
+class ReadableJSONRenderer(JSONRenderer):
+    # Chinese as characters, not \uXXXX escapes: half the bytes and readable in a terminal.
+    json_dumps_params = {"ensure_ascii": False}
+
+
 api = NinjaAPI(
+    renderer=ReadableJSONRenderer(),
     title="doorstep API",
     version="1",
     description="The open API of doorstep (家门口): Shanghai's community service centers.",

@@ -66,10 +66,16 @@ def find_region(value: str, *, level: str, parent: Region | None = None) -> Regi
         if len(candidates) == 1:
             region = candidates[0]
     if region is None:
-        raise CenterError(
-            _("Unknown %(level)s “%(value)s”.") % {"level": level, "value": value},
-            code="unknown_region",
-        )
+        if level == Region.RegionLevel.DISTRICT:
+            message = _("Unknown district “%(value)s”.") % {"value": value}
+        elif parent is not None:
+            message = _("There is no subdistrict or town “%(value)s” in %(district)s.") % {
+                "value": value,
+                "district": parent.name,
+            }
+        else:
+            message = _("Unknown subdistrict or town “%(value)s”.") % {"value": value}
+        raise CenterError(message, code="unknown_region")
     return region
 
 
@@ -81,16 +87,12 @@ def _clean(data: CenterInput) -> tuple[dict, list[Interval]]:
         raise CenterError(_("The name is longer than 120 characters."), code="name_too_long")
     if not data.external_key or len(data.external_key) > 120:
         raise CenterError(_("A center needs a key of at most 120 characters."), code="missing_key")
-    for value, choices, what in (
-        (data.level, Level, "level"),
-        (data.kind, Kind, "kind"),
-        (data.source, Source, "source"),
-    ):
-        if value not in choices.values:
-            raise CenterError(
-                _("Unknown %(what)s “%(value)s”.") % {"what": what, "value": value},
-                code=f"unknown_{what}",
-            )
+    if data.level not in Level.values:
+        raise CenterError(_("Unknown level “%(v)s”.") % {"v": data.level}, code="unknown_level")
+    if data.kind not in Kind.values:
+        raise CenterError(_("Unknown kind “%(v)s”.") % {"v": data.kind}, code="unknown_kind")
+    if data.source not in Source.values:
+        raise CenterError(_("Unknown source “%(v)s”.") % {"v": data.source}, code="unknown_source")
     unknown = [t for t in data.themes if t not in THEME_BITS]
     if unknown:
         raise CenterError(_("Unknown theme “%(v)s”.") % {"v": unknown[0]}, code="unknown_theme")
@@ -134,10 +136,8 @@ def _clean(data: CenterInput) -> tuple[dict, list[Interval]]:
             if region.level == Region.RegionLevel.SUBDISTRICT
             else Precision.DISTRICT
         )
-        location_source = _("Representative point of %(region)s (%(source)s)") % {
-            "region": region.name,
-            "source": region.source,
-        }
+        # Stored data, not UI text: the page explains the precision in the reader's language.
+        location_source = f"{region.name} representative point ({region.source})"
     if data.floor_area_m2 is not None and not (0 < data.floor_area_m2 < 10_000_000):
         raise CenterError(_("The floor area is not plausible."), code="bad_floor_area")
     intervals = parse_weekly(data.hours)

@@ -41,7 +41,7 @@ def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespo
     for err in exc.errors:
         errors.append({"field": _field_path(err.get("loc", ())), "message": err.get("msg", "")})
     first = errors[0] if errors else {"field": "", "message": ""}
-    message = _("Invalid value for “%(field)s”: %(message)s") % first
+    message = _("Invalid value for “%(field)s”.") % first
     return api.create_response(
         request, {"code": "invalid_parameter", "message": message, "errors": errors}, status=422
     )

@@ -22,7 +22,8 @@ from .place_names import PLACE_NAME_PHRASES
 
 jieba.setLogLevel(logging.WARNING)
 _init_lock = threading.Lock()
-_ready = False
+_phrases_loaded = False
+_jieba_ready = False
 
 _HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN_QUERY = re.compile(r"^[a-z0-9' ]+$")
@@ -30,15 +31,32 @@ _SEPARATORS = re.compile(r"[\s\u3000·•,，。.、;；:：!！?？()（）\[\]
 MAX_QUERY_LENGTH = 100
 
 
-def _ensure_ready() -> None:
-    global _ready
-    if _ready:
+def _ensure_phrases() -> None:
+    global _phrases_loaded
+    if _phrases_loaded:
         return
     with _init_lock:
-        if not _ready:
+        if not _phrases_loaded:
             load_phrases_dict(PLACE_NAME_PHRASES)
+            _phrases_loaded = True
+
+
+def _ensure_jieba() -> None:
+    # Loading jieba's dictionary takes about a second: only queries need it, not indexing.
+    global _jieba_ready
+    if _jieba_ready:
+        return
+    with _init_lock:
+        if not _jieba_ready:
             jieba.initialize()
-            _ready = True
+            _jieba_ready = True
+
+
+def warm_up() -> None:
+    """Load the dictionaries now, so a served process's first search is not slow."""
+    _ensure_phrases()
+    _ensure_jieba()
+    parse_query("古北 gubei")
 
 
 @lru_cache(maxsize=4096)
@@ -56,13 +74,13 @@ def compact(text: str) -> str:
 
 @lru_cache(maxsize=16384)
 def pinyin_full(text: str) -> str:
-    _ensure_ready()
+    _ensure_phrases()
     return "".join(lazy_pinyin(compact(text), style=Style.NORMAL, v_to_u=False)).lower()
 
 
 @lru_cache(maxsize=16384)
 def pinyin_initials(text: str) -> str:
-    _ensure_ready()
+    _ensure_phrases()
     parts = lazy_pinyin(compact(text), style=Style.FIRST_LETTER)
     return "".join(p[:1] if _HAN.search(text) else p for p in parts).lower()
 
@@ -109,7 +127,6 @@ class ParsedQuery:
 
 
 def parse_query(raw: str) -> ParsedQuery:
-    _ensure_ready()
     raw = (raw or "").strip()[:MAX_QUERY_LENGTH]
     norm = normalize(raw)
     text = compact(raw)
@@ -118,6 +135,7 @@ def parse_query(raw: str) -> ParsedQuery:
         latin = re.sub(r"[^a-z0-9]", "", norm)
     tokens: list[str] = []
     if _HAN.search(text):
+        _ensure_jieba()
         # Words of the query, so 虹桥街道党群服务中心 finds 长宁区虹桥街道社区党群服务中心.
         seen = set()
         for word in jieba.cut(re.sub(_SEPARATORS, " ", norm)):

@@ -34,8 +34,8 @@ test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 lint: install
-	$(VENV)/bin/ruff check src tests bench
-	$(VENV)/bin/ruff format --check src tests bench
+	$(VENV)/bin/ruff check src tests $(wildcard bench)
+	$(VENV)/bin/ruff format --check src tests $(wildcard bench)
 	$(VENV)/bin/mypy $(wildcard src/doorstep/*/services.py src/doorstep/*/selectors.py src/doorstep/*/api.py) src/doorstep/core/errors.py src/doorstep/core/middleware.py
 	$(DOORSTEP) makemigrations --check --dry-run
 	$(PY) -m doorstep.core.i18ncheck

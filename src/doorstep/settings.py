@@ -47,8 +47,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "ninja",
     "doorstep.core",
+    "doorstep.accounts",
     "doorstep.centers",
+    "doorstep.activities",
 ]
+AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -1,0 +1,119 @@
+"""Door check-in: scan a ticket (or type its code), get a big clear answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from doorstep.accounts.models import User
+from doorstep.accounts.scopes import can_manage
+
+from . import tickets
+from .models import Activity, ActivityStatus, CheckIn, Registration, RegistrationStatus
+from .services import RegistrationError
+
+
+class CheckInCode:
+    WELCOME = "welcome"
+    ALREADY = "already_checked_in"
+    WRONG_DAY = "wrong_day"
+    CANCELLED = "cancelled"
+    NOT_CONFIRMED = "not_confirmed"
+    NOT_FOUND = "not_found"
+    INVALID = "invalid_ticket"
+
+
+@dataclass
+class CheckInResult:
+    code: str
+    registration: Registration | None = None
+    checked_in_at: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.code == CheckInCode.WELCOME
+
+
+def check_in(*, token: str, nonce: str, staff: User, now: datetime | None = None) -> CheckInResult:
+    """Verify a ticket and record arrival. The same nonce twice returns the first answer."""
+    now = now or timezone.now()
+    nonce = (nonce or "").strip()[:64]
+    if not nonce:
+        raise RegistrationError("nonce required", code="nonce_required")
+    previous = CheckIn.objects.filter(nonce=nonce).select_related("registration").first()
+    if previous is not None:
+        reg = previous.registration
+        return CheckInResult(
+            code=previous.result, registration=reg, checked_in_at=reg.checked_in_at if reg else None
+        )
+    claim = tickets.verify(token)
+    if claim is None:
+        return _record(nonce, None, None, CheckInCode.INVALID, staff)
+    reg = (
+        Registration.objects.select_related("activity", "person")
+        .filter(public_id=claim.public_id, activity_id=claim.activity_id)
+        .first()
+    )
+    if reg is None:
+        return _record(nonce, None, None, CheckInCode.NOT_FOUND, staff)
+    if not can_manage(staff, reg.activity.center_id):
+        # Staff of another center learn nothing about this ticket.
+        raise RegistrationError("not allowed", code="forbidden", status=403)
+    if timezone.localdate(now) != claim.day:
+        return _record(nonce, reg, reg.activity, CheckInCode.WRONG_DAY, staff)
+    if (
+        reg.status == RegistrationStatus.CANCELLED
+        or reg.activity.status == ActivityStatus.CANCELLED
+    ):
+        return _record(nonce, reg, reg.activity, CheckInCode.CANCELLED, staff)
+    if reg.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.NO_SHOW):
+        return _record(nonce, reg, reg.activity, CheckInCode.NOT_CONFIRMED, staff)
+    with transaction.atomic():
+        first = Registration.objects.filter(pk=reg.pk, checked_in_at__isnull=True).update(
+            checked_in_at=now, status=RegistrationStatus.CONFIRMED
+        )
+        reg.refresh_from_db()
+        code = CheckInCode.WELCOME if first else CheckInCode.ALREADY
+        return _record(nonce, reg, reg.activity, code, staff)
+
+
+def _record(
+    nonce: str,
+    reg: Registration | None,
+    activity: Activity | None,
+    code: str,
+    staff: User,
+) -> CheckInResult:
+    try:
+        with transaction.atomic():
+            CheckIn.objects.create(
+                nonce=nonce, registration=reg, activity=activity, result=code, staff=staff
+            )
+    except IntegrityError:
+        # The same nonce raced us: answer as the first scan was answered.
+        first = CheckIn.objects.select_related("registration").get(nonce=nonce)
+        reg = first.registration
+        code = first.result
+    return CheckInResult(
+        code=code, registration=reg, checked_in_at=reg.checked_in_at if reg else None
+    )
+
+
+@transaction.atomic
+def add_walk_ins(*, activity_id: int, staff: User, count: int = 1) -> Activity:
+    """Seat people who walk in, only while places are empty."""
+    activity = Activity.objects.filter(pk=activity_id).select_related("center").first()
+    if activity is None or not can_manage(staff, activity.center_id):
+        raise RegistrationError("not found", code="not_found", status=404)
+    if not 1 <= count <= 50:
+        raise RegistrationError("count out of range", code="invalid_count")
+    if not Activity.objects.filter(pk=activity_id, taken__lte=F("capacity") - count).update(
+        taken=F("taken") + count, walk_ins=F("walk_ins") + count
+    ):
+        raise RegistrationError("full", code="full")
+    activity.refresh_from_db()
+    return activity

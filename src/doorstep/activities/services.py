@@ -1,0 +1,583 @@
+"""Registration: first come, lottery, waiting list, cancellation. See docs/concurrency.md.
+
+Every write here runs in one transaction. Places are taken with one guarded UPDATE
+(`taken = taken + n WHERE taken + n <= capacity`), so two requests can never both get the
+last place; the unique constraint on (activity, person) for active registrations is the guard
+against one person holding two.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from doorstep.accounts.models import Person, User
+from doorstep.core.errors import DoorstepError
+
+from .models import (
+    ACTIVE_STATUSES,
+    HOLDS_PLACE,
+    Activity,
+    ActivityStatus,
+    Allocation,
+    NoShowPolicy,
+    Registration,
+    RegistrationRequest,
+    RegistrationStatus,
+)
+
+
+class RegistrationError(DoorstepError):
+    """A registration that cannot be made (full, not open, limit reached, ...)."""
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(12)
+
+
+def _now(now: datetime | None) -> datetime:
+    return now or timezone.now()
+
+
+@dataclass
+class RegistrationResult:
+    registrations: list[Registration]
+    replayed: bool = False  # True when an Idempotency-Key repeat returned the first answer
+
+    @property
+    def status(self) -> str:
+        return self.registrations[0].status if self.registrations else ""
+
+
+def _age_on(person: Person, when: datetime) -> int | None:
+    if person.birth_year is None:
+        return None
+    return timezone.localtime(when).year - person.birth_year
+
+
+def _check_window(activity: Activity, now: datetime) -> None:
+    if activity.status != ActivityStatus.PUBLISHED:
+        if activity.status == ActivityStatus.CANCELLED:
+            raise RegistrationError(_("This activity has been cancelled."), code="cancelled")
+        raise RegistrationError(_("This activity is not published."), code="not_found", status=404)
+    if now < activity.registration_opens_at:
+        raise RegistrationError(
+            _("Registration opens at %(t)s.")
+            % {"t": timezone.localtime(activity.registration_opens_at).strftime("%Y-%m-%d %H:%M")},
+            code="not_open",
+            opens_at=activity.registration_opens_at.isoformat(),
+        )
+    if now >= activity.registration_closes_at or now >= activity.starts_at:
+        raise RegistrationError(_("Registration has closed."), code="closed")
+
+
+def _people(account: User, person_ids: Sequence[int]) -> list[Person]:
+    ids = list(dict.fromkeys(person_ids))
+    if not ids:
+        raise RegistrationError(_("Choose who will attend."), code="no_attendee")
+    if len(ids) > 10:
+        raise RegistrationError(_("Too many people in one registration."), code="limit_reached")
+    people = list(Person.objects.filter(account=account, pk__in=ids))
+    if len(people) != len(ids):
+        raise RegistrationError(
+            _("One of the people is not in your household."), code="not_in_household"
+        )
+    return sorted(people, key=lambda p: ids.index(p.pk))
+
+
+def blocked_until(*, account: User, activity: Activity, now: datetime) -> datetime | None:
+    """When a no-show block on first-come registration at this center ends, if one applies."""
+    policy = NoShowPolicy.objects.filter(center_id=activity.center_id).first()
+    if policy is None or policy.block_days == 0:
+        return None
+    since = now - timedelta(days=policy.window_days)
+    latest_first = list(
+        Registration.objects.filter(
+            account=account,
+            status=RegistrationStatus.NO_SHOW,
+            activity__center_id=activity.center_id,
+            activity__starts_at__gte=since,
+        )
+        .order_by("-activity__ends_at")
+        .values_list("activity__ends_at", flat=True)[: policy.threshold]
+    )
+    if len(latest_first) < policy.threshold:
+        return None
+    # The block runs from the latest no-show, the one that reached the threshold.
+    until = latest_first[0] + timedelta(days=policy.block_days)
+    return until if until > now else None
+
+
+def _check_limits(
+    *, account: User, activity: Activity, people: list[Person], now: datetime
+) -> None:
+    for person in people:
+        age = _age_on(person, activity.starts_at)
+        if activity.age_min is not None or activity.age_max is not None:
+            if age is None and not person.is_account_holder:
+                raise RegistrationError(
+                    _("Add %(name)s's birth year: this activity has an age range.")
+                    % {"name": person.name},
+                    code="age_not_eligible",
+                )
+            if age is not None and (
+                (activity.age_min is not None and age < activity.age_min)
+                or (activity.age_max is not None and age > activity.age_max)
+            ):
+                # An accompanying adult (the account holder) may come with an eligible child.
+                if not (
+                    person.is_account_holder
+                    and activity.audience == "children_with_parent"
+                    and len(people) > 1
+                ):
+                    raise RegistrationError(
+                        _("%(name)s is not in this activity's age range (%(min)s-%(max)s).")
+                        % {
+                            "name": person.name,
+                            "min": activity.age_min if activity.age_min is not None else "",
+                            "max": activity.age_max if activity.age_max is not None else "",
+                        },
+                        code="age_not_eligible",
+                    )
+    existing = list(
+        Registration.objects.filter(
+            activity=activity, account=account, status__in=ACTIVE_STATUSES
+        ).values_list("person_id", flat=True)
+    )
+    if set(existing) & {p.pk for p in people}:
+        raise RegistrationError(
+            _("Already registered for this activity."), code="already_registered"
+        )
+    if len(existing) + len(people) > activity.places_per_household:
+        raise RegistrationError(
+            _("A household may take at most %(n)s places in this activity.")
+            % {"n": activity.places_per_household},
+            code="limit_reached",
+        )
+    if activity.weekly_limit_per_person:
+        local = timezone.localtime(activity.starts_at)
+        week_start = (local - timedelta(days=local.weekday())).replace(
+            hour=0, minute=0, second=0, microsecond=0
+        )
+        for person in people:
+            n = Registration.objects.filter(
+                person=person,
+                status__in=ACTIVE_STATUSES,
+                activity__starts_at__gte=week_start,
+                activity__starts_at__lt=week_start + timedelta(days=7),
+            ).count()
+            if n >= activity.weekly_limit_per_person:
+                raise RegistrationError(
+                    _("%(name)s already has %(n)s registrations that week.")
+                    % {"name": person.name, "n": n},
+                    code="limit_reached",
+                )
+
+
+def _replay(account: User, key: str, activity: Activity) -> RegistrationResult | None:
+    request = RegistrationRequest.objects.filter(account=account, key=key).first()
+    if request is None:
+        return None
+    if request.activity_id != activity.pk:
+        raise RegistrationError(
+            _("This Idempotency-Key was already used for another activity."),
+            code="idempotency_key_reused",
+            status=409,
+        )
+    regs = list(Registration.objects.filter(pk__in=request.registration_ids).order_by("id"))
+    return RegistrationResult(registrations=regs, replayed=True)
+
+
+def register(
+    *,
+    account: User,
+    activity_id: int,
+    person_ids: Sequence[int],
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> RegistrationResult:
+    """Take places for people of one household, or put them on the waiting list.
+
+    First-come activities confirm at once while places last; lottery activities record an
+    application that the draw decides. A group gets all its places or none (a child is not
+    confirmed without the parent registered with it); without places, the group joins the
+    waiting list in order.
+    """
+    now = _now(now)
+    key = (idempotency_key or "").strip()[:80] or None
+    activity = Activity.objects.filter(pk=activity_id).first()
+    if activity is None:
+        raise RegistrationError(_("No such activity."), code="not_found", status=404)
+    if key:
+        replay = _replay(account, key, activity)
+        if replay:
+            return replay
+    _check_window(activity, now)
+    people = _people(account, person_ids)
+    n = len(people)
+    lottery = activity.allocation == Allocation.LOTTERY
+    if not lottery and activity.taken + n > activity.capacity and not activity.waitlist_enabled:
+        # Cheap "no" before any write: the counter only says no sooner, never yes.
+        raise RegistrationError(_("All places are taken."), code="full")
+    try:
+        with transaction.atomic():
+            if key:
+                request = RegistrationRequest.objects.create(
+                    account=account, key=key, activity=activity
+                )
+            # Serialise one household's requests so its limits hold under double clicks.
+            User.objects.select_for_update().filter(pk=account.pk).exists()
+            _check_limits(account=account, activity=activity, people=people, now=now)
+            if not lottery:
+                until = blocked_until(account=account, activity=activity, now=now)
+                if until:
+                    raise RegistrationError(
+                        _(
+                            "After missed activities, first-come registration here is paused "
+                            "until %(t)s."
+                        )
+                        % {"t": timezone.localtime(until).strftime("%Y-%m-%d")},
+                        code="blocked_no_show",
+                        blocked_until=until.isoformat(),
+                    )
+            if lottery:
+                status = RegistrationStatus.APPLIED
+            elif Activity.objects.filter(
+                pk=activity.pk,
+                status=ActivityStatus.PUBLISHED,
+                taken__lte=F("capacity") - n,
+            ).update(taken=F("taken") + n):
+                status = RegistrationStatus.CONFIRMED
+            elif activity.waitlist_enabled:
+                status = RegistrationStatus.WAITLISTED
+            else:
+                raise RegistrationError(_("All places are taken."), code="full")
+            ids = [new_public_id() for _p in people]
+            regs = Registration.objects.bulk_create(
+                [
+                    Registration(
+                        public_id=pid,
+                        party=ids[0],
+                        activity=activity,
+                        person=p,
+                        account=account,
+                        status=status,
+                    )
+                    for pid, p in zip(ids, people, strict=True)
+                ]
+            )
+            if key:
+                request.registration_ids = [r.pk for r in regs]
+                request.save(update_fields=["registration_ids"])
+    except IntegrityError:
+        # Either the same Idempotency-Key raced us (answer with the first result), or the
+        # same person registered twice at once (the unique constraint refused the second).
+        if key:
+            replay = _replay(account, key, activity)
+            if replay:
+                return replay
+        raise RegistrationError(
+            _("Already registered for this activity."), code="already_registered"
+        ) from None
+    if any(r.pk is None for r in regs):
+        # SQLite before 3.35 does not return ids from bulk_create; fetch them.
+        regs = list(
+            Registration.objects.filter(activity=activity, person__in=people, status=status)
+        )
+    return RegistrationResult(registrations=regs)
+
+
+def _promote_next(activity: Activity, now: datetime) -> Registration | None:
+    """Give a freed place to the next person waiting. Caller holds the activity row lock."""
+    nxt = (
+        Registration.objects.filter(activity=activity, status=RegistrationStatus.WAITLISTED)
+        .order_by(F("queue_rank").asc(nulls_last=True), "id")
+        .first()
+    )
+    if nxt is None:
+        Activity.objects.filter(pk=activity.pk).update(taken=F("taken") - 1)
+        return None
+    if activity.offer_hours:
+        nxt.status = RegistrationStatus.OFFERED
+        nxt.offer_expires_at = now + timedelta(hours=activity.offer_hours)
+        nxt.save(update_fields=["status", "offer_expires_at", "updated_at"])
+    else:
+        nxt.status = RegistrationStatus.CONFIRMED
+        nxt.save(update_fields=["status", "updated_at"])
+    return nxt
+
+
+def release_place(
+    *, registration: Registration, new_status: str, reason: str, now: datetime
+) -> None:
+    """End a registration; a place it held passes to the next in line. Caller is atomic."""
+    held = registration.status in HOLDS_PLACE
+    registration.status = new_status
+    registration.cancelled_at = now
+    registration.cancel_reason = reason[:200]
+    registration.offer_expires_at = None
+    registration.save(
+        update_fields=["status", "cancelled_at", "cancel_reason", "offer_expires_at", "updated_at"]
+    )
+    if held:
+        activity = Activity.objects.select_for_update().get(pk=registration.activity_id)
+        if activity.starts_at > now and activity.status == ActivityStatus.PUBLISHED:
+            _promote_next(activity, now)
+        else:
+            Activity.objects.filter(pk=activity.pk).update(taken=F("taken") - 1)
+
+
+@transaction.atomic
+def cancel(
+    *,
+    registration_id: int,
+    by: User,
+    reason: str = "",
+    as_staff: bool = False,
+    now: datetime | None = None,
+) -> Registration:
+    """Cancel a registration: the resident until the deadline, staff at any time."""
+    now = _now(now)
+    reg = (
+        Registration.objects.select_for_update()
+        .select_related("activity")
+        .filter(pk=registration_id)
+        .first()
+    )
+    if reg is None or (not as_staff and reg.account_id != by.pk):
+        raise RegistrationError(_("No such registration."), code="not_found", status=404)
+    if reg.status not in ACTIVE_STATUSES:
+        raise RegistrationError(_("This registration is no longer active."), code="not_active")
+    activity = reg.activity
+    if not as_staff:
+        deadline = activity.cancel_deadline or activity.starts_at
+        if now >= deadline:
+            raise RegistrationError(
+                _("It is too late to cancel online; please tell the center."),
+                code="cancel_deadline_passed",
+            )
+    elif not reason.strip():
+        raise RegistrationError(_("Staff must give a reason."), code="reason_required")
+    release_place(
+        registration=reg,
+        new_status=RegistrationStatus.CANCELLED,
+        reason=reason or "cancelled by resident",
+        now=now,
+    )
+    reg.refresh_from_db()
+    return reg
+
+
+@transaction.atomic
+def accept_offer(
+    *, registration_id: int, account: User, now: datetime | None = None
+) -> Registration:
+    now = _now(now)
+    reg = (
+        Registration.objects.select_for_update().filter(pk=registration_id, account=account).first()
+    )
+    if reg is None:
+        raise RegistrationError(_("No such registration."), code="not_found", status=404)
+    if reg.status != RegistrationStatus.OFFERED:
+        raise RegistrationError(_("There is no open offer."), code="no_offer")
+    if reg.offer_expires_at and reg.offer_expires_at <= now:
+        release_place(
+            registration=reg,
+            new_status=RegistrationStatus.CANCELLED,
+            reason="offer expired",
+            now=now,
+        )
+        raise RegistrationError(_("The offer has expired."), code="offer_expired")
+    reg.status = RegistrationStatus.CONFIRMED
+    reg.offer_expires_at = None
+    reg.save(update_fields=["status", "offer_expires_at", "updated_at"])
+    return reg
+
+
+def expire_offers(*, activity_id: int | None = None, now: datetime | None = None) -> int:
+    """Move expired offers on to the next person. Idempotent; run on read and by the worker."""
+    now = _now(now)
+    qs = Registration.objects.filter(status=RegistrationStatus.OFFERED, offer_expires_at__lte=now)
+    if activity_id is not None:
+        qs = qs.filter(activity_id=activity_id)
+    done = 0
+    for reg_id in list(qs.values_list("id", flat=True)[:500]):
+        with transaction.atomic():
+            reg = (
+                Registration.objects.select_for_update()
+                .filter(pk=reg_id, status=RegistrationStatus.OFFERED, offer_expires_at__lte=now)
+                .first()
+            )
+            if reg is None:
+                continue
+            release_place(
+                registration=reg,
+                new_status=RegistrationStatus.CANCELLED,
+                reason="offer expired",
+                now=now,
+            )
+            done += 1
+    return done
+
+
+@transaction.atomic
+def publish(*, activity_id: int) -> Activity:
+    """Publish a draft; a lottery gets its secret seed and public commitment now."""
+    from .lottery import commitment_for, new_seed
+
+    activity = Activity.objects.select_for_update().get(pk=activity_id)
+    if activity.status == ActivityStatus.CANCELLED:
+        raise RegistrationError(_("A cancelled activity cannot be published."), code="cancelled")
+    if activity.allocation == Allocation.LOTTERY and not activity.lottery_commitment:
+        activity.lottery_seed = new_seed()
+        activity.lottery_commitment = commitment_for(activity.lottery_seed)
+    activity.status = ActivityStatus.PUBLISHED
+    activity.save(update_fields=["status", "lottery_seed", "lottery_commitment", "updated_at"])
+    return activity
+
+
+def lottery_entries(activity: Activity, *, now: datetime) -> list:
+    """The public list a draw is computed from: one entry per party, with its tier flags."""
+    from .lottery import Entry
+
+    regs = (
+        list(
+            Registration.objects.filter(
+                activity=activity,
+                status__in=[
+                    RegistrationStatus.APPLIED,
+                    RegistrationStatus.CONFIRMED,
+                    RegistrationStatus.WAITLISTED,
+                    RegistrationStatus.OFFERED,
+                    RegistrationStatus.NOT_SELECTED,
+                ],
+            )
+            .exclude(status=RegistrationStatus.CANCELLED)
+            .select_related("account")
+            .order_by("id")
+        )
+        if activity.drawn_at
+        else list(
+            Registration.objects.filter(activity=activity, status=RegistrationStatus.APPLIED)
+            .select_related("account")
+            .order_by("id")
+        )
+    )
+    parties: dict[str, list[Registration]] = {}
+    for r in regs:
+        parties.setdefault(r.party or r.public_id, []).append(r)
+    center_sub = activity.center.subdistrict_id
+    attended_before = set(
+        Registration.objects.filter(
+            person_id__in=[r.person_id for r in regs],
+            checked_in_at__isnull=False,
+            activity__category=activity.category,
+        )
+        .exclude(activity=activity)
+        .values_list("person_id", flat=True)
+    )
+    policy = NoShowPolicy.objects.filter(center_id=activity.center_id).first()
+    entries = []
+    for party, members in parties.items():
+        account = members[0].account
+        if activity.drawn_at:
+            tier = members[0].priority_tier
+            entries.append(
+                Entry(
+                    party=party,
+                    size=len(members),
+                    local="local" in tier,
+                    first_timer="first" in tier,
+                    penalised="penalised" in tier,
+                )
+            )
+            continue
+        penalised = bool(
+            policy
+            and policy.lower_lottery_tier
+            and _no_show_count(account, activity, policy, now) >= policy.threshold
+        )
+        entries.append(
+            Entry(
+                party=party,
+                size=len(members),
+                local=bool(center_sub and account.home_subdistrict_id == center_sub),
+                first_timer=not any(m.person_id in attended_before for m in members),
+                penalised=penalised,
+            )
+        )
+    return entries
+
+
+def _no_show_count(account: User, activity: Activity, policy: NoShowPolicy, now: datetime) -> int:
+    return Registration.objects.filter(
+        account=account,
+        status=RegistrationStatus.NO_SHOW,
+        activity__center_id=activity.center_id,
+        activity__starts_at__gte=now - timedelta(days=policy.window_days),
+    ).count()
+
+
+def _tier_label(entry: object) -> str:
+    flags = [
+        name
+        for name, on in (
+            ("local", getattr(entry, "local", False)),
+            ("first_timer", getattr(entry, "first_timer", False)),
+            ("penalised", getattr(entry, "penalised", False)),
+        )
+        if on
+    ]
+    return ",".join(flags) or "general"
+
+
+def draw(*, activity_id: int, now: datetime | None = None) -> bool:
+    """Run the lottery if its window has closed and it has not run. Idempotent."""
+    from .lottery import allocate
+
+    now = _now(now)
+    with transaction.atomic():
+        activity = Activity.objects.select_for_update().select_related("center").get(pk=activity_id)
+        if (
+            activity.allocation != Allocation.LOTTERY
+            or activity.drawn_at is not None
+            or activity.status != ActivityStatus.PUBLISHED
+            or now < activity.registration_closes_at
+        ):
+            return False
+        entries = lottery_entries(activity, now=now)
+        outcome = allocate(
+            activity.lottery_seed,
+            entries,
+            capacity=activity.capacity,
+            local_percent=activity.local_share_percent,
+            first_timer_percent=activity.first_timer_share_percent,
+        )
+        rank = {e.party: i for i, e in enumerate(outcome.order, start=1)}
+        chosen = {e.party for e in outcome.chosen}
+        tiers = {e.party: _tier_label(e) for e in outcome.order}
+        regs = list(
+            Registration.objects.filter(activity=activity, status=RegistrationStatus.APPLIED)
+        )
+        new_status = (
+            RegistrationStatus.WAITLISTED
+            if activity.waitlist_enabled
+            else RegistrationStatus.NOT_SELECTED
+        )
+        for r in regs:
+            party = r.party or r.public_id
+            r.queue_rank = rank[party]
+            r.priority_tier = tiers[party]
+            r.status = RegistrationStatus.CONFIRMED if party in chosen else new_status
+        Registration.objects.bulk_update(regs, ["queue_rank", "priority_tier", "status"])
+        activity.taken = sum(e.size for e in outcome.chosen)
+        activity.drawn_at = now
+        activity.save(update_fields=["taken", "drawn_at", "updated_at"])
+    return True

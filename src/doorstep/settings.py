@@ -96,6 +96,9 @@ else:
     _db = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "doorstep.sqlite3",
+        # A file, not memory, for tests too: threads then share one database with the same
+        # locking (WAL, IMMEDIATE) as production, so concurrency tests mean something.
+        "TEST": {"NAME": str(DATA_DIR / "test-doorstep.sqlite3")},
         "OPTIONS": {
             # Writers queue for the lock instead of failing with "database is locked".
             "transaction_mode": "IMMEDIATE",

@@ -11,11 +11,10 @@ pytestmark = pytest.mark.django_db
 def test_database_is_configured_for_search_and_concurrency(regions):
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
-            # Writers queue (IMMEDIATE) instead of failing; readers never block (WAL, for the
-            # file database; the in-memory test database reports "memory").
+            # Writers queue (IMMEDIATE) instead of failing; readers never block (WAL).
             assert connection.settings_dict["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
             cur.execute("PRAGMA journal_mode")
-            assert cur.fetchone()[0] in ("wal", "memory")
+            assert cur.fetchone()[0] == "wal"
             cur.execute("PRAGMA foreign_keys")
             assert cur.fetchone()[0] == 1
         else:

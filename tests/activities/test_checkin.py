@@ -1,0 +1,100 @@
+from datetime import timedelta
+
+import pytest
+import segno
+from django.utils import timezone
+
+from doorstep.activities import tickets
+from doorstep.activities.checkin import add_walk_ins, check_in
+from doorstep.activities.models import CheckIn
+from doorstep.activities.services import RegistrationError, cancel, register
+from tests.factories import make_account, make_activity, make_center, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def setup(regions):
+    now = timezone.now()
+    center = make_center("东明路街道社区党群服务中心", district="浦东新区")
+    activity = make_activity(
+        center,
+        audience="everyone",
+        capacity=3,
+        starts_at=now + timedelta(hours=3),
+        registration_closes_at=now + timedelta(hours=2),
+    )
+    a = make_account()
+    reg = register(account=a, activity_id=activity.pk, person_ids=[a.people.first().pk])
+    staff = make_staff(center=center)
+    return {
+        "now": now,
+        "center": center,
+        "activity": activity,
+        "reg": reg.registrations[0],
+        "account": a,
+        "staff": staff,
+    }
+
+
+def test_token_is_signed_and_verifies_offline(setup):
+    reg = setup["reg"]
+    token = tickets.token_for(reg)
+    claim = tickets.verify(token)
+    assert claim and claim.public_id == reg.public_id and claim.activity_id == reg.activity_id
+    body, sig = token.rsplit(".", 1)
+    forged = body.replace(reg.public_id, "A" * len(reg.public_id)) + "." + sig
+    assert tickets.verify(forged) is None
+    assert tickets.verify(body + "." + "A" * len(sig)) is None
+    assert tickets.verify("") is None
+    assert tickets.verify("x" * 5000) is None
+
+
+def test_qr_code_round_trips(setup):
+    import io
+
+    import zxingcpp
+    from PIL import Image
+
+    token = tickets.token_for(setup["reg"])
+    buf = io.BytesIO()
+    segno.make(token, error="m").save(buf, kind="png", scale=6)
+    buf.seek(0)
+    decoded = zxingcpp.read_barcodes(Image.open(buf))
+    assert [d.text for d in decoded] == [token]
+
+
+def test_check_in_answers(setup):
+    reg, staff, now = setup["reg"], setup["staff"], setup["now"]
+    token = tickets.token_for(reg)
+    first = check_in(token=token, nonce="n1", staff=staff, now=now)
+    assert first.code == "welcome" and first.checked_in_at == now
+    # Scanning the same code again (same nonce) is harmless: same answer, one record.
+    assert check_in(token=token, nonce="n1", staff=staff, now=now).code == "welcome"
+    assert CheckIn.objects.filter(nonce="n1").count() == 1
+    # A second scan later says when they came.
+    again = check_in(token=token, nonce="n2", staff=staff, now=now + timedelta(minutes=5))
+    assert again.code == "already_checked_in" and again.checked_in_at == now
+    assert check_in(token="garbage", nonce="n3", staff=staff, now=now).code == "invalid_ticket"
+    tomorrow = now + timedelta(days=1)
+    assert check_in(token=token, nonce="n4", staff=staff, now=tomorrow).code == "wrong_day"
+
+
+def test_cancelled_ticket_and_other_centers_staff(setup):
+    reg, now = setup["reg"], setup["now"]
+    cancel(registration_id=reg.pk, by=setup["account"], now=now)
+    token = tickets.token_for(reg)
+    assert check_in(token=token, nonce="c1", staff=setup["staff"], now=now).code == "cancelled"
+    other_center = make_center("别的中心", district="徐汇区")
+    outsider = make_staff(center=other_center)
+    with pytest.raises(RegistrationError) as exc:
+        check_in(token=token, nonce="c2", staff=outsider, now=now)
+    assert exc.value.code == "forbidden"
+
+
+def test_walk_ins_only_fill_empty_places(setup):
+    activity = add_walk_ins(activity_id=setup["activity"].pk, staff=setup["staff"], count=2)
+    assert activity.taken == 3 and activity.walk_ins == 2
+    with pytest.raises(RegistrationError) as exc:
+        add_walk_ins(activity_id=activity.pk, staff=setup["staff"], count=1)
+    assert exc.value.code == "full"

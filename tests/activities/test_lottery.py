@@ -118,3 +118,75 @@ def test_draw_end_to_end(regions):
         regs.filter(status="waitlisted").order_by("queue_rank").values_list("party", flat=True)
     )
     assert waiting == [e.party for e in out.waiting]
+
+
+@pytest.mark.django_db
+def test_published_record_verifies_and_tampering_is_caught(regions, tmp_path):
+    import json
+
+    from django.core.management import CommandError, call_command
+
+    from doorstep.activities.services import cancel, draw_record
+    from doorstep.activities.verify import verify_record
+
+    center = make_center("东明路街道社区党群服务中心", district="浦东新区")
+    activity = make_activity(
+        center, capacity=4, allocation="lottery", places_per_household=2, local_share_percent=50
+    )
+    this_year = timezone.now().year
+    accounts = [make_account(children=(("孩子", this_year - 6),)) for _ in range(6)]
+    for a in accounts:
+        register(
+            account=a,
+            activity_id=activity.pk,
+            person_ids=list(a.people.values_list("id", flat=True)),
+        )
+    before = draw_record(activity)
+    assert before["seed"] is None and len(before["entries"]) == 6
+    assert verify_record(before).ok is False
+    draw(activity_id=activity.pk, now=activity.registration_closes_at)
+    activity.refresh_from_db()
+    record = draw_record(activity)
+    assert record["commitment"] == before["commitment"]
+    assert len(record["chosen"]) == 2 and len(record["waiting"]) == 4
+    assert verify_record(record).ok
+    # A later cancellation changes statuses, not what the draw decided.
+    winner = Registration.objects.filter(activity=activity, party=record["chosen"][0]).first()
+    cancel(registration_id=winner.pk, by=winner.account, now=activity.registration_closes_at)
+    assert verify_record(draw_record(activity)).ok
+    call_command("verify-draw", str(activity.pk))
+    path = tmp_path / "draw.json"
+    path.write_text(json.dumps(record))
+    call_command("verify-draw", "--file", str(path))
+    swapped = dict(
+        record, chosen=record["waiting"][:2], waiting=record["chosen"] + record["waiting"][2:]
+    )
+    path.write_text(json.dumps(swapped))
+    with pytest.raises(CommandError):
+        call_command("verify-draw", "--file", str(path))
+    other_seed = dict(record, seed="f" * 64)
+    assert "commitment" in " ".join(verify_record(other_seed).problems)
+
+
+@pytest.mark.django_db
+def test_worker_runs_due_work_once(regions):
+    from django.core.management import call_command
+
+    from doorstep.activities.services import run_due_work
+
+    center = make_center("东明路街道社区党群服务中心", district="浦东新区")
+    now = timezone.now()
+    activity = make_activity(
+        center,
+        allocation="lottery",
+        audience="everyone",
+        registration_closes_at=now + timedelta(minutes=1),
+        starts_at=now + timedelta(hours=1),
+    )
+    a = make_account()
+    register(account=a, activity_id=activity.pk, person_ids=[a.people.first().pk])
+    assert run_due_work(now=now)["drawn"] == 0
+    assert run_due_work(now=now + timedelta(minutes=2))["drawn"] == 1
+    assert run_due_work(now=now + timedelta(minutes=3))["drawn"] == 0
+    assert Registration.objects.get(activity=activity).status == "confirmed"
+    call_command("worker", "--once")

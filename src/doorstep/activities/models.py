@@ -197,7 +197,10 @@ class Registration(models.Model):
     # Order on the waiting list: the registration's arrival sequence (first come) or its draw
     # rank (lottery). Lower goes first.
     queue_rank = models.BigIntegerField(null=True, blank=True)
-    priority_tier = models.CharField(max_length=16, blank=True)
+    priority_tier = models.CharField(max_length=40, blank=True)
+    # What the lottery decided ("chosen"/"waiting"), kept as drawn even if the status later
+    # changes (cancellation, promotion), so the published draw can always be re-checked.
+    draw_outcome = models.CharField(max_length=8, blank=True)
     offer_expires_at = models.DateTimeField(null=True, blank=True)
     checked_in_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)

@@ -447,28 +447,11 @@ def lottery_entries(activity: Activity, *, now: datetime) -> list:
     """The public list a draw is computed from: one entry per party, with its tier flags."""
     from .lottery import Entry
 
-    regs = (
-        list(
-            Registration.objects.filter(
-                activity=activity,
-                status__in=[
-                    RegistrationStatus.APPLIED,
-                    RegistrationStatus.CONFIRMED,
-                    RegistrationStatus.WAITLISTED,
-                    RegistrationStatus.OFFERED,
-                    RegistrationStatus.NOT_SELECTED,
-                ],
-            )
-            .exclude(status=RegistrationStatus.CANCELLED)
-            .select_related("account")
-            .order_by("id")
-        )
-        if activity.drawn_at
-        else list(
-            Registration.objects.filter(activity=activity, status=RegistrationStatus.APPLIED)
-            .select_related("account")
-            .order_by("id")
-        )
+    # After the draw, the entries are those the draw saw, whatever happened to them since.
+    drawn = Registration.objects.filter(activity=activity).exclude(draw_outcome="")
+    waiting_draw = Registration.objects.filter(activity=activity, status=RegistrationStatus.APPLIED)
+    regs = list(
+        (drawn if activity.drawn_at else waiting_draw).select_related("account").order_by("id")
     )
     parties: dict[str, list[Registration]] = {}
     for r in regs:
@@ -576,8 +559,123 @@ def draw(*, activity_id: int, now: datetime | None = None) -> bool:
             r.queue_rank = rank[party]
             r.priority_tier = tiers[party]
             r.status = RegistrationStatus.CONFIRMED if party in chosen else new_status
-        Registration.objects.bulk_update(regs, ["queue_rank", "priority_tier", "status"])
+            r.draw_outcome = "chosen" if party in chosen else "waiting"
+        Registration.objects.bulk_update(
+            regs, ["queue_rank", "priority_tier", "status", "draw_outcome"]
+        )
         activity.taken = sum(e.size for e in outcome.chosen)
         activity.drawn_at = now
         activity.save(update_fields=["taken", "drawn_at", "updated_at"])
     return True
+
+
+NO_SHOW_GRACE = timedelta(minutes=30)
+
+
+def mark_no_shows(*, activity_id: int, now: datetime | None = None) -> int:
+    """After an activity, confirmed places nobody checked in for become no-shows. Idempotent."""
+    now = _now(now)
+    with transaction.atomic():
+        activity = Activity.objects.select_for_update().get(pk=activity_id)
+        if activity.no_shows_marked_at or now < activity.ends_at + NO_SHOW_GRACE:
+            return 0
+        if activity.status != ActivityStatus.PUBLISHED:
+            return 0
+        n = Registration.objects.filter(
+            activity=activity,
+            status=RegistrationStatus.CONFIRMED,
+            checked_in_at__isnull=True,
+        ).update(status=RegistrationStatus.NO_SHOW, updated_at=now)
+        activity.no_shows_marked_at = now
+        activity.save(update_fields=["no_shows_marked_at", "updated_at"])
+    return n
+
+
+def settle(activity: Activity, *, now: datetime | None = None) -> Activity:
+    """Bring an activity up to date (draw, expired offers, no-shows) before showing it.
+
+    The worker does the same on time; whichever comes first does the work, the other finds
+    nothing to do.
+    """
+    now = _now(now)
+    changed = False
+    if (
+        activity.allocation == Allocation.LOTTERY
+        and activity.drawn_at is None
+        and now >= activity.registration_closes_at
+    ):
+        changed |= draw(activity_id=activity.pk, now=now)
+    if activity.offer_hours:
+        changed |= bool(expire_offers(activity_id=activity.pk, now=now))
+    if activity.no_shows_marked_at is None and now >= activity.ends_at + NO_SHOW_GRACE:
+        changed |= bool(mark_no_shows(activity_id=activity.pk, now=now))
+    if changed:
+        activity.refresh_from_db()
+    return activity
+
+
+def run_due_work(*, now: datetime | None = None) -> dict[str, int]:
+    """One pass of the worker: everything whose time has come. Safe to run anywhere, any time."""
+    now = _now(now)
+    drawn = 0
+    for pk in Activity.objects.filter(
+        allocation=Allocation.LOTTERY,
+        status=ActivityStatus.PUBLISHED,
+        drawn_at__isnull=True,
+        registration_closes_at__lte=now,
+    ).values_list("pk", flat=True)[:200]:
+        drawn += draw(activity_id=pk, now=now)
+    expired = expire_offers(now=now)
+    no_shows = 0
+    for pk in Activity.objects.filter(
+        status=ActivityStatus.PUBLISHED,
+        no_shows_marked_at__isnull=True,
+        ends_at__lte=now - NO_SHOW_GRACE,
+    ).values_list("pk", flat=True)[:200]:
+        no_shows += mark_no_shows(activity_id=pk, now=now)
+    return {"drawn": drawn, "offers_expired": expired, "no_shows": no_shows}
+
+
+def draw_record(activity: Activity, *, now: datetime | None = None) -> dict:
+    """The public record of a lottery: enough for anyone to recompute the draw.
+
+    Before the draw: the commitment and the entries so far. After: also the seed, who was
+    chosen and the waiting list in order. Entries name pseudonymous parties only.
+    """
+    now = _now(now)
+    entries = lottery_entries(activity, now=now)
+    record: dict = {
+        "activity": activity.pk,
+        "capacity": activity.capacity,
+        "local_share_percent": activity.local_share_percent,
+        "first_timer_share_percent": activity.first_timer_share_percent,
+        "commitment": activity.lottery_commitment,
+        "seed": activity.lottery_seed if activity.drawn_at else None,
+        "drawn_at": activity.drawn_at.isoformat() if activity.drawn_at else None,
+        "entries": [
+            {
+                "party": e.party,
+                "size": e.size,
+                "local": e.local,
+                "first_timer": e.first_timer,
+                "penalised": e.penalised,
+            }
+            for e in sorted(entries, key=lambda e: e.party)
+        ],
+        "chosen": [],
+        "waiting": [],
+    }
+    if activity.drawn_at:
+        rows = (
+            Registration.objects.filter(activity=activity)
+            .exclude(draw_outcome="")
+            .order_by("queue_rank", "id")
+            .values_list("party", "draw_outcome")
+        )
+        seen: set[str] = set()
+        for party, outcome in rows:
+            if party in seen:
+                continue
+            seen.add(party)
+            record["chosen" if outcome == "chosen" else "waiting"].append(party)
+    return record

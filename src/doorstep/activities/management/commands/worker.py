@@ -1,0 +1,48 @@
+"""doorstep worker [--once] [--interval SECONDS]: run draws, offer expiry and no-shows on time."""
+
+from __future__ import annotations
+
+import signal
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandParser
+from django.db import close_old_connections
+
+from doorstep.activities.services import run_due_work
+
+
+class Command(BaseCommand):
+    help = (
+        "Run due work in a loop: lottery draws whose window closed, expired waiting-list "
+        "offers, no-shows after activities. Every step is idempotent; pages do the same work "
+        "when they read a stale activity, so correctness never depends on this process."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--once", action="store_true", help="one pass, then exit")
+        parser.add_argument("--interval", type=float, default=10.0)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        stop = False
+
+        def on_signal(signum: int, frame: object) -> None:
+            nonlocal stop
+            stop = True
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        while True:
+            done = run_due_work()
+            if any(done.values()) or options["once"]:
+                self.stdout.write(", ".join(f"{k}: {v}" for k, v in done.items()))
+            if options["once"] or stop:
+                return
+            # A long-running process must not keep a broken or stale connection.
+            close_old_connections()
+            slept = 0.0
+            while slept < options["interval"] and not stop:
+                time.sleep(0.2)
+                slept += 0.2
+            if stop:
+                return

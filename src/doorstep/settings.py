@@ -6,6 +6,7 @@ DEBUG          1/true to enable debug pages (default off)
 ALLOWED_HOSTS  comma-separated (default 127.0.0.1,localhost)
 TIME_ZONE      default Asia/Shanghai
 DATA_DIR       where the SQLite file and generated data live (default ./data)
+SMS_SENDER     dotted path of the sign-in code sender (default: print codes to the console)
 """
 
 import os
@@ -152,3 +153,8 @@ LOGGING = {
 }
 
 NINJA_PAGINATION_MAX_LIMIT = 100
+
+# Sign-in codes go through this class (see doorstep/accounts/senders.py).
+SMS_SENDER = os.environ.get("SMS_SENDER", "doorstep.accounts.senders.ConsoleSender")
+LOGIN_URL = "accounts:sign_in"
+LOGIN_REDIRECT_URL = "accounts:home"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("doorstep.core.urls")),
     path("", include("doorstep.centers.urls")),
+    path("", include("doorstep.accounts.urls")),
 ]
 
 handler404 = "doorstep.core.views.page_not_found"

@@ -72,6 +72,7 @@ def register_routers() -> None:
     from doorstep.centers.api import router as centers_router
 
     api.add_router("/", centers_router)
+    api.add_router("/", "doorstep.accounts.api.router")
 
 
 register_routers()

@@ -1,5 +1,6 @@
 import pytest
 from django.core.cache import cache
+from django.db import connection
 
 from doorstep.accounts.senders import MemorySender
 
@@ -22,3 +23,14 @@ def last_code(outbox):
         return sent[-1].code
 
     return read
+
+
+def tables_containing(value: str) -> list[str]:
+    """Tables with a text value containing `value`, looking through every column of every row."""
+    found = []
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names():
+            cursor.execute(f'SELECT * FROM "{table}"')  # noqa: S608
+            if any(isinstance(v, str) and value in v for row in cursor.fetchall() for v in row):
+                found.append(table)
+    return found

@@ -7,6 +7,8 @@ from django.utils.html import escape
 from doorstep.accounts.models import Person, User
 from tests.factories import make_account
 
+from .conftest import tables_containing
+
 pytestmark = pytest.mark.django_db
 
 PHONE = "+8613812345678"
@@ -48,6 +50,7 @@ def test_sign_in_two_steps_then_profile(client, last_code):
     r = client.post("/account/sign-in", {"step": "code", "code": last_code()})
     # The first sign-in asks for a name before anything else.
     assert r.status_code == 302 and r["Location"] == "/account/"
+    assert tables_containing(last_code()) == []  # not in the sessions table either
     user = User.objects.get(phone=PHONE)
     assert int(client.session["_auth_user_id"]) == user.pk
     page = client.get("/account/")

@@ -40,6 +40,8 @@ IP_PER_HOUR = 20
 # Wrong codes from one IP across all phones, so nobody can spread guesses over many numbers.
 IP_FAILURES_PER_HOUR = 30
 HOUR = timedelta(hours=1)
+# Codes outlive the hourly limits by a day, for looking into abuse; then they go.
+CODE_RETENTION = timedelta(days=1)
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 MAX_PEOPLE = 10
 NAME_MAX_LENGTH = 40
@@ -192,6 +194,13 @@ def request_code(*, phone: str, ip: str | None, now: datetime | None = None) -> 
             _("The text message could not be sent. Please try again later."), code="send_failed"
         ) from exc
     return record
+
+
+def purge_codes(*, now: datetime | None = None, keep: timedelta = CODE_RETENTION) -> int:
+    """Delete sign-in codes (and the IPs kept with them) once the limits no longer need them."""
+    now = now or timezone.now()
+    deleted, _details = PhoneCode.objects.filter(created_at__lt=now - keep).delete()
+    return deleted
 
 
 def _failure_key(ip: str, now: datetime) -> tuple[str, int]:

@@ -7,6 +7,7 @@ ALLOWED_HOSTS  comma-separated (default 127.0.0.1,localhost)
 TIME_ZONE      default Asia/Shanghai
 DATA_DIR       where the SQLite file and generated data live (default ./data)
 SMS_SENDER     dotted path of the sign-in code sender (default: print codes to the console)
+CLIENT_IP_HEADER  META key of a trusted proxy's client-address header, e.g. HTTP_X_REAL_IP
 """
 
 import os
@@ -156,5 +157,7 @@ NINJA_PAGINATION_MAX_LIMIT = 100
 
 # Sign-in codes go through this class (see doorstep/accounts/senders.py).
 SMS_SENDER = os.environ.get("SMS_SENDER", "doorstep.accounts.senders.ConsoleSender")
+# Behind a reverse proxy: the META key of the header it sets to the client's address.
+CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 LOGIN_URL = "accounts:sign_in"
 LOGIN_REDIRECT_URL = "accounts:home"

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from doorstep.accounts.models import ApiToken, Person, User
+from doorstep.accounts.models import ApiToken, Person, PhoneCode, User
 from doorstep.accounts.services import issue_token, revoke_token, user_for_token
 from tests.factories import make_account
 
@@ -236,3 +236,14 @@ def test_holder_cannot_be_removed(client, account, auth):
     holder = account.people.get(is_account_holder=True)
     r = client.delete(f"/api/v1/me/people/{holder.pk}", **auth)
     assert r.status_code == 409 and r.json()["code"] == "cannot_remove_holder"
+
+
+def test_client_ip_from_a_trusted_proxy_header(client, settings):
+    settings.CLIENT_IP_HEADER = "HTTP_X_REAL_IP"
+    post(client, "/api/v1/auth/code", {"phone": PHONE}, HTTP_X_REAL_IP="198.51.100.23")
+    assert PhoneCode.objects.get().ip == "198.51.100.23"
+
+
+def test_forwarded_for_is_not_trusted_by_default(client):
+    post(client, "/api/v1/auth/code", {"phone": PHONE}, HTTP_X_FORWARDED_FOR="198.51.100.23")
+    assert PhoneCode.objects.get().ip == "127.0.0.1"

@@ -199,3 +199,18 @@ def test_old_codes_are_purged(last_code):
     assert PhoneCode.objects.count() == 1
     call_command("purge-sign-in-codes", stdout=io.StringIO())
     assert PhoneCode.objects.count() == 1
+
+
+def test_ipv6_hosts_are_limited_by_their_64(outbox):
+    start = timezone.now()
+    for i in range(20):
+        request_code(phone=f"+86139000000{i:02d}", ip=f"2001:db8:1:2::{i + 1:x}", now=start)
+    err = error_of(request_code, phone="+8613900000099", ip="2001:db8:1:2:ffff::1", now=start)
+    assert err.code == "rate_limited"
+    request_code(phone="+8613900000099", ip="2001:db8:1:3::1", now=start)
+    assert PhoneCode.objects.filter(ip="2001:db8:1:2::").count() == 20
+
+
+def test_unparsable_ip_is_ignored(outbox):
+    request_code(phone=PHONE, ip="not-an-ip")
+    assert PhoneCode.objects.get().ip is None

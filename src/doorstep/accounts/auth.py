@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
@@ -20,7 +21,16 @@ def bearer_token(request: HttpRequest) -> str | None:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    # REMOTE_ADDR only: behind a proxy, set it from a trusted header in the proxy setup.
+    """The client's address for rate limits.
+
+    REMOTE_ADDR, unless settings.CLIENT_IP_HEADER names the header a trusted reverse proxy
+    sets (e.g. HTTP_X_REAL_IP). Never read X-Forwarded-For by default: clients can forge it.
+    """
+    header = getattr(settings, "CLIENT_IP_HEADER", "")
+    if header:
+        value = request.META.get(header, "").split(",")[-1].strip()
+        if value:
+            return value
     return request.META.get("REMOTE_ADDR") or None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
+import ipaddress
 import math
 import re
 import secrets
@@ -142,6 +143,25 @@ def _rate_limited(retry_after: int) -> AccountError:
     return AccountError(message, code="rate_limited", retry_after=retry_after)
 
 
+def _network(ip: str | None) -> str | None:
+    """The address the limits count: an IPv4 address, or the /64 an IPv6 address is in.
+
+    One IPv6 host usually holds a whole /64, so counting single addresses would let it
+    rotate past the limits. Anything unparsable counts as no address.
+    """
+    if not ip:
+        return None
+    try:
+        address = ipaddress.ip_address(ip)
+    except ValueError:
+        return None
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.IPv6Network(f"{address}/64", strict=False).network_address)
+    return str(address)
+
+
 def _check_code_limits(*, phone: str, ip: str | None, now: datetime) -> None:
     waits: list[timedelta] = []
     recent = list(
@@ -169,6 +189,7 @@ def request_code(*, phone: str, ip: str | None, now: datetime | None = None) -> 
     """Make and send a sign-in code for `phone`; the code itself is never stored."""
     phone = normalize_phone(phone)
     now = now or timezone.now()
+    ip = _network(ip)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     with transaction.atomic():
         if ip:
@@ -225,6 +246,7 @@ def verify_code(*, phone: str, code: str, ip: str | None, now: datetime | None =
     phone = normalize_phone(phone)
     now = now or timezone.now()
     code = unicodedata.normalize("NFKC", code or "").strip()[:20]
+    ip = _network(ip)
     if ip:
         key, retry_after = _failure_key(ip, now)
         if (cache.get(key) or 0) >= IP_FAILURES_PER_HOUR:

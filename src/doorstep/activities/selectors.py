@@ -150,3 +150,18 @@ def registration_of(account: User, registration_id: int) -> Registration:
     if reg is None:
         raise NotFound(_("No such registration."), code="not_found")
     return reg
+
+
+def waitlist_positions(regs: list[Registration]) -> dict[int, int]:
+    """1-based place in line for each waiting registration among `regs` (one query each)."""
+    from django.db.models import Q
+
+    positions: dict[int, int] = {}
+    for r in regs:
+        if r.status != "waitlisted":
+            continue
+        ahead = Registration.objects.filter(activity_id=r.activity_id, status="waitlisted").filter(
+            Q(queue_rank__lt=r.queue_rank) if r.queue_rank is not None else Q(id__lt=r.pk)
+        )
+        positions[r.pk] = ahead.count() + 1
+    return positions

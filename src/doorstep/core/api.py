@@ -73,6 +73,7 @@ def register_routers() -> None:
 
     api.add_router("/", centers_router)
     api.add_router("/", "doorstep.accounts.api.router")
+    api.add_router("/", "doorstep.activities.api.router")
 
 
 register_routers()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("doorstep.core.urls")),
     path("", include("doorstep.centers.urls")),
     path("", include("doorstep.accounts.urls")),
+    path("", include("doorstep.activities.urls")),
 ]
 
 handler404 = "doorstep.core.views.page_not_found"

@@ -1,0 +1,94 @@
+"""iCalendar (RFC 5545) for activities, written by hand: one event or a center's schedule.
+
+Only what calendar apps need: VCALENDAR with VEVENTs carrying UID, DTSTAMP, DTSTART and DTEND
+in UTC, SUMMARY, LOCATION, DESCRIPTION, URL and STATUS. Text values are escaped (section
+3.3.11) and content lines folded at 75 octets without splitting a UTF-8 character (3.1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+PRODID = "-//doorstep//activities//ZH"
+CRLF = "\r\n"
+MAX_OCTETS = 75
+
+
+@dataclass(frozen=True)
+class Event:
+    uid: str
+    starts_at: datetime
+    ends_at: datetime
+    summary: str
+    location: str = ""
+    description: str = ""
+    url: str = ""
+    cancelled: bool = False
+
+
+def escape_text(value: str) -> str:
+    """TEXT value escaping: backslash first, then ; , and newlines (CR dropped)."""
+    return (
+        value.replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\n")
+        .replace("\r", "\n")
+        .replace("\n", "\\n")
+    )
+
+
+def utc_stamp(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+
+
+def fold(line: str) -> str:
+    """Split a content line into pieces of at most 75 octets, continued with CRLF + space."""
+    pieces: list[str] = []
+    current, size = "", 0
+    limit = MAX_OCTETS
+    for ch in line:
+        n = len(ch.encode("utf-8"))
+        if size + n > limit:
+            pieces.append(current)
+            # A continuation line starts with one space, which counts towards its 75 octets.
+            current, size, limit = ch, n, MAX_OCTETS - 1
+        else:
+            current += ch
+            size += n
+    pieces.append(current)
+    return (CRLF + " ").join(pieces)
+
+
+def _event_lines(event: Event, stamp: datetime) -> list[str]:
+    lines = [
+        "BEGIN:VEVENT",
+        f"UID:{event.uid}",
+        f"DTSTAMP:{utc_stamp(stamp)}",
+        f"DTSTART:{utc_stamp(event.starts_at)}",
+        f"DTEND:{utc_stamp(event.ends_at)}",
+        f"SUMMARY:{escape_text(event.summary)}",
+    ]
+    if event.location:
+        lines.append(f"LOCATION:{escape_text(event.location)}")
+    if event.description:
+        lines.append(f"DESCRIPTION:{escape_text(event.description)}")
+    if event.url:
+        lines.append(f"URL:{event.url}")
+    lines.append("STATUS:CANCELLED" if event.cancelled else "STATUS:CONFIRMED")
+    lines.append("END:VEVENT")
+    return lines
+
+
+def calendar(events: Iterable[Event], *, name: str = "", now: datetime | None = None) -> str:
+    """A whole VCALENDAR object, CRLF line ends, ready to serve as text/calendar."""
+    stamp = now or datetime.now(UTC)
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN"]
+    if name:
+        lines.append(f"X-WR-CALNAME:{escape_text(name)}")
+    for event in events:
+        lines.extend(_event_lines(event, stamp))
+    lines.append("END:VCALENDAR")
+    return "".join(fold(line) + CRLF for line in lines)

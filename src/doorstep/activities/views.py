@@ -1,0 +1,652 @@
+"""Resident pages: activities, registering, my registrations, tickets, calendars, lobby screen.
+
+Views parse input, call a service or selector and render. A RegistrationError becomes a
+message on the page with its 4xx status; only a bug is a 500.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from doorstep.accounts.models import User
+from doorstep.centers.models import Center
+from doorstep.centers.selectors import get_center
+from doorstep.core.errors import DoorstepError
+
+from . import ics, selectors, services, tickets
+from .api import qr_svg
+from .models import (
+    ACTIVE_STATUSES,
+    Activity,
+    ActivityStatus,
+    Allocation,
+    Audience,
+    Category,
+    Registration,
+    RegistrationStatus,
+)
+from .selectors import ActivityFilters, State
+
+PAGE_SIZE = 20
+SCHEDULE_DAYS = 60
+LOBBY_REFRESH_SECONDS = 60
+# States in which the register form is offered (the service re-checks everything).
+REGISTERABLE = {State.OPEN, State.FULL_WAITLIST, State.LOTTERY_OPEN}
+KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,80}$")
+
+
+@dataclass
+class Item:
+    """An activity as a resident sees it in a list: its honest state and places left."""
+
+    activity: Activity
+    state: str
+    seats_left: int
+    opens_in: int  # seconds until registration opens (for the countdown), 0 once open
+    mine: bool = False
+
+
+def _item(activity: Activity, now: datetime, mine: bool = False) -> Item:
+    return Item(
+        activity=activity,
+        state=selectors.state_of(activity, now),
+        seats_left=selectors.seats_left(activity),
+        opens_in=max(0, int((activity.registration_opens_at - now).total_seconds())),
+        mine=mine,
+    )
+
+
+def _account(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def _safe_next(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target.startswith("/") and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
+
+
+def _countdown_text() -> dict[str, str]:
+    """Words for activities.js, in the page's language ({n} and {time} are filled in)."""
+    return {
+        "in": _("in {time}"),
+        "d": _("{n} d"),
+        "h": _("{n} h"),
+        "m": _("{n} min"),
+        "s": _("{n} s"),
+        "now": _("open now: reload the page"),
+    }
+
+
+# The list --------------------------------------------------------------------------------
+
+
+def _date(request: HttpRequest, name: str, errors: list[str]) -> date | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        errors.append(_("“%(value)s” is not a date (use YYYY-MM-DD).") % {"value": raw[:40]})
+        return None
+
+
+def _int(request: HttpRequest, name: str, errors: list[str]) -> int | None:
+    raw = request.GET.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        value = int(raw)
+    except ValueError:
+        errors.append(_("“%(value)s” is not a whole number.") % {"value": raw[:40]})
+        return None
+    if not 0 < value < 2**62:
+        errors.append(_("“%(value)s” is out of range.") % {"value": raw[:40]})
+        return None
+    return value
+
+
+def filters_from_request(
+    request: HttpRequest, errors: list[str], *, today: date
+) -> tuple[ActivityFilters, int]:
+    """The list's query string; problems go to errors, never to a 500. Default: this week."""
+    g = request.GET
+    date_from, date_to = _date(request, "from", errors), _date(request, "to", errors)
+    if date_from is None and date_to is None and "from" not in g and "to" not in g:
+        date_from, date_to = today, today + timedelta(days=6)
+    page = _int(request, "page", errors) or 1
+    page = min(page, 100_000 // PAGE_SIZE)
+    f = ActivityFilters(
+        center=_int(request, "center", errors),
+        date_from=date_from,
+        date_to=date_to,
+        category=g.get("category", "").strip()[:40],
+        audience=g.get("audience", "").strip()[:40],
+        has_seats=g.get("has_seats") in ("1", "on", "true"),
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
+    )
+    return f, page
+
+
+def _center_choices(now: datetime, selected: int | None) -> list[tuple[int, str]]:
+    """Centers with something coming up, for the filter (cached: every list view asks).
+
+    The selected center is always among them, so the filter never shows a choice it is not
+    applying.
+    """
+    choices = cache.get("activities:center_choices")
+    if choices is None:
+        choices = list(
+            Center.objects.filter(
+                activities__status=ActivityStatus.PUBLISHED, activities__ends_at__gt=now
+            )
+            .distinct()
+            .order_by("name")
+            .values_list("pk", "name")[:500]
+        )
+        cache.set("activities:center_choices", choices, 120)
+    if selected is not None and all(pk != selected for pk, _name in choices):
+        extra = list(Center.objects.filter(pk=selected).values_list("pk", "name"))
+        choices = sorted([*choices, *extra], key=lambda c: c[1])
+    return choices
+
+
+def _mine(request: HttpRequest, activities: list[Activity]) -> set[int]:
+    if not request.user.is_authenticated or not activities:
+        return set()
+    return set(
+        Registration.objects.filter(
+            account=_account(request),
+            activity_id__in=[a.pk for a in activities],
+            status__in=ACTIVE_STATUSES,
+        ).values_list("activity_id", flat=True)
+    )
+
+
+def _by_day(items: list[Item]) -> list[tuple[date, list[Item]]]:
+    days: dict[date, list[Item]] = {}
+    for item in items:
+        days.setdefault(timezone.localdate(item.activity.starts_at), []).append(item)
+    return list(days.items())
+
+
+@require_GET
+def activity_list(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    today = timezone.localdate(now)
+    errors: list[str] = []
+    f, page = filters_from_request(request, errors, today=today)
+    count, items = 0, []
+    if not errors:
+        try:
+            count, activities = selectors.published_activities(f, now=now)
+        except DoorstepError as exc:
+            errors.append(str(exc.message))
+        else:
+            mine = _mine(request, activities)
+            items = [_item(a, now, a.pk in mine) for a in activities]
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "f": f,
+        "errors": errors,
+        "count": count,
+        "days": _by_day(items),
+        "today": today,
+        "page_number": page,
+        "has_next": f.offset + PAGE_SIZE < count,
+        "querystring_without_page": query.urlencode(),
+        "centers": _center_choices(now, selected=f.center),
+        "categories": Category.choices,
+        "audiences": Audience.choices,
+        "countdown_text": _countdown_text(),
+    }
+    template = (
+        "activities/partials/list_results.html"
+        if request.headers.get("HX-Request")
+        else "activities/list.html"
+    )
+    return render(request, template, context, status=400 if errors else 200)
+
+
+# One activity and registering -------------------------------------------------------------
+
+
+def _get_activity(activity_id: int) -> Activity:
+    try:
+        return selectors.get_published(activity_id)
+    except DoorstepError:
+        raise Http404 from None
+
+
+def _my_rows(account: User, activity: Activity) -> list[dict[str, Any]]:
+    regs = list(
+        Registration.objects.filter(account=account, activity=activity)
+        .select_related("activity", "activity__center", "person")
+        .order_by("id")
+    )
+    return _rows(regs, timezone.now())
+
+
+def _rows(regs: list[Registration], now: datetime) -> list[dict[str, Any]]:
+    positions = selectors.waitlist_positions(regs)
+    rows = []
+    for r in regs:
+        a = r.activity
+        deadline = a.cancel_deadline or a.starts_at
+        rows.append(
+            {
+                "reg": r,
+                "position": positions.get(r.pk),
+                "can_cancel": r.status in ACTIVE_STATUSES and now < deadline,
+                "cancel_deadline": deadline,
+                "has_ticket": r.status == RegistrationStatus.CONFIRMED and now < a.ends_at,
+                "upcoming": now < a.ends_at,
+            }
+        )
+    return rows
+
+
+def _detail_context(
+    request: HttpRequest,
+    activity: Activity,
+    now: datetime,
+    *,
+    errors: list[str] | None = None,
+    key: str = "",
+    checked: set[int] | None = None,
+) -> dict[str, Any]:
+    item = _item(activity, now)
+    context: dict[str, Any] = {
+        "item": item,
+        "activity": activity,
+        "errors": errors or [],
+        "can_register": item.state in REGISTERABLE,
+        "countdown_text": _countdown_text(),
+        "draw_url": f"/api/v1/activities/{activity.pk}/draw",
+        "lottery": activity.allocation == Allocation.LOTTERY,
+    }
+    if request.user.is_authenticated:
+        account = _account(request)
+        rows = _my_rows(account, activity)
+        active = {r["reg"].person_id for r in rows if r["reg"].status in ACTIVE_STATUSES}
+        people = [
+            {"person": p, "registered": p.pk in active, "checked": p.pk in (checked or ())}
+            for p in account.people.all()
+        ]
+        context.update(
+            {
+                "my_rows": rows,
+                "people": people,
+                "anyone_free": any(not p["registered"] for p in people),
+                "idempotency_key": key or secrets.token_urlsafe(18),
+            }
+        )
+    return context
+
+
+@require_GET
+def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
+    now = timezone.now()
+    activity = services.settle(_get_activity(activity_id), now=now)
+    return render(request, "activities/detail.html", _detail_context(request, activity, now))
+
+
+def _result_message(result: services.RegistrationResult) -> str:
+    regs = result.registrations
+    names = "、".join(r.person.name for r in regs)
+    status = result.status
+    if status == RegistrationStatus.CONFIRMED:
+        text = _("Confirmed: %(names)s. Your tickets are under My registrations.") % {
+            "names": names
+        }
+    elif status == RegistrationStatus.WAITLISTED:
+        position = min(selectors.waitlist_positions(regs).values(), default=None)
+        text = _("All places are taken: %(names)s are on the waiting list at position %(n)s.") % {
+            "names": names,
+            "n": position or "?",
+        }
+    elif status == RegistrationStatus.APPLIED:
+        text = _(
+            "Lottery application received for %(names)s. The lots are drawn at %(t)s; "
+            "come back then to see the result."
+        ) % {
+            "names": names,
+            "t": date_format(
+                timezone.localtime(regs[0].activity.registration_closes_at), "DATETIME_FORMAT"
+            ),
+        }
+    else:
+        text = _("Registration status: %(status)s.") % {"status": regs[0].get_status_display()}
+    if result.replayed:
+        text += " " + _("This form had already been sent; nothing was taken twice.")
+    return text
+
+
+def _person_ids(request: HttpRequest) -> tuple[list[int], bool]:
+    ids, bad = [], False
+    for raw in request.POST.getlist("person")[:20]:
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            bad = True
+    return ids, bad
+
+
+@login_required
+@require_POST
+def register(request: HttpRequest, activity_id: int) -> HttpResponse:
+    now = timezone.now()
+    activity = services.settle(_get_activity(activity_id), now=now)
+    key = request.POST.get("idempotency_key", "").strip()
+    key = key if KEY_RE.match(key) else ""
+    person_ids, bad = _person_ids(request)
+    try:
+        if bad:
+            raise services.RegistrationError(
+                _("One of the people is not in your household."), code="not_in_household"
+            )
+        result = services.register(
+            account=_account(request),
+            activity_id=activity.pk,
+            person_ids=person_ids,
+            idempotency_key=key or None,
+            now=now,
+        )
+    except services.RegistrationError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        activity.refresh_from_db()
+        context = _detail_context(
+            request,
+            activity,
+            now,
+            errors=[str(exc.message)],
+            key=key,
+            checked=set(person_ids),
+        )
+        return render(request, "activities/detail.html", context, status=exc.status)
+    result.registrations = list(
+        Registration.objects.filter(pk__in=[r.pk for r in result.registrations])
+        .select_related("activity", "person")
+        .order_by("id")
+    )
+    messages.success(request, _result_message(result))
+    return redirect("activities:detail", activity_id=activity.pk)
+
+
+# My registrations --------------------------------------------------------------------------
+
+
+def _settle_mine(regs: list[Registration], now: datetime) -> bool:
+    """Draw lotteries and expire offers my registrations wait on; True when anything moved."""
+    due = {
+        r.activity_id: r.activity
+        for r in regs
+        if (r.status == RegistrationStatus.APPLIED and now >= r.activity.registration_closes_at)
+        or (
+            r.status == RegistrationStatus.OFFERED
+            and r.offer_expires_at is not None
+            and r.offer_expires_at <= now
+        )
+    }
+    for activity in due.values():
+        services.settle(activity, now=now)
+    return bool(due)
+
+
+def _mine_page(
+    request: HttpRequest, *, errors: list[str] | None = None, status: int = 200
+) -> HttpResponse:
+    now = timezone.now()
+    account = _account(request)
+    regs = selectors.registrations_of(account)
+    if _settle_mine(regs, now):
+        regs = selectors.registrations_of(account)
+    rows = _rows(regs, now)
+    upcoming = sorted(
+        (r for r in rows if r["upcoming"]), key=lambda r: (r["reg"].activity.starts_at, r["reg"].pk)
+    )
+    past = [r for r in rows if not r["upcoming"]]
+    return render(
+        request,
+        "activities/mine.html",
+        {"upcoming": upcoming, "past": past, "errors": errors or []},
+        status=status,
+    )
+
+
+@login_required
+@require_GET
+def my_registrations(request: HttpRequest) -> HttpResponse:
+    return _mine_page(request)
+
+
+def _registration(request: HttpRequest, registration_id: int) -> Registration:
+    try:
+        return selectors.registration_of(_account(request), registration_id)
+    except DoorstepError:
+        raise Http404 from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def cancel(request: HttpRequest, registration_id: int) -> HttpResponse:
+    """GET asks to confirm; POST cancels. Without JavaScript, two clear steps."""
+    reg = _registration(request, registration_id)
+    next_url = _safe_next(request)
+    errors: list[str] = []
+    status = 200
+    if request.method == "POST":
+        try:
+            services.cancel(registration_id=reg.pk, by=_account(request))
+        except services.RegistrationError as exc:
+            if exc.status == 404:
+                raise Http404 from None
+            errors.append(str(exc.message))
+            status = exc.status
+        else:
+            messages.success(
+                request,
+                _("%(name)s's place in “%(title)s” is cancelled.")
+                % {"name": reg.person.name, "title": reg.activity.title},
+            )
+            return redirect(next_url or "activities:mine")
+    rows = _rows([reg], timezone.now())
+    return render(
+        request,
+        "activities/cancel.html",
+        {"row": rows[0], "next": next_url, "errors": errors},
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def accept_offer(request: HttpRequest, registration_id: int) -> HttpResponse:
+    reg = _registration(request, registration_id)
+    try:
+        services.accept_offer(registration_id=reg.pk, account=_account(request))
+    except services.RegistrationError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        return _mine_page(request, errors=[str(exc.message)], status=exc.status)
+    messages.success(
+        request,
+        _("Accepted: %(name)s has a place in “%(title)s”.")
+        % {"name": reg.person.name, "title": reg.activity.title},
+    )
+    return redirect(_safe_next(request) or "activities:mine")
+
+
+def _grouped(token: str, size: int = 4) -> list[str]:
+    """The token in short groups for reading aloud; its dots stand alone between its parts."""
+    groups: list[str] = []
+    for i, part in enumerate(token.split(".")):
+        if i:
+            groups.append(".")
+        groups.extend(part[j : j + size] for j in range(0, len(part), size))
+    return groups
+
+
+def _scalable(svg: str, label: str) -> str:
+    """Give segno's fixed-size SVG a viewBox, so CSS can make the code as big as the screen."""
+    m = re.match(r'<svg width="(\d+)" height="(\d+)"', svg)
+    if m is None:
+        return svg
+    w, h = m.groups()
+    return svg.replace(
+        m.group(0),
+        f'<svg viewBox="0 0 {w} {h}" role="img" aria-label="{label}" class="qr"',
+        1,
+    )
+
+
+@login_required
+@require_GET
+def ticket(request: HttpRequest, registration_id: int) -> HttpResponse:
+    reg = _registration(request, registration_id)
+    if reg.status != RegistrationStatus.CONFIRMED:
+        raise Http404
+    token = tickets.token_for(reg)
+    return render(
+        request,
+        "activities/ticket.html",
+        {
+            "reg": reg,
+            "activity": reg.activity,
+            "token": token,
+            "groups": _grouped(token),
+            "qr": _scalable(qr_svg(token), _("QR code of the ticket")),
+        },
+    )
+
+
+# Calendars ---------------------------------------------------------------------------------
+
+
+def _location(activity: Activity) -> str:
+    parts = [activity.center.name, activity.center.address, activity.room]
+    return ", ".join(p for p in parts if p)
+
+
+def _event(request: HttpRequest, activity: Activity, *, uid: str, summary: str) -> ics.Event:
+    description = activity.description
+    if activity.status == ActivityStatus.CANCELLED:
+        description = _("Cancelled: %(reason)s") % {"reason": activity.cancel_reason or "-"}
+    return ics.Event(
+        uid=uid,
+        starts_at=activity.starts_at,
+        ends_at=activity.ends_at,
+        summary=summary,
+        location=_location(activity),
+        description=description,
+        url=request.build_absolute_uri(reverse("activities:detail", args=[activity.pk])),
+        cancelled=activity.status == ActivityStatus.CANCELLED,
+    )
+
+
+def _calendar_response(body: str, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+@require_GET
+def registration_ics(request: HttpRequest, registration_id: int) -> HttpResponse:
+    reg = _registration(request, registration_id)
+    event = _event(
+        request,
+        reg.activity,
+        uid=f"registration-{reg.public_id}@doorstep",
+        summary=f"{reg.activity.title} ({reg.person.name})",
+    )
+    if reg.status not in ACTIVE_STATUSES:
+        event = replace(event, cancelled=True)
+    return _calendar_response(ics.calendar([event]), f"activity-{reg.activity_id}.ics")
+
+
+def _center(center_id: int) -> Center:
+    try:
+        return get_center(center_id)
+    except DoorstepError:
+        raise Http404 from None
+
+
+@require_GET
+def center_schedule_ics(request: HttpRequest, center_id: int) -> HttpResponse:
+    center = _center(center_id)
+    now = timezone.now()
+    _count, activities = selectors.published_activities(
+        ActivityFilters(
+            center=center.pk,
+            date_to=timezone.localdate(now) + timedelta(days=SCHEDULE_DAYS),
+            limit=200,
+        ),
+        now=now,
+    )
+    events = [
+        _event(request, a, uid=f"activity-{a.pk}@doorstep", summary=a.title) for a in activities
+    ]
+    return _calendar_response(
+        ics.calendar(events, name=center.name, now=now), f"center-{center.pk}.ics"
+    )
+
+
+# Lobby screen ------------------------------------------------------------------------------
+
+
+@require_GET
+def lobby(request: HttpRequest, center_id: int) -> HttpResponse:
+    """The center's big screen: this week, today highlighted, places left; refreshes itself."""
+    center = _center(center_id)
+    now = timezone.now()
+    today = timezone.localdate(now)
+    monday = today - timedelta(days=today.weekday())
+    _count, activities = selectors.published_activities(
+        ActivityFilters(
+            center=center.pk, date_from=monday, date_to=monday + timedelta(days=6), limit=200
+        ),
+        now=now,
+    )
+    by_day: dict[date, list[Item]] = {monday + timedelta(days=i): [] for i in range(7)}
+    for a in activities:
+        day = timezone.localdate(a.starts_at)
+        if day in by_day:
+            by_day[day].append(_item(a, now))
+    context = {
+        "center": center,
+        "days": list(by_day.items()),
+        "today": today,
+        "now": now,
+        "refresh_seconds": LOBBY_REFRESH_SECONDS,
+    }
+    template = (
+        "activities/partials/lobby_schedule.html"
+        if request.headers.get("HX-Request")
+        else "activities/lobby.html"
+    )
+    return render(request, template, context)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("api/docs", RedirectView.as_view(url="/api/v1/docs", permanent=False)),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("staff/", include("doorstep.activities.staff_urls")),
     path("", include("doorstep.core.urls")),
     path("", include("doorstep.centers.urls")),
     path("", include("doorstep.accounts.urls")),

@@ -90,6 +90,10 @@ TEMPLATES = [
 _database_url = os.environ.get("DATABASE_URL", "").strip()
 if _database_url:
     _db = dj_database_url.parse(_database_url, conn_max_age=600, conn_health_checks=True)
+    if _db["ENGINE"].endswith("postgresql"):
+        # JIT pays off for long analytical queries, never for a 20 ms request: one costly
+        # plan estimate once cost ~1 s of compilation per statement (docs/performance.md).
+        _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
     if os.environ.get("DATABASE_TEST_TEMPLATE"):
         # CI clones the test database from one created with a UTF-8 LC_CTYPE (for pg_trgm).
         _db["TEST"] = {"TEMPLATE": os.environ["DATABASE_TEST_TEMPLATE"]}

@@ -143,7 +143,14 @@ class OpeningHours(models.Model):
 
     class Meta:
         ordering = ["weekday", "open_minute"]
-        indexes = [models.Index(fields=["weekday", "open_minute", "close_minute"])]
+        # Leads with the center, so the open-now EXISTS probe is a covering index lookup per
+        # center (a weekday-first index made SQLite walk every interval of that weekday).
+        indexes = [
+            models.Index(
+                fields=["center", "weekday", "open_minute", "close_minute"],
+                name="centers_hours_center_week_idx",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(weekday__lte=6, open_minute__lt=1440)

@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 
 from django.db.models import (
     Case,
+    Count,
     ExpressionWrapper,
     F,
     FloatField,
@@ -17,6 +18,7 @@ from django.db.models import (
     QuerySet,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Length
 from django.utils import timezone
@@ -178,12 +180,42 @@ _LEVEL_ORDER = Case(
 )
 
 
+def _region_code(value: str, level: str) -> str:
+    """A region given by code or exact name -> its code, before the query is built.
+
+    Resolving it here (from a per-process map of 251 rows) keeps the center filter a plain
+    indexed `district_id = ?`; an OR across the join made both databases scan and PostgreSQL
+    JIT-compile each statement (docs/performance.md, fix 1).
+    """
+    codes = _region_codes()
+    code = codes.get((level, value))
+    if code is None:
+        raise InvalidInput(
+            _("Unknown district “%(v)s”.") % {"v": value}
+            if level == Region.RegionLevel.DISTRICT
+            else _("Unknown subdistrict or town “%(value)s”.") % {"value": value},
+            code="unknown_region",
+        )
+    return code
+
+
+_REGION_CODES: dict[tuple[str, str], str] = {}
+
+
+def _region_codes() -> dict[tuple[str, str], str]:
+    if not _REGION_CODES:
+        for code, name, level in Region.objects.values_list("code", "name", "level"):
+            _REGION_CODES[(level, code)] = code
+            _REGION_CODES[(level, name)] = code
+    return _REGION_CODES
+
+
 def _filtered(f: CenterFilters) -> QuerySet[Center]:
     qs = Center.objects.all()
     if f.district:
-        qs = qs.filter(Q(district__code=f.district) | Q(district__name=f.district))
+        qs = qs.filter(district_id=_region_code(f.district, Region.RegionLevel.DISTRICT))
     if f.subdistrict:
-        qs = qs.filter(Q(subdistrict__code=f.subdistrict) | Q(subdistrict__name=f.subdistrict))
+        qs = qs.filter(subdistrict_id=_region_code(f.subdistrict, Region.RegionLevel.SUBDISTRICT))
     if f.themes:
         m = mask(f.themes, THEME_BITS)
         # Any of the chosen themes: a resident picking two themes wants either.
@@ -242,10 +274,17 @@ def center_points(f: CenterFilters, *, cap: int = 3000) -> list[tuple[int, str, 
 
 def search_centers(f: CenterFilters) -> CenterPage:
     qs, order, pq = _queryset(f)
-    count = qs.count()
-    page = list(
-        qs.select_related("district", "subdistrict").order_by(*order)[f.offset : f.offset + f.limit]
+    # Deferred join: order and count ids only (one scan, the total from a window function),
+    # then fetch the page's rows by primary key (docs/performance.md, fix 4).
+    rows = list(
+        qs.annotate(_total=Window(Count("id")))
+        .order_by(*order)
+        .values_list("id", "_total")[f.offset : f.offset + f.limit]
     )
+    count = rows[0][1] if rows else (qs.count() if f.offset else 0)
+    ids = [r[0] for r in rows]
+    by_id = Center.objects.select_related("district", "subdistrict").in_bulk(ids)
+    page = [by_id[i] for i in ids]
     open_map = open_now_map(page, at=f.at)
     hits = []
     for c in page:

@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from doorstep.centers.importing import ImportFileError, import_centers
+from doorstep.core.db import refresh_statistics
 
 
 class Command(BaseCommand):
@@ -47,6 +48,8 @@ class Command(BaseCommand):
             "invalid": len(result.errors),
         }
         if result.committed:
+            if result.created or result.updated:
+                refresh_statistics()
             self.stdout.write(
                 _(
                     "%(file)s: %(rows)s rows; created %(created)s, updated %(updated)s, "

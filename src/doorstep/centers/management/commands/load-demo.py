@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from doorstep.centers.article import load_article_centers
 from doorstep.centers.demo import load_demo_hours
 from doorstep.centers.regions import load_regions
+from doorstep.core.db import refresh_statistics
 
 
 class Command(BaseCommand):
@@ -30,6 +31,7 @@ class Command(BaseCommand):
         self._report("article centers", load_article_centers())
         if not options["no_demo_hours"]:
             self._report("demo hours", load_demo_hours())
+        refresh_statistics()
 
     def _report(self, what: str, counts: dict[str, int]) -> None:
         numbers = ", ".join(f"{n} {outcome}" for outcome, n in counts.items())

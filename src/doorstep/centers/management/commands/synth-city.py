@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
 from doorstep.centers.synth import SynthError, synth_city
+from doorstep.core.db import refresh_statistics
 
 
 class Command(BaseCommand):
@@ -42,6 +43,7 @@ class Command(BaseCommand):
             )
         except SynthError as exc:
             raise CommandError(str(exc.message)) from None
+        refresh_statistics()
         self.stdout.write(
             _("Created %(n)s synthetic centers (seed %(seed)s) in %(seconds).1f s.")
             % {"n": created, "seed": options["seed"], "seconds": time.perf_counter() - started}

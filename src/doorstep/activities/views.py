@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -223,12 +224,10 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         "audiences": Audience.choices,
         "countdown_text": _countdown_text(),
     }
-    template = (
-        "activities/partials/list_results.html"
-        if request.headers.get("HX-Request")
-        else "activities/list.html"
-    )
-    return render(request, template, context, status=400 if errors else 200)
+    if request.headers.get("HX-Request"):
+        # htmx swaps only 2xx answers: the message must arrive as a fragment to be seen.
+        return render(request, "activities/partials/list_results.html", context)
+    return render(request, "activities/list.html", context, status=400 if errors else 200)
 
 
 # One activity and registering -------------------------------------------------------------
@@ -241,13 +240,13 @@ def _get_activity(activity_id: int) -> Activity:
         raise Http404 from None
 
 
-def _my_rows(account: User, activity: Activity) -> list[dict[str, Any]]:
+def _my_rows(account: User, activity: Activity, now: datetime) -> list[dict[str, Any]]:
     regs = list(
         Registration.objects.filter(account=account, activity=activity)
         .select_related("activity", "activity__center", "person")
         .order_by("id")
     )
-    return _rows(regs, timezone.now())
+    return _rows(regs, now)
 
 
 def _rows(regs: list[Registration], now: datetime) -> list[dict[str, Any]]:
@@ -290,7 +289,7 @@ def _detail_context(
     }
     if request.user.is_authenticated:
         account = _account(request)
-        rows = _my_rows(account, activity)
+        rows = _my_rows(account, activity, now)
         active = {r["reg"].person_id for r in rows if r["reg"].status in ACTIVE_STATUSES}
         people = [
             {"person": p, "registered": p.pk in active, "checked": p.pk in (checked or ())}
@@ -519,7 +518,7 @@ def _scalable(svg: str, label: str) -> str:
     w, h = m.groups()
     return svg.replace(
         m.group(0),
-        f'<svg viewBox="0 0 {w} {h}" role="img" aria-label="{label}" class="qr"',
+        f'<svg viewBox="0 0 {w} {h}" role="img" aria-label="{escape(label)}" class="qr"',
         1,
     )
 

@@ -1,5 +1,6 @@
 import csv
 import io
+import json
 import zipfile
 from datetime import date, datetime, time, timedelta
 
@@ -579,3 +580,97 @@ def test_admin_lists_activities_registrations_and_check_ins(client, world, roste
         f"/admin/activities/activity/{roster['activity'].pk}/change/"
     ).content.decode()
     assert roster["activity"].title in activity_page
+
+
+# The door phone, in a real browser -------------------------------------------------------
+
+
+@pytest.fixture
+def chromium_page():
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        # A fake camera, so the scanning path can run headless.
+        fake_camera = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS + fake_camera)
+        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        yield page
+        browser.close()
+    assert errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_door_phone_signs_in_and_checks_tickets_in_without_reloading(
+    live_server, chromium_page, world, door
+):
+    from tests.browser.conftest import assert_accessible
+
+    page = chromium_page
+    staff = world["staff_a"]
+    staff.set_password("door-phone-2024")
+    staff.save()
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    url = f"{live_server.url}/staff/activities/{door['activity'].pk}/checkin"
+    page.goto(url)
+    assert "/account/staff-sign-in?next=" in page.url
+    page.get_by_label("Username").fill(staff.username)
+    page.get_by_label("Password").fill("door-phone-2024")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(url)
+    # Headless Chromium on Linux has no BarcodeDetector: the camera button stays hidden.
+    has_detector = page.evaluate("'BarcodeDetector' in window")
+    assert page.locator("#camera-start").is_visible() == has_detector
+    assert_accessible(page)
+
+    panel = page.locator("#checkin-result")
+    code = page.get_by_label("Ticket code")
+    code.fill(door["token"])
+    code.press("Enter")
+    page.wait_for_selector("#checkin-result.result-welcome")
+    assert "Welcome!" in panel.inner_text() and "居民0" in panel.inner_text()
+    assert page.locator('[data-count="checked_in"]').inner_text() == "1"
+    code.fill(door["token"])
+    page.get_by_role("button", name="Check in").click()
+    page.wait_for_selector("#checkin-result.result-already_checked_in")
+    assert page.url == url
+    nonces = set(CheckIn.objects.values_list("nonce", flat=True))
+    assert len(nonces) == 2
+    assert_accessible(page)
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_camera_scan_where_the_browser_reads_qr_codes(
+    live_server, chromium_page, client, world, door
+):
+    page = chromium_page
+    page.context.add_cookies([{"name": "django_language", "value": "en", "url": live_server.url}])
+    # Stand in for BarcodeDetector (Chromium has it on Android and macOS, not on Linux): it
+    # "sees" the ticket in every frame, as a phone held up to a QR code would.
+    page.add_init_script(
+        """
+        window.BarcodeDetector = class {
+          static getSupportedFormats() { return Promise.resolve(["qr_code"]); }
+          constructor(options) { this.formats = options.formats; }
+          detect() { return Promise.resolve([{ rawValue: TOKEN }]); }
+        };
+        """.replace("TOKEN", json.dumps(door["token"]))
+    )
+    client.force_login(world["staff_a"])
+    session = client.cookies["sessionid"].value
+    page.context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+    page.goto(f"{live_server.url}/staff/activities/{door['activity'].pk}/checkin")
+    page.get_by_role("button", name="Scan with the camera").click()
+    page.wait_for_selector("#checkin-result.result-welcome")
+    assert page.locator("#camera").is_visible()
+    # The same code in front of the camera for a while is one scan, not one per frame.
+    page.wait_for_timeout(1500)
+    assert CheckIn.objects.count() == 1
+    page.get_by_role("button", name="Stop the camera").click()
+    assert page.locator("#camera").is_hidden()

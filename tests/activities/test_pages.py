@@ -10,6 +10,9 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.utils import timezone
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from doorstep.activities import ics, tickets
 from doorstep.activities.models import Activity, Registration
@@ -188,6 +191,8 @@ def test_finished_activities_say_so(english, center):
         {"from": "2030-01-01", "to": "2032-01-01"},
         {"page": "-1"},
         {"page": "x"},
+        {"from": "0001-01-01"},
+        {"to": "9999-12-31"},
     ],
 )
 def test_bad_query_parameters_are_a_message_not_a_500(english, center, params):
@@ -197,6 +202,39 @@ def test_bad_query_parameters_are_a_message_not_a_500(english, center, params):
     # htmx only swaps in 2xx answers, so its fragment carries the message with a 200.
     partial = english.get("/activities/", params, HTTP_HX_REQUEST="true")
     assert partial.status_code == 200 and 'class="error" role="alert"' in text(partial)
+
+
+text_input = st.text(max_size=40)
+
+
+@hypothesis_settings(
+    max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    center_id=st.one_of(st.just(""), st.integers(-(10**20), 10**20).map(str), text_input),
+    date_from=st.one_of(st.just(""), st.dates().map(str), text_input),
+    date_to=st.one_of(st.just(""), st.dates().map(str), text_input),
+    category=st.one_of(st.just(""), st.sampled_from(["chess", "x"]), text_input),
+    audience=st.one_of(st.just(""), st.sampled_from(["elderly", "x"]), text_input),
+    page=st.one_of(st.just(""), st.integers(-(10**20), 10**20).map(str), text_input),
+    has_seats=st.one_of(st.just(""), st.just("1"), text_input),
+)
+def test_no_query_makes_a_500(
+    client, center, center_id, date_from, date_to, category, audience, page, has_seats
+):
+    if not center.activities.exists():
+        make_activity(center, starts_at=soon(30))
+    params = {
+        "center": center_id or center.pk,
+        "from": date_from,
+        "to": date_to,
+        "category": category,
+        "audience": audience,
+        "page": page,
+        "has_seats": has_seats,
+    }
+    r = client.get("/activities/", {k: v for k, v in params.items() if v != ""})
+    assert r.status_code in (200, 400)
 
 
 def test_list_query_count_is_bounded(

@@ -50,6 +50,7 @@ LOBBY_REFRESH_SECONDS = 60
 # States in which the register form is offered (the service re-checks everything).
 REGISTERABLE = {State.OPEN, State.FULL_WAITLIST, State.LOTTERY_OPEN}
 KEY_RE = re.compile(r"^[A-Za-z0-9_-]{16,80}$")
+EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
 
 
 @dataclass
@@ -107,10 +108,18 @@ def _date(request: HttpRequest, name: str, errors: list[str]) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         errors.append(_("“%(value)s” is not a date (use YYYY-MM-DD).") % {"value": raw[:40]})
         return None
+    if not EARLIEST <= value <= LATEST:
+        # Far dates overflow when turned into aware datetimes; nobody means them.
+        errors.append(
+            _("Choose a date between %(a)s and %(b)s.")
+            % {"a": EARLIEST.isoformat(), "b": LATEST.isoformat()}
+        )
+        return None
+    return value
 
 
 def _int(request: HttpRequest, name: str, errors: list[str]) -> int | None:

@@ -11,6 +11,10 @@ def _fast_and_local(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.LANGUAGE_CODE = "zh-hans"
+    # Each test starts with an empty cache (rate limits, cached choices).
+    from django.core.cache import cache
+
+    cache.clear()
 
 
 @pytest.fixture

@@ -89,6 +89,12 @@ def _people(account: User, person_ids: Sequence[int]) -> list[Person]:
         raise RegistrationError(
             _("One of the people is not in your household."), code="not_in_household"
         )
+    unnamed = [p for p in people if not p.name.strip()]
+    if unnamed:
+        raise RegistrationError(
+            _("Please add a name for everyone attending first (on your account page)."),
+            code="name_required",
+        )
     return sorted(people, key=lambda p: ids.index(p.pk))
 
 

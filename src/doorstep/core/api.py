@@ -32,7 +32,10 @@ def _field_path(loc: Any) -> str:
 
 @api.exception_handler(DoorstepError)
 def on_domain_error(request: HttpRequest, exc: DoorstepError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    response = api.create_response(request, exc.as_dict(), status=exc.status)
+    if "retry_after" in exc.extra:
+        response["Retry-After"] = str(exc.extra["retry_after"])
+    return response
 
 
 @api.exception_handler(ValidationError)

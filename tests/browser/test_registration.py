@@ -128,3 +128,22 @@ def test_keyboard_only_registration(live_server, page, world, client):
     page.wait_for_url(re.compile(rf"/activities/{activity.pk}/$"))
     assert "Confirmed" in page.get_by_role("status").inner_text()
     assert Registration.objects.filter(activity=activity, status="confirmed").count() == 2
+
+
+def test_lobby_screen_is_readable_and_polls(live_server, page, world):
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.goto(f"{live_server.url}/centers/{world['center'].pk}/lobby/")
+    assert page.locator(".site-header").count() == 0
+    assert page.locator(".lobby-day").count() == 7
+    assert page.locator(".lobby-today").count() == 1
+    title = page.locator("h1")
+    assert float(title.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")) >= 40
+    box = page.locator("#lobby-schedule")
+    assert box.get_attribute("hx-trigger") == "every 60s"
+    # What the poll does, without waiting a minute: fetch the fragment and swap it in.
+    page.evaluate("document.querySelector('.lobby-week').remove()")
+    url = f"/centers/{world['center'].pk}/lobby/"
+    page.evaluate(f"htmx.ajax('GET', '{url}', {{target: '#lobby-schedule', swap: 'innerHTML'}})")
+    page.wait_for_selector(".lobby-week")
+    assert page.locator(".lobby-day").count() == 7 and page.locator("html").count() == 1
+    assert_accessible(page)

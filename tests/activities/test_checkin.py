@@ -67,28 +67,36 @@ def test_qr_code_round_trips(setup):
 def test_check_in_answers(setup):
     reg, staff, now = setup["reg"], setup["staff"], setup["now"]
     token = tickets.token_for(reg)
-    first = check_in(token=token, nonce="n1", staff=staff, now=now)
+    first = check_in(token=token, nonce="scan-n1-0000", staff=staff, now=now)
     assert first.code == "welcome" and first.checked_in_at == now
     # Scanning the same code again (same nonce) is harmless: same answer, one record.
-    assert check_in(token=token, nonce="n1", staff=staff, now=now).code == "welcome"
-    assert CheckIn.objects.filter(nonce="n1").count() == 1
+    assert check_in(token=token, nonce="scan-n1-0000", staff=staff, now=now).code == "welcome"
+    assert CheckIn.objects.filter(nonce="scan-n1-0000").count() == 1
     # A second scan later says when they came.
-    again = check_in(token=token, nonce="n2", staff=staff, now=now + timedelta(minutes=5))
+    again = check_in(token=token, nonce="scan-n2-0000", staff=staff, now=now + timedelta(minutes=5))
     assert again.code == "already_checked_in" and again.checked_in_at == now
-    assert check_in(token="garbage", nonce="n3", staff=staff, now=now).code == "invalid_ticket"
+    assert (
+        check_in(token="garbage", nonce="scan-n3-0000", staff=staff, now=now).code
+        == "invalid_ticket"
+    )
     tomorrow = now + timedelta(days=1)
-    assert check_in(token=token, nonce="n4", staff=staff, now=tomorrow).code == "wrong_day"
+    assert (
+        check_in(token=token, nonce="scan-n4-0000", staff=staff, now=tomorrow).code == "wrong_day"
+    )
 
 
 def test_cancelled_ticket_and_other_centers_staff(setup):
     reg, now = setup["reg"], setup["now"]
     cancel(registration_id=reg.pk, by=setup["account"], now=now)
     token = tickets.token_for(reg)
-    assert check_in(token=token, nonce="c1", staff=setup["staff"], now=now).code == "cancelled"
+    assert (
+        check_in(token=token, nonce="scan-c1-0000", staff=setup["staff"], now=now).code
+        == "cancelled"
+    )
     other_center = make_center("别的中心", district="徐汇区")
     outsider = make_staff(center=other_center)
     with pytest.raises(RegistrationError) as exc:
-        check_in(token=token, nonce="c2", staff=outsider, now=now)
+        check_in(token=token, nonce="scan-c2-0000", staff=outsider, now=now)
     assert exc.value.code == "forbidden"
 
 
@@ -98,3 +106,21 @@ def test_walk_ins_only_fill_empty_places(setup):
     with pytest.raises(RegistrationError) as exc:
         add_walk_ins(activity_id=activity.pk, staff=setup["staff"], count=1)
     assert exc.value.code == "full"
+
+
+def test_a_nonce_belongs_to_one_scan_and_doors_know_their_activity(setup):
+    reg, staff, now = setup["reg"], setup["staff"], setup["now"]
+    token = tickets.token_for(reg)
+    check_in(token=token, nonce="scan-x1-0000", staff=staff, now=now)
+    other_center = make_center("别的中心", district="徐汇区")
+    outsider = make_staff(center=other_center)
+    # Someone else replaying the nonce learns nothing about that scan.
+    with pytest.raises(RegistrationError) as exc:
+        check_in(token="garbage", nonce="scan-x1-0000", staff=outsider, now=now)
+    assert exc.value.code == "nonce_reused"
+    other = make_activity(setup["center"], title="另一个活动", audience="everyone")
+    result = check_in(token=token, nonce="scan-x2-0000", staff=staff, activity_id=other.pk, now=now)
+    assert result.code == "wrong_activity"
+    with pytest.raises(RegistrationError) as exc:
+        check_in(token=token, nonce="short", staff=staff, now=now)
+    assert exc.value.code == "nonce_required"

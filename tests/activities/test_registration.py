@@ -16,7 +16,7 @@ from doorstep.activities.services import (
     expire_offers,
     register,
 )
-from tests.factories import make_account, make_activity, make_center
+from tests.factories import make_account, make_activity, make_center, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -185,7 +185,11 @@ def test_resident_cancel_deadline_but_staff_any_time(center):
     reg = register(account=a, activity_id=activity.pk, person_ids=holder(a)).registrations[0]
     later = now + timedelta(hours=2)
     assert err(cancel, registration_id=reg.pk, by=a, now=later) == "cancel_deadline_passed"
-    staff = make_account()
+    outsider = make_staff(center=make_center("别的中心", district="徐汇区"))
+    assert err(cancel, registration_id=reg.pk, by=outsider, as_staff=True, reason="x") == (
+        "not_found"
+    )
+    staff = make_staff(center=center)
     assert err(cancel, registration_id=reg.pk, by=staff, as_staff=True, now=later) == (
         "reason_required"
     )
@@ -230,3 +234,35 @@ def test_no_show_policy_blocks_first_come(center):
         == "confirmed"
     )
     assert Activity.objects.get(pk=activity.pk).taken == 1
+
+
+def test_a_family_moves_up_together_and_nobody_jumps_the_line(center):
+    this_year = timezone.now().year
+    activity = make_activity(center, capacity=2, age_min=4, age_max=10)
+    first = make_account(children=(("甲", this_year - 6),))
+    family = make_account(children=(("乙", this_year - 6),))
+    single = make_account(children=(("丙", this_year - 6),))
+    r1 = register(account=first, activity_id=activity.pk, person_ids=people(first))
+    r2 = register(account=family, activity_id=activity.pk, person_ids=people(family))
+    assert r1.status == "confirmed" and r2.status == "waitlisted"
+    # One place frees (the first family's child cancels): the waiting family needs two.
+    child = [r for r in r1.registrations if not r.person.is_account_holder][0]
+    cancel(registration_id=child.pk, by=first)
+    assert set(Registration.objects.filter(account=family).values_list("status", flat=True)) == {
+        "waitlisted"
+    }
+    # A newcomer who would fit in the free place does not jump the waiting family.
+    kid = [p for p in single.people.all() if not p.is_account_holder][0]
+    r3 = register(account=single, activity_id=activity.pk, person_ids=[kid.pk])
+    assert r3.status == "waitlisted"
+    # The second place frees: the family moves up as a whole, in order.
+    parent = [r for r in r1.registrations if r.person.is_account_holder][0]
+    cancel(registration_id=parent.pk, by=first)
+    assert set(Registration.objects.filter(account=family).values_list("status", flat=True)) == {
+        "confirmed"
+    }
+    assert set(Registration.objects.filter(account=single).values_list("status", flat=True)) == {
+        "waitlisted"
+    }
+    activity.refresh_from_db()
+    assert activity.taken == 2

@@ -8,12 +8,20 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import can_manage
 
 from . import tickets
-from .models import Activity, ActivityStatus, CheckIn, Registration, RegistrationStatus
+from .models import (
+    Activity,
+    ActivityStatus,
+    Allocation,
+    CheckIn,
+    Registration,
+    RegistrationStatus,
+)
 from .services import RegistrationError
 
 
@@ -21,6 +29,7 @@ class CheckInCode:
     WELCOME = "welcome"
     ALREADY = "already_checked_in"
     WRONG_DAY = "wrong_day"
+    WRONG_ACTIVITY = "wrong_activity"
     CANCELLED = "cancelled"
     NOT_CONFIRMED = "not_confirmed"
     NOT_FOUND = "not_found"
@@ -38,19 +47,39 @@ class CheckInResult:
         return self.code == CheckInCode.WELCOME
 
 
-def check_in(*, token: str, nonce: str, staff: User, now: datetime | None = None) -> CheckInResult:
-    """Verify a ticket and record arrival. The same nonce twice returns the first answer."""
+def check_in(
+    *,
+    token: str,
+    nonce: str,
+    staff: User,
+    activity_id: int | None = None,
+    now: datetime | None = None,
+) -> CheckInResult:
+    """Verify a ticket and record arrival. The same scan repeated returns the first answer.
+
+    `activity_id`, when the door knows which activity it admits, refuses tickets for another
+    activity (`wrong_activity`) instead of checking them in at the wrong door.
+    """
     now = now or timezone.now()
     nonce = (nonce or "").strip()[:64]
-    if not nonce:
-        raise RegistrationError("nonce required", code="nonce_required")
+    if len(nonce) < 8:
+        raise RegistrationError(_("Each scan needs a nonce."), code="nonce_required")
+    claim = tickets.verify(token)
     previous = CheckIn.objects.filter(nonce=nonce).select_related("registration").first()
     if previous is not None:
         reg = previous.registration
+        same_scan = previous.staff_id == staff.pk and (
+            (reg is None and claim is None)
+            or (reg is not None and claim is not None and reg.public_id == claim.public_id)
+        )
+        if not same_scan:
+            # A nonce belongs to one scan: reusing it for another ticket reveals nothing.
+            raise RegistrationError(
+                _("This scan id was already used."), code="nonce_reused", status=409
+            )
         return CheckInResult(
             code=previous.result, registration=reg, checked_in_at=reg.checked_in_at if reg else None
         )
-    claim = tickets.verify(token)
     if claim is None:
         return _record(nonce, None, None, CheckInCode.INVALID, staff)
     reg = (
@@ -62,7 +91,11 @@ def check_in(*, token: str, nonce: str, staff: User, now: datetime | None = None
         return _record(nonce, None, None, CheckInCode.NOT_FOUND, staff)
     if not can_manage(staff, reg.activity.center_id):
         # Staff of another center learn nothing about this ticket.
-        raise RegistrationError("not allowed", code="forbidden", status=403)
+        raise RegistrationError(
+            _("You cannot check people in at this center."), code="forbidden", status=403
+        )
+    if activity_id is not None and reg.activity_id != activity_id:
+        return _record(nonce, reg, reg.activity, CheckInCode.WRONG_ACTIVITY, staff)
     if timezone.localdate(now) != claim.day:
         return _record(nonce, reg, reg.activity, CheckInCode.WRONG_DAY, staff)
     if (
@@ -108,12 +141,18 @@ def add_walk_ins(*, activity_id: int, staff: User, count: int = 1) -> Activity:
     """Seat people who walk in, only while places are empty."""
     activity = Activity.objects.filter(pk=activity_id).select_related("center").first()
     if activity is None or not can_manage(staff, activity.center_id):
-        raise RegistrationError("not found", code="not_found", status=404)
+        raise RegistrationError(_("No such activity."), code="not_found", status=404)
+    if activity.status != ActivityStatus.PUBLISHED:
+        raise RegistrationError(_("This activity is not running."), code="not_published")
+    if activity.allocation == Allocation.LOTTERY and activity.drawn_at is None:
+        raise RegistrationError(
+            _("Walk-ins can be seated after the lottery has been drawn."), code="not_drawn"
+        )
     if not 1 <= count <= 50:
-        raise RegistrationError("count out of range", code="invalid_count")
+        raise RegistrationError(_("Add between 1 and 50 walk-ins."), code="invalid_count")
     if not Activity.objects.filter(pk=activity_id, taken__lte=F("capacity") - count).update(
         taken=F("taken") + count, walk_ins=F("walk_ins") + count
     ):
-        raise RegistrationError("full", code="full")
+        raise RegistrationError(_("All places are taken."), code="full")
     activity.refresh_from_db()
     return activity

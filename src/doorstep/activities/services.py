@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -255,11 +255,22 @@ def register(
                     )
             if lottery:
                 status = RegistrationStatus.APPLIED
-            elif Activity.objects.filter(
-                pk=activity.pk,
-                status=ActivityStatus.PUBLISHED,
-                taken__lte=F("capacity") - n,
-            ).update(taken=F("taken") + n):
+            elif (
+                Activity.objects.filter(
+                    pk=activity.pk,
+                    status=ActivityStatus.PUBLISHED,
+                    taken__lte=F("capacity") - n,
+                )
+                # Free places while people wait are kept for them: never jump the line.
+                .exclude(
+                    Exists(
+                        Registration.objects.filter(
+                            activity=OuterRef("pk"), status=RegistrationStatus.WAITLISTED
+                        )
+                    )
+                )
+                .update(taken=F("taken") + n)
+            ):
                 status = RegistrationStatus.CONFIRMED
             elif activity.waitlist_enabled:
                 status = RegistrationStatus.WAITLISTED
@@ -300,31 +311,53 @@ def register(
     return RegistrationResult(registrations=regs)
 
 
-def _promote_next(activity: Activity, now: datetime) -> Registration | None:
-    """Give a freed place to the next person waiting. Caller holds the activity row lock."""
-    nxt = (
+def fill_from_waitlist(activity_id: int, now: datetime) -> int:
+    """Give free places to those waiting, whole parties in strict line order.
+
+    A party (a parent and a child) moves up only when all its members fit; until then the
+    places stay free for it and `register()` does not hand them to newcomers, so the line is
+    never jumped. Caller is atomic; this takes the activity row lock.
+    """
+    activity = Activity.objects.select_for_update().get(pk=activity_id)
+    if activity.status != ActivityStatus.PUBLISHED or activity.starts_at <= now:
+        return 0
+    free = activity.capacity - activity.taken
+    promoted = 0
+    waiting = list(
         Registration.objects.filter(activity=activity, status=RegistrationStatus.WAITLISTED)
         .order_by(F("queue_rank").asc(nulls_last=True), "id")
-        .first()
+        .only("id", "party", "public_id", "status")
     )
-    if nxt is None:
-        Activity.objects.filter(pk=activity.pk).update(taken=F("taken") - 1)
-        return None
-    if activity.offer_hours:
-        nxt.status = RegistrationStatus.OFFERED
-        nxt.offer_expires_at = now + timedelta(hours=activity.offer_hours)
-        nxt.save(update_fields=["status", "offer_expires_at", "updated_at"])
-    else:
-        nxt.status = RegistrationStatus.CONFIRMED
-        nxt.save(update_fields=["status", "updated_at"])
-    return nxt
+    parties: dict[str, list[Registration]] = {}
+    for r in waiting:
+        parties.setdefault(r.party or r.public_id, []).append(r)
+    for members in parties.values():
+        if len(members) > free:
+            break
+        ids = [m.pk for m in members]
+        if activity.offer_hours:
+            Registration.objects.filter(pk__in=ids).update(
+                status=RegistrationStatus.OFFERED,
+                offer_expires_at=now + timedelta(hours=activity.offer_hours),
+                updated_at=now,
+            )
+        else:
+            Registration.objects.filter(pk__in=ids).update(
+                status=RegistrationStatus.CONFIRMED, updated_at=now
+            )
+        free -= len(members)
+        promoted += len(members)
+    if promoted:
+        Activity.objects.filter(pk=activity.pk).update(taken=F("taken") + promoted)
+    return promoted
 
 
 def release_place(
     *, registration: Registration, new_status: str, reason: str, now: datetime
 ) -> None:
-    """End a registration; a place it held passes to the next in line. Caller is atomic."""
+    """End a registration; a place it held passes to those waiting. Caller is atomic."""
     held = registration.status in HOLDS_PLACE
+    activity = Activity.objects.select_for_update().get(pk=registration.activity_id)
     registration.status = new_status
     registration.cancelled_at = now
     registration.cancel_reason = reason[:200]
@@ -333,11 +366,8 @@ def release_place(
         update_fields=["status", "cancelled_at", "cancel_reason", "offer_expires_at", "updated_at"]
     )
     if held:
-        activity = Activity.objects.select_for_update().get(pk=registration.activity_id)
-        if activity.starts_at > now and activity.status == ActivityStatus.PUBLISHED:
-            _promote_next(activity, now)
-        else:
-            Activity.objects.filter(pk=activity.pk).update(taken=F("taken") - 1)
+        Activity.objects.filter(pk=activity.pk).update(taken=F("taken") - 1)
+    fill_from_waitlist(activity.pk, now)
 
 
 @transaction.atomic
@@ -369,8 +399,13 @@ def cancel(
                 _("It is too late to cancel online; please tell the center."),
                 code="cancel_deadline_passed",
             )
-    elif not reason.strip():
-        raise RegistrationError(_("Staff must give a reason."), code="reason_required")
+    else:
+        from doorstep.accounts.scopes import can_manage
+
+        if not can_manage(by, activity.center_id):
+            raise RegistrationError(_("No such registration."), code="not_found", status=404)
+        if not reason.strip():
+            raise RegistrationError(_("Staff must give a reason."), code="reason_required")
     release_place(
         registration=reg,
         new_status=RegistrationStatus.CANCELLED,
@@ -569,7 +604,7 @@ def draw(*, activity_id: int, now: datetime | None = None) -> bool:
         Registration.objects.bulk_update(
             regs, ["queue_rank", "priority_tier", "status", "draw_outcome"]
         )
-        activity.taken = sum(e.size for e in outcome.chosen)
+        activity.taken = sum(e.size for e in outcome.chosen) + activity.walk_ins
         activity.drawn_at = now
         activity.save(update_fields=["taken", "drawn_at", "updated_at"])
     return True
@@ -829,18 +864,8 @@ def create_activity(
 
 
 def _fill_new_places(activity: Activity, places: int, now: datetime) -> int:
-    """Offer places added by a capacity increase to those waiting, in line order."""
-    filled = 0
-    for _i in range(places):
-        if not Registration.objects.filter(
-            activity=activity, status=RegistrationStatus.WAITLISTED
-        ).exists():
-            break
-        # The new place is taken, then handed on exactly as a freed place would be.
-        Activity.objects.filter(pk=activity.pk).update(taken=F("taken") + 1)
-        _promote_next(activity, now)
-        filled += 1
-    return filled
+    """Places added by a capacity increase go to those waiting, in line order."""
+    return fill_from_waitlist(activity.pk, now)
 
 
 @transaction.atomic

@@ -219,7 +219,7 @@ def test_staff_sign_in(client):
     r = client.post(
         "/account/staff-sign-in", {"username": "zhangsan", "password": "a-long-password"}
     )
-    assert r.status_code == 302 and r["Location"] == "/admin/"
+    assert r.status_code == 302 and r["Location"] == "/staff/"
     assert int(client.session["_auth_user_id"]) == staff.pk
 
 

@@ -674,3 +674,13 @@ def test_camera_scan_where_the_browser_reads_qr_codes(
     assert CheckIn.objects.count() == 1
     page.get_by_role("button", name="Stop the camera").click()
     assert page.locator("#camera").is_hidden()
+
+
+def test_a_resident_opening_the_back_office_sees_the_staff_sign_in(client, regions):
+    from tests.factories import make_account
+
+    client.force_login(make_account())
+    r = client.get("/staff/", follow=True)
+    assert r.status_code == 200
+    assert len(r.redirect_chain) == 1
+    assert "/account/staff-sign-in" in r.redirect_chain[0][0]

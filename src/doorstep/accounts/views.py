@@ -12,7 +12,7 @@ from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.views import LoginView
 from django.forms import Form
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -294,10 +294,19 @@ class StaffSignInView(LoginView):
     """Staff sign in with a username and password (residents use their phone)."""
 
     template_name = "accounts/staff_sign_in.html"
-    redirect_authenticated_user = True
+
+    def dispatch(self, request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+        # Skip the form only for someone who is already staff: a signed-in resident sent here
+        # by a staff page must see the form, or the two pages redirect to each other forever.
+        from .scopes import is_staff_member
+
+        user = request.user
+        if user.is_authenticated and (user.is_staff or is_staff_member(user)):  # type: ignore[arg-type]
+            return HttpResponseRedirect(self.get_success_url())
+        return super().dispatch(request, *args, **kwargs)
 
     def get_default_redirect_url(self) -> str:
-        return reverse("admin:index")
+        return reverse("staff:dashboard")
 
 
 @require_GET

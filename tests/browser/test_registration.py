@@ -97,7 +97,7 @@ def test_parent_registers_child_and_self_and_the_ticket_scans(live_server, page,
 
     # At the door, on the day: staff scan the code.
     staff = make_staff(center=world["center"])
-    result = check_in(token=decoded[0], nonce="door-1", staff=staff, now=activity.starts_at)
+    result = check_in(token=decoded[0], nonce="door-scan-0001", staff=staff, now=activity.starts_at)
     assert result.code == "welcome"
     assert result.registration.person.name == "多多"
     page.reload()

@@ -28,7 +28,7 @@ demo: install
 run: demo
 	@echo "doorstep is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
 	$(VENV)/bin/gunicorn doorstep.wsgi:application --bind $(HOST):$(PORT) \
-		--workers 2 --threads 4 --access-logfile - --log-level warning
+		--workers 3 --access-logfile - --log-level warning
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -46,6 +46,7 @@ messages: install
 
 bench: install
 	$(PY) bench/run.py
+	test ! -f bench/rush.py || $(PY) bench/rush.py
 
 clean:
 	rm -rf $(VENV) node_modules data

@@ -79,6 +79,7 @@ def test_pinyin_and_initials(directory, q):
 def test_pinyin_of_place_names_uses_local_readings(regions):
     assert pinyin_full("长宁区") == "changningqu"
     assert pinyin_initials("长宁") == "cn"
+    assert pinyin_initials("七宝镇第12居民区") == "qbzd12jmq"  # numbers stay whole
     assert pinyin_full("闵行区") == "minhangqu"
 
 

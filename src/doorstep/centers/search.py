@@ -80,9 +80,10 @@ def pinyin_full(text: str) -> str:
 
 @lru_cache(maxsize=16384)
 def pinyin_initials(text: str) -> str:
+    """First letters of each character's pinyin; digits and Latin runs are kept whole
+    (第12居民区 -> d12jmq)."""
     _ensure_phrases()
-    parts = lazy_pinyin(compact(text), style=Style.FIRST_LETTER)
-    return "".join(p[:1] if _HAN.search(text) else p for p in parts).lower()
+    return "".join(lazy_pinyin(compact(text), style=Style.FIRST_LETTER)).lower()
 
 
 def joined(values: list[str]) -> str:

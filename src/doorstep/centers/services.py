@@ -170,6 +170,17 @@ def _clean(data: CenterInput) -> tuple[dict, list[Interval]]:
     return fields, intervals
 
 
+DERIVED_FIELDS = [
+    "theme_mask",
+    "facility_mask",
+    "search_name",
+    "search_text",
+    "name_pinyin",
+    "name_initials",
+    "place_pinyin",
+]
+
+
 def refresh_derived(center: Center) -> None:
     """Recompute the masks and search keys from the center's own fields (no save)."""
     center.theme_mask = mask(center.themes, THEME_BITS)
@@ -214,6 +225,12 @@ def save_center(*, data: CenterInput) -> tuple[Center, str]:
     changed = [k for k, v in fields.items() if getattr(center, k) != v]
     hours_changed = sorted(_hours_of(center)) != sorted(wanted_hours)
     if not changed and not hours_changed:
+        # Same input, but the derived keys may come from an older indexing rule: refresh them.
+        before = [getattr(center, f) for f in DERIVED_FIELDS]
+        refresh_derived(center)
+        if [getattr(center, f) for f in DERIVED_FIELDS] != before:
+            center.save(update_fields=DERIVED_FIELDS)
+            return center, "updated"
         return center, "unchanged"
     for k in changed:
         setattr(center, k, fields[k])

@@ -266,3 +266,18 @@ def test_a_family_moves_up_together_and_nobody_jumps_the_line(center):
     }
     activity.refresh_from_db()
     assert activity.taken == 2
+
+
+def test_accepting_an_expired_offer_passes_the_place_on(center):
+    now = timezone.now()
+    activity = make_activity(center, capacity=1, audience="everyone", offer_hours=1)
+    a, b, c = make_account(), make_account(), make_account()
+    ra = register(account=a, activity_id=activity.pk, person_ids=holder(a)).registrations[0]
+    rb = register(account=b, activity_id=activity.pk, person_ids=holder(b)).registrations[0]
+    rc = register(account=c, activity_id=activity.pk, person_ids=holder(c)).registrations[0]
+    cancel(registration_id=ra.pk, by=a, now=now)
+    late = now + timedelta(hours=2)
+    assert err(accept_offer, registration_id=rb.pk, account=b, now=late) == "offer_expired"
+    rb.refresh_from_db()
+    rc.refresh_from_db()
+    assert rb.status == "cancelled" and rc.status == "offered"

@@ -287,7 +287,10 @@ def ticket(request: HttpRequest, registration_id: int) -> dict:
 
 
 def qr_svg(token: str) -> str:
-    return segno.make(token, error="m").svg_inline(scale=6, border=2, dark="#000", light="#fff")
+    # A 4-module quiet zone (as the QR standard asks) and a viewBox so the page can scale it.
+    return segno.make(token, error="m").svg_inline(
+        scale=6, border=4, dark="#000", light="#fff", omitsize=True
+    )
 
 
 MESSAGES = {

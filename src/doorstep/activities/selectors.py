@@ -79,6 +79,9 @@ class ActivityFilters:
             raise InvalidInput(
                 _("Unknown audience “%(v)s”.") % {"v": self.audience}, code="unknown_audience"
             )
+        for d in (self.date_from, self.date_to):
+            if d is not None and not date(2000, 1, 1) <= d <= date(2100, 12, 31):
+                raise InvalidInput(_("Dates must be between 2000 and 2100."), code="invalid_range")
         if self.date_from and self.date_to and self.date_to < self.date_from:
             raise InvalidInput(_("“to” is before “from”."), code="invalid_range")
         if self.date_from and self.date_to and (self.date_to - self.date_from).days > 366:

@@ -409,36 +409,43 @@ def cancel(
     release_place(
         registration=reg,
         new_status=RegistrationStatus.CANCELLED,
-        reason=reason or "cancelled by resident",
+        reason=reason,
         now=now,
     )
     reg.refresh_from_db()
     return reg
 
 
-@transaction.atomic
 def accept_offer(
     *, registration_id: int, account: User, now: datetime | None = None
 ) -> Registration:
     now = _now(now)
-    reg = (
-        Registration.objects.select_for_update().filter(pk=registration_id, account=account).first()
-    )
-    if reg is None:
-        raise RegistrationError(_("No such registration."), code="not_found", status=404)
-    if reg.status != RegistrationStatus.OFFERED:
-        raise RegistrationError(_("There is no open offer."), code="no_offer")
-    if reg.offer_expires_at and reg.offer_expires_at <= now:
-        release_place(
-            registration=reg,
-            new_status=RegistrationStatus.CANCELLED,
-            reason="offer expired",
-            now=now,
+    expired = False
+    with transaction.atomic():
+        reg = (
+            Registration.objects.select_for_update()
+            .filter(pk=registration_id, account=account)
+            .first()
         )
+        if reg is None:
+            raise RegistrationError(_("No such registration."), code="not_found", status=404)
+        if reg.status != RegistrationStatus.OFFERED:
+            raise RegistrationError(_("There is no open offer."), code="no_offer")
+        if reg.offer_expires_at and reg.offer_expires_at <= now:
+            # Commit the hand-on to the next person before answering.
+            release_place(
+                registration=reg,
+                new_status=RegistrationStatus.CANCELLED,
+                reason="offer expired",
+                now=now,
+            )
+            expired = True
+        else:
+            reg.status = RegistrationStatus.CONFIRMED
+            reg.offer_expires_at = None
+            reg.save(update_fields=["status", "offer_expires_at", "updated_at"])
+    if expired:
         raise RegistrationError(_("The offer has expired."), code="offer_expired")
-    reg.status = RegistrationStatus.CONFIRMED
-    reg.offer_expires_at = None
-    reg.save(update_fields=["status", "offer_expires_at", "updated_at"])
     return reg
 
 

@@ -44,7 +44,8 @@ class TicketClaim:
 
 def verify(token: str) -> TicketClaim | None:
     """The claim inside a genuine token, or None for a forged, altered or malformed one."""
-    token = (token or "").strip()
+    # Typed codes arrive in groups of four, sometimes over several lines: ignore spacing.
+    token = "".join((token or "").split())
     if len(token) > 120:
         return None
     parts = token.split(".")

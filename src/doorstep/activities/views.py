@@ -520,16 +520,8 @@ def _grouped(token: str, size: int = 4) -> list[str]:
 
 
 def _scalable(svg: str, label: str) -> str:
-    """Give segno's fixed-size SVG a viewBox, so CSS can make the code as big as the screen."""
-    m = re.match(r'<svg width="(\d+)" height="(\d+)"', svg)
-    if m is None:
-        return svg
-    w, h = m.groups()
-    return svg.replace(
-        m.group(0),
-        f'<svg viewBox="0 0 {w} {h}" role="img" aria-label="{escape(label)}" class="qr"',
-        1,
-    )
+    """Label the QR SVG for screen readers; it has a viewBox, so CSS sets its size."""
+    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" class="qr" ', 1)
 
 
 @login_required

@@ -123,6 +123,8 @@ class Activity(models.Model):
         _("share reserved for first-timers (%)"), default=0
     )
     no_shows_marked_at = models.DateTimeField(null=True, blank=True)
+    # Generated for the demo (`doorstep load-demo`), not a real event: every page says so.
+    synthetic = models.BooleanField(_("synthetic example"), default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -25,12 +25,21 @@ class Command(BaseCommand):
             action="store_true",
             help="do not add synthetic example opening hours",
         )
+        parser.add_argument(
+            "--no-demo-schedule",
+            action="store_true",
+            help="do not add synthetic example activities",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self._report("regions", load_regions())
         self._report("article centers", load_article_centers())
         if not options["no_demo_hours"]:
             self._report("demo hours", load_demo_hours())
+        if not options["no_demo_schedule"]:
+            from doorstep.activities.demo import load_demo_schedule
+
+            self._report("demo schedule (synthetic)", load_demo_schedule())
         refresh_statistics()
 
     def _report(self, what: str, counts: dict[str, int]) -> None:

@@ -1,0 +1,730 @@
+"""The registration rush: thousands of residents registering at once, through gunicorn, on
+PostgreSQL. See docs/performance.md, "Registration rush".
+
+It builds a fresh PostgreSQL database (`doorstep_rush`, dropped at the end), runs migrate and
+load-regions, creates accounts, tokens and activities in bulk (bench/rush_setup.py), starts
+gunicorn on a free loopback port and drives POST /api/v1/activities/{id}/registrations
+(bearer token, Idempotency-Key, {"person_ids": [holder]}) from forked client processes over
+keep-alive http.client connections, one distinct account per attempt:
+
+  floor  the same endpoint refusing unknown tokens (401) for 8 s: the stack's own ceiling
+  a      64 clients register for a first-come activity with 10^7 places, for 20 s:
+         accepted/s, p50/p99 (target: >= 1,000/s with p99 < 250 ms)
+  b      5,000 attempts from 256 clients for 30 places, 3 fresh activities without a waiting
+         list and 3 with one: exactly 30 confirmed (checked in SQL, with the taken counter),
+         every other answer a clean 400 `full` (or 201 `waitlisted`), no 5xx, answers and
+         stored idempotency records matching the database
+  c      20,000 lottery applications from 128 clients (target >= 3,000/s)
+
+Each b run stops sending after 10 s and c after 30 s (--b-duration, --c-duration), so the
+whole benchmark ends within 5 minutes even at today's ~100 requests/s; raise them to send
+every attempt. Then it replays each kind of answer in-process (rush_setup.py probe) to count
+its SQL statements and the CPU each one costs. Progress goes to stdout and the figures end in
+one JSON line. Only 127.0.0.1 is contacted. Exit status 2 if any correctness check failed.
+
+    .venv/bin/python bench/rush.py [--scenario a|b|c|floor|all] [--workers 4]
+        [--worker-class sync|gthread] [--threads 2] [--json figures.jsonl]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures as cf
+import http.client
+import json
+import multiprocessing
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+# bench/run.py (the directory benchmark): database, server and CPU accounting helpers.
+from run import (
+    HOST,
+    Postgres,
+    PostgresUnavailable,
+    Server,
+    ServerConfig,
+    base_env,
+    code_version,
+    machine_cpu,
+    percentile,
+    postgres_analyze,
+    postgres_settings,
+    run_command,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_DEFAULT_NAME = "doorstep_rush"
+CAPACITY_B = 30
+
+# Targets (the issue) and the references they are set against (shared/PERFORMANCE.md).
+TARGETS = {"a_accepted_per_s": 1000, "a_p99_ms": 250, "c_applications_per_s": 3000}
+REFERENCE = {
+    "pretix_pg_hot_quota_orders_per_s": 23.5,
+    "pretix_pg_hot_quota_p50_ms": 2660,
+    "pretix_pg_hot_quota_p99_ms": 3340,
+    "pretix_30_seats_attempts_per_s": 107,
+    "pretix_sql_per_order": 80,
+    "pretix_cpu_ms_per_order": 82,
+    "http_gunicorn_sync_one_statement_booking_per_s": 1950,
+    "http_gunicorn_sync_for_update_tx_per_s": 1730,
+    "http_gunicorn_sync_hello_no_middleware_per_s": 6600,
+    "http_granian_hello_default_middleware_per_s": 15700,
+    "http_granian_sold_out_rejection_per_s": 6200,
+    "pg_one_statement_booking_tps_1_8_clients": 3850,
+    "pg_insert_only_tps": "18000-23000",
+    "pg_hot_row_update_tps_8_clients": 5300,
+}
+
+
+# --- client ------------------------------------------------------------------------------
+
+# One attempt: (index, path, body, headers).
+Job = tuple[int, str, bytes, dict[str, str]]
+# One answer: (index, latency s, HTTP status or 0 for a network error, outcome), where the
+# outcome is the registration's status for a 2xx and the error `code` otherwise.
+Sample = tuple[int, float, int, str]
+
+
+def outcome_of(status: int, body: bytes) -> str:
+    if status == 0:
+        return "connection_error"
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return f"http_{status}_not_json"
+    if 200 <= status < 300:
+        regs = data.get("registrations") or []
+        return str(regs[0]["status"]) if regs else "empty"
+    return str(data.get("code", f"http_{status}"))
+
+
+def client_loop(
+    port: int, jobs: list[Job], start_at: float, deadline: float, timeout: float
+) -> tuple[list[Sample], float, int]:
+    """One client: its attempts in order over one keep-alive connection (reopened when the
+    server closes it, as sync workers do after every answer). Stops at the deadline."""
+    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
+    opened = 0
+    raw: list[tuple[int, float, int, bytes]] = []
+    delay = start_at - time.time()
+    if delay > 0:
+        time.sleep(delay)
+    for index, path, body, headers in jobs:
+        if time.time() >= deadline:
+            break
+        if conn.sock is None:
+            opened += 1
+        t0 = time.perf_counter()
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            resp = conn.getresponse()
+            data = resp.read()
+            status = resp.status
+        except (OSError, http.client.HTTPException):
+            status, data = 0, b""
+            conn.close()
+        raw.append((index, time.perf_counter() - t0, status, data))
+    end = time.time()
+    conn.close()
+    # Parsing after the clock stops keeps the client's CPU out of the way of the server's.
+    return [(i, t, s, outcome_of(s, d)) for i, t, s, d in raw], end, opened
+
+
+def make_jobs(activity_id: int, accounts: list[list]) -> list[Job]:
+    path = f"/api/v1/activities/{activity_id}/registrations"
+    jobs: list[Job] = []
+    for i, (token, person_id) in enumerate(accounts):
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": str(uuid.uuid4()),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Connection": "keep-alive",
+        }
+        jobs.append((i, path, json.dumps({"person_ids": [person_id]}).encode(), headers))
+    return jobs
+
+
+def postgres_cpu_seconds() -> float:
+    """User + system CPU seconds of every live PostgreSQL process on this machine."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            if (proc / "comm").read_text().strip() != "postgres":
+                continue
+            fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+@dataclass
+class Drive:
+    samples: list[Sample]
+    wall_s: float
+    server_cpu_s: float
+    client_cpu_s: float
+    db_cpu_s: float
+    connections: int
+    machine_busy_s: float
+    machine_s: float
+    worker_restarts: int
+
+    def figures(self) -> dict[str, object]:
+        n = max(1, len(self.samples))
+        lat = sorted(t * 1000 for _i, t, _s, _o in self.samples)
+        statuses = Counter(s for _i, _t, s, _o in self.samples)
+        return {
+            "answers": len(self.samples),
+            "wall_s": round(self.wall_s, 2),
+            "answers_per_s": round(len(self.samples) / self.wall_s, 1) if self.wall_s else 0.0,
+            "p50_ms": round(percentile(lat, 50), 1),
+            "p90_ms": round(percentile(lat, 90), 1),
+            "p99_ms": round(percentile(lat, 99), 1),
+            "max_ms": round(lat[-1], 1) if lat else None,
+            "http_status": {str(k): v for k, v in sorted(statuses.items())},
+            "outcomes": dict(Counter(o for _i, _t, _s, o in self.samples).most_common()),
+            "http_5xx": sum(v for k, v in statuses.items() if k >= 500),
+            "connection_errors": statuses.get(0, 0),
+            "server_cpu_ms_per_req": round(self.server_cpu_s * 1000 / n, 2),
+            "client_cpu_ms_per_req": round(self.client_cpu_s * 1000 / n, 2),
+            # PostgreSQL's processes (its backends exit with their connections, so this
+            # undercounts only if gunicorn restarted a worker).
+            "db_cpu_ms_per_req": round(self.db_cpu_s * 1000 / n, 2),
+            # The kernel and anything else running meanwhile (other sessions on the machine).
+            "other_cpu_ms_per_req": round(
+                max(
+                    0.0,
+                    self.machine_busy_s - self.server_cpu_s - self.client_cpu_s - self.db_cpu_s,
+                )
+                * 1000
+                / n,
+                2,
+            ),
+            "machine_busy_pct": round(100 * self.machine_busy_s / self.machine_s, 1)
+            if self.machine_s
+            else None,
+            "tcp_connections": self.connections,
+            "worker_restarts": self.worker_restarts,
+        }
+
+    def latencies_ms(self, outcome: str) -> dict[str, float]:
+        lat = sorted(t * 1000 for _i, t, _s, o in self.samples if o == outcome)
+        return {"p50_ms": round(percentile(lat, 50), 1), "p99_ms": round(percentile(lat, 99), 1)}
+
+
+def drive(
+    server: Server, jobs: list[Job], clients: int, *, duration_s: float, timeout_s: float
+) -> Drive:
+    """Send the jobs from `clients` forked client processes; measure time and CPU."""
+    per_client: list[list[Job]] = [[] for _ in range(clients)]
+    for k, job in enumerate(jobs):
+        per_client[k % clients].append(job)
+    pool = cf.ProcessPoolExecutor(
+        max_workers=clients, mp_context=multiprocessing.get_context("fork")
+    )
+    with pool:
+        list(pool.map(time.sleep, [0.0] * clients))  # fork the clients before the clock
+        before_c = resource.getrusage(resource.RUSAGE_CHILDREN)
+        before_s = server.cpu_seconds()
+        before_db = postgres_cpu_seconds()
+        before_m = machine_cpu()
+        start_at = time.time() + 0.5
+        deadline = start_at + duration_s
+        futures = [
+            pool.submit(client_loop, server.port, mine, start_at, deadline, timeout_s)
+            for mine in per_client
+        ]
+        results = [f.result() for f in futures]
+        after_s = server.cpu_seconds()
+        after_db = postgres_cpu_seconds()
+        after_m = machine_cpu()
+    after_c = resource.getrusage(resource.RUSAGE_CHILDREN)  # reaped when the pool closes
+    return Drive(
+        samples=[s for out, _end, _o in results for s in out],
+        wall_s=max(end for _out, end, _o in results) - start_at,
+        server_cpu_s=sum(t - before_s.get(pid, 0.0) for pid, t in after_s.items()),
+        client_cpu_s=(after_c.ru_utime + after_c.ru_stime)
+        - (before_c.ru_utime + before_c.ru_stime),
+        db_cpu_s=after_db - before_db,
+        connections=sum(o for _out, _e, o in results),
+        machine_busy_s=after_m[0] - before_m[0],
+        machine_s=after_m[1] - before_m[1],
+        worker_restarts=len(set(before_s) - set(after_s)),
+    )
+
+
+# --- database checks ---------------------------------------------------------------------
+
+
+class Db:
+    """Direct SQL on the benchmark's database: resets and after-the-run checks."""
+
+    def __init__(self, url: str) -> None:
+        import psycopg
+
+        self.conn = psycopg.connect(url, autocommit=True)
+
+    def forget_token_use(self) -> None:
+        # Every first use of a token in a minute writes last_used_at: start each scenario with
+        # none used, the costlier case (a resident who browsed a minute before saves it).
+        self.conn.execute("UPDATE accounts_apitoken SET last_used_at = NULL")
+
+    def activity_state(self, activity_id: int) -> dict[str, object]:
+        capacity, taken, waitlist = self.conn.execute(
+            "SELECT capacity, taken, waitlist_enabled FROM activities_activity WHERE id = %s",
+            [activity_id],
+        ).fetchone()
+        rows = self.conn.execute(
+            "SELECT status, person_id FROM activities_registration WHERE activity_id = %s",
+            [activity_id],
+        ).fetchall()
+        requests = self.conn.execute(
+            "SELECT count(*) FROM activities_registrationrequest WHERE activity_id = %s",
+            [activity_id],
+        ).fetchone()[0]
+        by_status: dict[str, set[int]] = {}
+        for status, person in rows:
+            by_status.setdefault(status, set()).add(person)
+        holds = len(by_status.get("confirmed", ())) + len(by_status.get("offered", ()))
+        return {
+            "capacity": capacity,
+            "taken": taken,
+            "waitlist_enabled": waitlist,
+            "rows": len(rows),
+            "idempotency_rows": requests,
+            "by_status": by_status,
+            "holding_places": holds,
+            "overbooked": max(0, holds - capacity),
+        }
+
+    def connections(self, name: str) -> int:
+        return self.conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s", [name]
+        ).fetchone()[0]
+
+
+def crosscheck(d: Drive, accounts: list[list], state: dict[str, object]) -> dict[str, object]:
+    """Do the answers the residents got match what the database holds?"""
+    answered: dict[str, set[int]] = {}
+    for index, _t, _s, outcome in d.samples:
+        answered.setdefault(outcome, set()).add(accounts[index][1])
+    db: dict[str, set[int]] = state["by_status"]  # type: ignore[assignment]
+    problems: dict[str, int] = {}
+    for status in ("confirmed", "waitlisted", "applied"):
+        told, held = answered.get(status, set()), db.get(status, set())
+        if told - held:
+            problems[f"told_{status}_not_in_db"] = len(told - held)
+        if held - told:  # "ghosts": the database holds it, the resident was told otherwise
+            problems[f"in_db_{status}_not_told"] = len(held - told)
+    other = set(db) - {"confirmed", "waitlisted", "applied"}
+    for status in other:
+        problems[f"unexpected_db_status_{status}"] = len(db[status])
+    if state["taken"] != state["holding_places"]:
+        problems["taken_counter_mismatch"] = 1
+    # Every 201 carried an Idempotency-Key: each must have left exactly one stored answer.
+    created = sum(1 for _i, _t, status, _o in d.samples if status == 201)
+    if state["idempotency_rows"] != created:
+        problems["idempotency_rows_vs_201_answers"] = (
+            state["idempotency_rows"] - created  # type: ignore[operator]
+        )
+    return problems
+
+
+# --- scenarios ---------------------------------------------------------------------------
+
+
+def print_run(label: str, f: dict[str, object], extra: str = "") -> None:
+    print(
+        f"  {label:<16} {f['answers']:>6} answers in {f['wall_s']:>5} s "
+        f"({f['answers_per_s']}/s), p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, "
+        f"5xx {f['http_5xx']}, conn errors {f['connection_errors']}, "
+        f"CPU ms/req srv {f['server_cpu_ms_per_req']} cli {f['client_cpu_ms_per_req']} "
+        f"pg {f['db_cpu_ms_per_req']} other {f['other_cpu_ms_per_req']}, "
+        f"busy {f['machine_busy_pct']} %{extra}",
+        flush=True,
+    )
+
+
+def scenario_floor(
+    server: Server, db: Db, data: dict, args: argparse.Namespace
+) -> dict[str, object]:
+    """The stack's floor: the registration endpoint refusing an unknown token (HTTP 401).
+
+    gunicorn, Django's middleware, ninja's routing and one token lookup (plus the connection
+    health check), and nothing of register(): no endpoint that authenticates can go faster.
+    """
+    jobs = make_jobs(data["activities"]["a"], data["accounts"][: args.a_max])
+    jobs = [
+        (i, path, body, {**headers, "Authorization": f"Bearer unknown-{i}"})
+        for i, path, body, headers in jobs
+    ]
+    d = drive(server, jobs, args.a_clients, duration_s=args.floor_duration, timeout_s=args.timeout)
+    f = d.figures()
+    f["clients"] = args.a_clients
+    f["unauthorized"] = f["outcomes"].get("unauthorized", 0)  # type: ignore[union-attr]
+    f["mismatches"] = {}
+    print_run("floor (401)", f)
+    return f
+
+
+def scenario_a(server: Server, db: Db, data: dict, args: argparse.Namespace) -> dict[str, object]:
+    activity = data["activities"]["a"]
+    accounts = data["accounts"][: args.a_max]
+    db.forget_token_use()
+    d = drive(
+        server,
+        make_jobs(activity, accounts),
+        args.a_clients,
+        duration_s=args.a_duration,
+        timeout_s=args.timeout,
+    )
+    f = d.figures()
+    state = db.activity_state(activity)
+    accepted = f["outcomes"].get("confirmed", 0)  # type: ignore[union-attr]
+    f.update(
+        clients=args.a_clients,
+        accepted=accepted,
+        accepted_per_s=round(accepted / d.wall_s, 1),
+        errors=f["answers"] - accepted,  # type: ignore[operator]
+        accounts_exhausted=len(d.samples) == len(accounts),
+        db_confirmed=len(state["by_status"].get("confirmed", ())),  # type: ignore[union-attr]
+        db_taken=state["taken"],
+        mismatches=crosscheck(d, accounts, state),
+    )
+    f["target_met"] = (
+        f["accepted_per_s"] >= TARGETS["a_accepted_per_s"]  # type: ignore[operator]
+        and f["p99_ms"] < TARGETS["a_p99_ms"]  # type: ignore[operator]
+    )
+    print_run("a first come", f, f"; accepted {f['accepted_per_s']}/s")
+    return f
+
+
+def scenario_b(server: Server, db: Db, data: dict, args: argparse.Namespace) -> dict[str, object]:
+    accounts = data["accounts"][: args.b_attempts]
+    out: dict[str, object] = {}
+    for variant in ("b_full", "b_waitlist"):
+        runs = []
+        for n, activity in enumerate(data["activities"][variant][: args.b_runs], start=1):
+            db.forget_token_use()
+            d = drive(
+                server,
+                make_jobs(activity, accounts),
+                args.b_clients,
+                duration_s=args.b_duration,
+                timeout_s=args.timeout,
+            )
+            f = d.figures()
+            state = db.activity_state(activity)
+            outcomes: dict[str, int] = f["outcomes"]  # type: ignore[assignment]
+            expected_rest = "waitlisted" if variant == "b_waitlist" else "full"
+            rejected = outcomes.get(expected_rest, 0)
+            unclean = {k: v for k, v in outcomes.items() if k not in {"confirmed", expected_rest}}
+            by_status: dict[str, set[int]] = state["by_status"]  # type: ignore[assignment]
+            f.update(
+                run=n,
+                activity=activity,
+                clients=args.b_clients,
+                planned=len(accounts),
+                stopped_by_time=len(d.samples) < len(accounts),
+                confirmed_answers=outcomes.get("confirmed", 0),
+                rest_answers=rejected,
+                rest_per_s=round(rejected / d.wall_s, 1),
+                rest_latency=d.latencies_ms(expected_rest),
+                confirmed_latency=d.latencies_ms("confirmed"),
+                unclean_answers=unclean,
+                db_confirmed=len(by_status.get("confirmed", ())),
+                db_waitlisted=len(by_status.get("waitlisted", ())),
+                db_rows=state["rows"],
+                db_taken=state["taken"],
+                capacity=state["capacity"],
+                overbooked=state["overbooked"],
+                mismatches=crosscheck(d, accounts, state),
+            )
+            f["correct"] = (
+                f["db_confirmed"] == CAPACITY_B
+                and f["db_taken"] == CAPACITY_B
+                and f["confirmed_answers"] == CAPACITY_B
+                and f["overbooked"] == 0
+                and not unclean
+                and not f["mismatches"]
+                and f["http_5xx"] == 0
+                and f["connection_errors"] == 0
+                and (variant == "b_waitlist" or f["db_rows"] == CAPACITY_B)
+            )
+            print_run(
+                f"{variant} run {n}",
+                f,
+                f"; confirmed {f['db_confirmed']} in db (taken {f['db_taken']}), "
+                f"{expected_rest} {rejected} ({f['rest_per_s']}/s), overbooked "
+                f"{f['overbooked']}, {'correct' if f['correct'] else 'WRONG'}",
+            )
+            if not f["correct"]:
+                print(f"    unclean {unclean} mismatches {f['mismatches']}")
+            runs.append(f)
+        out[variant] = runs
+    return out
+
+
+def scenario_c(server: Server, db: Db, data: dict, args: argparse.Namespace) -> dict[str, object]:
+    activity = data["activities"]["c"]
+    accounts = data["accounts"][: args.c_applications]
+    db.forget_token_use()
+    d = drive(
+        server,
+        make_jobs(activity, accounts),
+        args.c_clients,
+        duration_s=args.c_duration,
+        timeout_s=args.timeout,
+    )
+    f = d.figures()
+    state = db.activity_state(activity)
+    applied = f["outcomes"].get("applied", 0)  # type: ignore[union-attr]
+    f.update(
+        clients=args.c_clients,
+        planned=len(accounts),
+        applied=applied,
+        applications_per_s=round(applied / d.wall_s, 1),
+        stopped_by_time=len(d.samples) < len(accounts),
+        db_applied=len(state["by_status"].get("applied", ())),  # type: ignore[union-attr]
+        mismatches=crosscheck(d, accounts, state),
+    )
+    f["target_met"] = f["applications_per_s"] >= TARGETS["c_applications_per_s"]  # type: ignore[operator]
+    print_run("c lottery", f, f"; applied {applied} ({f['applications_per_s']}/s)")
+    return f
+
+
+# --- main --------------------------------------------------------------------------------
+
+
+def probe(env: dict[str, str], workdir: Path, repeat: int) -> dict[str, object]:
+    out = workdir / "probe.json"
+    cmd = [sys.executable, str(ROOT / "bench" / "rush_setup.py"), "probe"]
+    cmd += ["--repeat", str(repeat), "--out", str(out)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    if proc.returncode != 0:
+        print(f"  probe failed:\n{proc.stderr[-2000:]}")
+        return {}
+    result = json.loads(out.read_text())
+    for kind, entry in result.items():
+        print(
+            f"  {kind:<11} HTTP {entry['http_status']}: {entry['statements']} SQL statements "
+            f"({entry['statements_token_used_this_minute']} with a token used this minute), "
+            f"{entry['in_process_cpu_ms_median']} ms CPU in-process (median, one at a time)"
+        )
+    return result
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(
+        description="Registration rush through gunicorn on PostgreSQL.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    p.add_argument(
+        "--scenario",
+        choices=("a", "b", "c", "floor", "all"),
+        default="all",
+        help="all = floor, a, b, c",
+    )
+    p.add_argument("--floor-duration", type=float, default=8.0, help="seconds of the 401 floor run")
+    p.add_argument("--accounts", type=int, default=30000, help="resident accounts to create")
+    p.add_argument("--a-clients", type=int, default=64)
+    p.add_argument("--a-duration", type=float, default=20.0, help="seconds of scenario a")
+    p.add_argument("--a-max", type=int, default=30000, help="most attempts in scenario a")
+    p.add_argument("--b-clients", type=int, default=256)
+    p.add_argument("--b-attempts", type=int, default=5000)
+    p.add_argument("--b-runs", type=int, default=3, help="runs per variant (fresh activity)")
+    p.add_argument("--b-duration", type=float, default=10.0, help="max seconds per run")
+    p.add_argument("--c-clients", type=int, default=128)
+    p.add_argument("--c-applications", type=int, default=20000)
+    p.add_argument("--c-duration", type=float, default=30.0, help="max seconds of scenario c")
+    p.add_argument("--timeout", type=float, default=30.0, help="per-request client timeout, s")
+    p.add_argument("--warmup", type=int, default=200, help="warm-up registrations")
+    p.add_argument("--workers", type=int, default=4, help="gunicorn workers")
+    p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
+    p.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    p.add_argument("--probe", type=int, default=20, help="in-process repeats per kind (0: skip)")
+    p.add_argument("--pg-host", default="127.0.0.1")
+    p.add_argument("--pg-port", type=int, default=5432)
+    p.add_argument("--pg-user", default="postgres")
+    p.add_argument("--pg-name", default=PG_DEFAULT_NAME, help="scratch database (dropped)")
+    p.add_argument("--json", type=Path, help="also append the JSON line to this file")
+    p.add_argument("--keep", action="store_true", help="keep the database and the work dir")
+    args = p.parse_args(argv)
+    if args.pg_host not in {"127.0.0.1", "localhost", "::1"}:
+        p.error("the benchmark only talks to this machine (loopback)")
+    # Each attempt of a scenario uses its own account (the same accounts serve every activity).
+    need = max(
+        args.warmup,
+        args.b_attempts if args.scenario in {"b", "all"} else 0,
+        args.c_applications if args.scenario in {"c", "all"} else 0,
+    )
+    if args.accounts < need:
+        p.error(f"--accounts must be at least {need}")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    config = ServerConfig(args.workers, args.worker_class, args.threads)
+    scenarios = ["floor", "a", "b", "c"] if args.scenario == "all" else [args.scenario]
+    started = time.perf_counter()
+    version = code_version()
+    print(
+        f"doorstep registration rush at {version}: scenarios {scenarios}, gunicorn "
+        f"{config.describe()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
+    workdir = Path(tempfile.mkdtemp(prefix="doorstep-rush-"))
+    env = base_env()
+    env["DATA_DIR"] = str(workdir)
+    pg = Postgres(args.pg_host, args.pg_port, args.pg_user, args.pg_name)
+    server: Server | None = None
+    summary: dict[str, object] = {"bench": "registration_rush", "code": version}
+    created = False
+    try:
+        pg.create()
+        created = True
+        env["DATABASE_URL"] = pg.url
+        print(f"  database     {pg.url} (fresh; dropped at the end)", flush=True)
+        run_command(["migrate", "--noinput", "-v", "0"], env, "migrate")
+        run_command(["load-regions"], env, "load-regions")
+        t0 = time.perf_counter()
+        data_file = workdir / "rush.json"
+        setup = [sys.executable, str(ROOT / "bench" / "rush_setup.py"), "setup"]
+        setup += ["--accounts", str(args.accounts), "--b-runs", str(args.b_runs)]
+        setup += ["--out", str(data_file)]
+        proc = subprocess.run(setup, cwd=ROOT, env=env, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError(f"rush_setup.py failed:\n{proc.stdout}\n{proc.stderr}")
+        print(f"  setup        {time.perf_counter() - t0:5.1f} s  {proc.stdout.strip()}")
+        data = json.loads(data_file.read_text())
+        postgres_analyze(pg.url)
+        summary["postgres_settings"] = postgres_settings(pg.url)
+        summary["setup"] = {"accounts": len(data["accounts"]), "seconds": data["seconds"]}
+        db = Db(pg.url)
+
+        server = Server(config, env, workdir / "gunicorn.log")
+        server.start()
+        print(f"  gunicorn     127.0.0.1:{server.port} {config.describe()}", flush=True)
+        if args.warmup:
+            # Warm every worker (imports, prepared caches) on an activity nobody measures.
+            warm = drive(
+                server,
+                make_jobs(data["activities"]["warm"], data["accounts"][-args.warmup :]),
+                min(16, args.warmup),
+                duration_s=20,
+                timeout_s=args.timeout,
+            )
+            print_run("warm-up", warm.figures())
+        summary["gunicorn"] = config.describe()
+        if "floor" in scenarios:
+            summary["floor"] = scenario_floor(server, db, data, args)
+        if "a" in scenarios:
+            summary["a"] = scenario_a(server, db, data, args)
+        if "b" in scenarios:
+            summary["b"] = scenario_b(server, db, data, args)
+        if "c" in scenarios:
+            summary["c"] = scenario_c(server, db, data, args)
+        summary["db_connections"] = db.connections(args.pg_name) - 1  # minus this one
+        server.stop()
+        log = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
+        if "Traceback" in log or "CRITICAL" in log:
+            print(f"  gunicorn log (tail):\n{server.log_tail(40)}")
+        summary["gunicorn_log_errors"] = log.count("Traceback")
+        if args.probe:
+            print("  statements per registration (in-process, bench/rush_setup.py probe):")
+            summary["probe"] = {
+                k: {kk: vv for kk, vv in v.items() if kk != "sql"}
+                for k, v in probe(env, workdir, args.probe).items()
+            }
+    except PostgresUnavailable as exc:
+        print(f"!! PostgreSQL at {args.pg_host}:{args.pg_port} is not reachable: {exc}")
+        return 1
+    except RuntimeError as exc:  # a failed command, or gunicorn that would not start
+        print(f"!! {exc}")
+        return 1
+    finally:
+        if server is not None:
+            server.stop()
+        if created and not args.keep:
+            pg.drop()
+        if args.keep:
+            print(f"  kept {workdir} and {pg.url}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    summary["targets"] = TARGETS
+    summary["reference"] = REFERENCE
+    summary["total_s"] = round(time.perf_counter() - started, 1)
+    problems = correctness_problems(summary)
+    summary["correctness_problems"] = problems
+    line = json.dumps(summary, ensure_ascii=False)
+    print("\n== JSON")
+    print(line)
+    if args.json:
+        with args.json.open("a") as fh:
+            fh.write(line + "\n")
+    verdicts = []
+    if "a" in summary:
+        a = summary["a"]
+        verdicts.append(
+            f"a: {a['accepted_per_s']} accepted/s, p99 {a['p99_ms']} ms "  # type: ignore[index]
+            f"(target >= 1000/s, p99 < 250 ms): {'met' if a['target_met'] else 'MISSED'}"  # type: ignore[index]
+        )
+    if "c" in summary:
+        c = summary["c"]
+        verdicts.append(
+            f"c: {c['applications_per_s']} applications/s (target >= 3000/s): "  # type: ignore[index]
+            f"{'met' if c['target_met'] else 'MISSED'}"  # type: ignore[index]
+        )
+    if "b" in summary:
+        b = summary["b"]
+        over = [r["overbooked"] for v in b.values() for r in v]  # type: ignore[union-attr]
+        verdicts.append(f"b: overbooked per run {over}")
+    for v in verdicts:
+        print(v)
+    print("correctness: " + ("no problem seen" if not problems else "; ".join(problems)))
+    print(f"Total time {summary['total_s']} s")
+    return 2 if problems else 0
+
+
+def correctness_problems(summary: dict[str, object]) -> list[str]:
+    out = []
+    runs: list[tuple[str, dict]] = []
+    for key in ("floor", "a", "c"):
+        if key in summary:
+            runs.append((key, summary[key]))  # type: ignore[arg-type]
+    for variant, rs in (summary.get("b") or {}).items():  # type: ignore[attr-defined]
+        runs += [(f"{variant} run {r['run']}", r) for r in rs]
+    for label, r in runs:
+        if r["http_5xx"]:
+            out.append(f"{label}: {r['http_5xx']} answers 5xx")
+        if r["connection_errors"]:
+            out.append(f"{label}: {r['connection_errors']} connection errors")
+        if r["mismatches"]:
+            out.append(f"{label}: answers and database differ {r['mismatches']}")
+        if r.get("overbooked"):
+            out.append(f"{label}: overbooked by {r['overbooked']}")
+        if "correct" in r and not r["correct"]:
+            out.append(f"{label}: not exactly {CAPACITY_B} confirmed with clean answers")
+    if summary.get("gunicorn_log_errors"):
+        out.append(f"gunicorn logged {summary['gunicorn_log_errors']} tracebacks")
+    return out
+
+
+if __name__ == "__main__":
+    sys.exit(main())

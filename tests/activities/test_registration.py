@@ -281,3 +281,20 @@ def test_accepting_an_expired_offer_passes_the_place_on(center):
     rb.refresh_from_db()
     rc.refresh_from_db()
     assert rb.status == "cancelled" and rc.status == "offered"
+
+
+def test_waiting_positions_in_one_query(center, django_assert_num_queries):
+    from doorstep.activities.selectors import registrations_of, waitlist_positions
+
+    activity = make_activity(center, capacity=1, audience="everyone")
+    accounts = [make_account() for _ in range(4)]
+    for a in accounts:
+        register(account=a, activity_id=activity.pk, person_ids=holder(a))
+    # A drawn rank on the last one puts it at the head of the line, as promotion would.
+    last = Registration.objects.get(account=accounts[3])
+    Registration.objects.filter(pk=last.pk).update(queue_rank=1)
+    regs = [r for a in accounts for r in registrations_of(a)]
+    with django_assert_num_queries(1):
+        positions = waitlist_positions(regs)
+    by_account = {r.account_id: positions.get(r.pk) for r in regs}
+    assert [by_account[a.pk] for a in accounts] == [None, 2, 3, 1]

@@ -178,6 +178,8 @@ ACTIVE_STATUSES = (
     RegistrationStatus.WAITLISTED,
 )
 HOLDS_PLACE = (RegistrationStatus.CONFIRMED, RegistrationStatus.OFFERED)
+# The waiting line: draw rank for a lottery, arrival (id) for first come.
+WAITLIST_ORDER = (models.F("queue_rank").asc(nulls_last=True), "id")
 
 
 class Registration(models.Model):

@@ -13,12 +13,14 @@ from doorstep.accounts.models import User
 from doorstep.core.errors import InvalidInput, NotFound
 
 from .models import (
+    WAITLIST_ORDER,
     Activity,
     ActivityStatus,
     Allocation,
     Audience,
     Category,
     Registration,
+    RegistrationStatus,
 )
 
 
@@ -156,15 +158,24 @@ def registration_of(account: User, registration_id: int) -> Registration:
 
 
 def waitlist_positions(regs: list[Registration]) -> dict[int, int]:
-    """1-based place in line for each waiting registration among `regs` (one query each)."""
-    from django.db.models import Q
+    """1-based place in line for each waiting registration among `regs`, in one query.
 
+    The line is ordered exactly as promotion takes it (models.WAITLIST_ORDER).
+    """
+    activity_ids = {r.activity_id for r in regs if r.status == RegistrationStatus.WAITLISTED}
+    if not activity_ids:
+        return {}
+    wanted = {r.pk for r in regs}
     positions: dict[int, int] = {}
-    for r in regs:
-        if r.status != "waitlisted":
-            continue
-        ahead = Registration.objects.filter(activity_id=r.activity_id, status="waitlisted").filter(
-            Q(queue_rank__lt=r.queue_rank) if r.queue_rank is not None else Q(id__lt=r.pk)
+    seen: dict[int, int] = {}
+    for pk, activity_id in (
+        Registration.objects.filter(
+            activity_id__in=activity_ids, status=RegistrationStatus.WAITLISTED
         )
-        positions[r.pk] = ahead.count() + 1
+        .order_by("activity_id", *WAITLIST_ORDER)
+        .values_list("pk", "activity_id")
+    ):
+        seen[activity_id] = seen.get(activity_id, 0) + 1
+        if pk in wanted:
+            positions[pk] = seen[activity_id]
     return positions

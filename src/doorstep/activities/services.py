@@ -24,6 +24,7 @@ from doorstep.core.errors import DoorstepError
 from .models import (
     ACTIVE_STATUSES,
     HOLDS_PLACE,
+    WAITLIST_ORDER,
     Activity,
     ActivityStatus,
     Allocation,
@@ -325,7 +326,7 @@ def fill_from_waitlist(activity_id: int, now: datetime) -> int:
     promoted = 0
     waiting = list(
         Registration.objects.filter(activity=activity, status=RegistrationStatus.WAITLISTED)
-        .order_by(F("queue_rank").asc(nulls_last=True), "id")
+        .order_by(*WAITLIST_ORDER)
         .only("id", "party", "public_id", "status")
     )
     parties: dict[str, list[Registration]] = {}

@@ -47,6 +47,8 @@ messages: install
 bench: install
 	$(PY) bench/run.py
 	test ! -f bench/rush.py || $(PY) bench/rush.py
+	test ! -f bench/visits.py || $(PY) bench/visits.py
+	test ! -f bench/figures.py || $(PY) bench/figures.py
 
 clean:
 	rm -rf $(VENV) node_modules data

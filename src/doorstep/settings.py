@@ -52,6 +52,11 @@ INSTALLED_APPS = [
     "doorstep.accounts",
     "doorstep.centers",
     "doorstep.activities",
+    "doorstep.visits",
+    "doorstep.figures",
+    "doorstep.inbox",
+    "doorstep.deliberation",
+    "doorstep.legislation",
 ]
 AUTH_USER_MODEL = "accounts.User"
 
@@ -140,10 +145,15 @@ STATICFILES_DIRS = [
     ("vendor/leaflet", NODE_MODULES / "leaflet" / "dist"),
     ("vendor/leaflet.markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
 ]
 # Serve straight from the finders: no collectstatic step before `make run`.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
+
+# Uploads (topic photos) live beside the database; they are served by a view that checks them.
+MEDIA_ROOT = DATA_DIR / "media"
+MEDIA_URL = "media/"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False

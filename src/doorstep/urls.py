@@ -14,6 +14,11 @@ urlpatterns = [
     path("", include("doorstep.centers.urls")),
     path("", include("doorstep.accounts.urls")),
     path("", include("doorstep.activities.urls")),
+    path("", include("doorstep.visits.urls")),
+    path("", include("doorstep.figures.urls")),
+    path("", include("doorstep.inbox.urls")),
+    path("", include("doorstep.deliberation.urls")),
+    path("", include("doorstep.legislation.urls")),
 ]
 
 handler404 = "doorstep.core.views.page_not_found"

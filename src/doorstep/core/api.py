@@ -77,6 +77,8 @@ def register_routers() -> None:
     api.add_router("/", centers_router)
     api.add_router("/", "doorstep.accounts.api.router")
     api.add_router("/", "doorstep.activities.api.router")
+    for app in ("visits", "figures", "inbox", "deliberation", "legislation"):
+        api.add_router("/", f"doorstep.{app}.api.router")
 
 
 register_routers()

@@ -26,7 +26,12 @@ REQUIRED = ["zh_Hans"]
 
 
 def catalogues() -> list[Path]:
-    return sorted(LOCALE.glob("*/LC_MESSAGES/django.po"))
+    """The project catalogue plus each app's own (apps added later keep their strings apart)."""
+    return sorted(PACKAGE.glob("**/locale/*/LC_MESSAGES/django.po"))
+
+
+def _locale_dirs() -> list[Path]:
+    return sorted(p for p in PACKAGE.glob("**/locale") if p.is_dir())
 
 
 def compile_all() -> None:
@@ -36,8 +41,8 @@ def compile_all() -> None:
         print(f"compiled {po_path.relative_to(PACKAGE)}: {po.percent_translated()}% translated")
 
 
-def _extracted_msgids() -> set[tuple[str | None, str]]:
-    """Run makemessages on a copy of the package; return the msgids it finds."""
+def _extracted_msgids(lang: str) -> dict[Path, set[tuple[str | None, str]]]:
+    """Run makemessages on a copy of the package; return the msgids per catalogue (relative)."""
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / "doorstep"
         shutil.copytree(
@@ -51,35 +56,50 @@ def _extracted_msgids() -> set[tuple[str | None, str]]:
             check=True,
             capture_output=True,
         )
-        po = polib.pofile(str(copy / "locale/zh_Hans/LC_MESSAGES/django.po"))
-        return {(e.msgctxt, e.msgid) for e in po if not e.obsolete}
+        found: dict[Path, set[tuple[str | None, str]]] = {}
+        for po_path in copy.glob(f"**/locale/{lang}/LC_MESSAGES/django.po"):
+            po = polib.pofile(str(po_path))
+            found[po_path.relative_to(copy)] = {(e.msgctxt, e.msgid) for e in po if not e.obsolete}
+        return found
 
 
 def check() -> list[str]:
     problems: list[str] = []
     for lang in REQUIRED:
-        po_path = LOCALE / lang / "LC_MESSAGES" / "django.po"
-        if not po_path.exists():
-            problems.append(f"{po_path}: missing")
-            continue
-        po = polib.pofile(str(po_path))
-        for entry in po.untranslated_entries():
-            problems.append(f"{lang}: untranslated: {entry.msgid!r}")
-        for entry in po.fuzzy_entries():
-            problems.append(f"{lang}: fuzzy: {entry.msgid!r}")
-        mo_path = po_path.with_suffix(".mo")
-        if not mo_path.exists():
-            problems.append(f"{mo_path}: missing; run `make messages`")
-        else:
-            mo = polib.mofile(str(mo_path))
-            compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo}
-            for e in po.translated_entries():
-                if compiled.get((e.msgctxt, e.msgid)) != e.msgstr and not e.msgid_plural:
-                    problems.append(f"{lang}: .mo out of date for {e.msgid!r}; run `make messages`")
-                    break
-        have = {(e.msgctxt, e.msgid) for e in po if not e.obsolete}
-        for _ctxt, msgid in sorted(_extracted_msgids() - have, key=lambda x: x[1]):
-            problems.append(f"{lang}: not in the catalogue (run `make messages`): {msgid!r}")
+        extracted = _extracted_msgids(lang)
+        for rel in sorted(extracted):
+            if not (PACKAGE / rel).exists():
+                problems.append(f"{rel}: missing; run `make messages`")
+        for locale_dir in _locale_dirs():
+            po_path = locale_dir / lang / "LC_MESSAGES" / "django.po"
+            if po_path.exists():
+                problems.extend(_check_one(lang, po_path, extracted))
+    return problems
+
+
+def _check_one(
+    lang: str, po_path: Path, extracted: dict[Path, set[tuple[str | None, str]]]
+) -> list[str]:
+    problems: list[str] = []
+    rel = po_path.relative_to(PACKAGE)
+    po = polib.pofile(str(po_path))
+    for entry in po.untranslated_entries():
+        problems.append(f"{rel}: untranslated: {entry.msgid!r}")
+    for entry in po.fuzzy_entries():
+        problems.append(f"{rel}: fuzzy: {entry.msgid!r}")
+    mo_path = po_path.with_suffix(".mo")
+    if not mo_path.exists():
+        problems.append(f"{mo_path}: missing; run `make messages`")
+    else:
+        mo = polib.mofile(str(mo_path))
+        compiled = {(e.msgctxt, e.msgid): e.msgstr for e in mo}
+        for e in po.translated_entries():
+            if compiled.get((e.msgctxt, e.msgid)) != e.msgstr and not e.msgid_plural:
+                problems.append(f"{rel}: .mo out of date for {e.msgid!r}; run `make messages`")
+                break
+    have = {(e.msgctxt, e.msgid) for e in po if not e.obsolete}
+    for _ctxt, msgid in sorted(extracted.get(rel, set()) - have, key=lambda x: x[1]):
+        problems.append(f"{rel}: not in the catalogue (run `make messages`): {msgid!r}")
     return problems
 
 

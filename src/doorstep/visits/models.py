@@ -38,6 +38,8 @@ class Visit(models.Model):
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     synthetic = models.BooleanField(default=False)
+    # Rollups refresh the (center, day) pairs whose rows changed since their watermark.
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("visit")
@@ -47,6 +49,7 @@ class Visit(models.Model):
             models.Index(fields=["user", "arrived_at"], name="visit_user_time"),
             models.Index(fields=["device", "center", "arrived_at"], name="visit_device_time"),
             models.Index(fields=["day"], name="visit_day"),
+            models.Index(fields=["updated_at"], name="visit_updated"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -81,6 +84,7 @@ class ServiceRecord(models.Model):
     # Re-importing the same CSV tally changes nothing: (center, day, service, import_key).
     import_key = models.CharField(max_length=64, blank=True, default="")
     synthetic = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         verbose_name = _("service record")
@@ -88,6 +92,7 @@ class ServiceRecord(models.Model):
         indexes = [
             models.Index(fields=["center", "day"], name="service_center_day"),
             models.Index(fields=["day"], name="service_day"),
+            models.Index(fields=["updated_at"], name="service_updated"),
         ]
         constraints = [
             models.CheckConstraint(condition=models.Q(count__gte=1), name="service_count_positive"),

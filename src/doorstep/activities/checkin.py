@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import can_manage
+from doorstep.visits.services import record_activity_visit
 
 from . import tickets
 from .models import (
@@ -123,9 +124,12 @@ def _record(
 ) -> CheckInResult:
     try:
         with transaction.atomic():
-            CheckIn.objects.create(
+            row = CheckIn.objects.create(
                 nonce=nonce, registration=reg, activity=activity, result=code, staff=staff
             )
+            if code == CheckInCode.WELCOME:
+                # An accepted check-in is a visit too, recorded in the same transaction.
+                record_activity_visit(checkin_id=row.pk)
     except IntegrityError:
         # The same nonce raced us: answer as the first scan was answered.
         first = CheckIn.objects.select_related("registration").get(nonce=nonce)

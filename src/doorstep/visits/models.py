@@ -50,6 +50,10 @@ class Visit(models.Model):
             models.Index(fields=["device", "center", "arrived_at"], name="visit_device_time"),
             models.Index(fields=["day"], name="visit_day"),
             models.Index(fields=["updated_at"], name="visit_updated"),
+            # close_open_visits() scans only the visits still open.
+            models.Index(
+                fields=["arrived_at"], condition=models.Q(left_at__isnull=True), name="visit_open"
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -105,3 +109,80 @@ class ServiceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.center_id} {self.day} {self.service} x{self.count}"
+
+
+class VisitGuard(models.Model):
+    """One row per (center, visitor): until when a further scan there counts as the same visit.
+
+    The check-in takes this row with one upsert (`ON CONFLICT ... DO UPDATE ... WHERE until <=
+    now`), so two scans racing each other cannot both count: see docs/visits.md. `visitor` is
+    "u<user id>" or "d<device hash>"; nothing else is kept.
+    """
+
+    center = models.ForeignKey("centers.Center", on_delete=models.CASCADE, related_name="+")
+    visitor = models.CharField(max_length=40)
+    until = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["center", "visitor"], name="visit_guard_once"),
+        ]
+        indexes = [models.Index(fields=["until"], name="visit_guard_until")]
+
+    def __str__(self) -> str:
+        return f"{self.center_id} {self.visitor} until {self.until:%Y-%m-%d %H:%M}"
+
+
+class RouteSource(models.TextChoices):
+    ARTICLE = "article", _("Newspaper feature")
+    STAFF = "staff", _("Center staff")
+
+
+class Route(models.Model):
+    """A walk through several centers (一起打卡): stamps are collected by visiting each stop."""
+
+    title = models.CharField(_("title"), max_length=120)
+    title_en = models.CharField(_("title in English"), max_length=160, blank=True)
+    story = models.TextField(_("story"), blank=True)
+    story_en = models.TextField(_("story in English"), blank=True)
+    theme = models.CharField(_("theme"), max_length=20, blank=True)
+    source = models.CharField(_("source"), max_length=10, choices=RouteSource.choices)
+    source_detail = models.CharField(_("source detail"), max_length=300, blank=True)
+    # Article routes are reloaded by this key; staff routes leave it empty.
+    external_key = models.CharField(max_length=64, blank=True, default="")
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    public = models.BooleanField(_("public"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("route")
+        verbose_name_plural = _("routes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_key"],
+                condition=~models.Q(external_key=""),
+                name="route_external_key_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class RouteStop(models.Model):
+    route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="stops")
+    center = models.ForeignKey("centers.Center", on_delete=models.CASCADE, related_name="+")
+    order = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["route", "order"]
+        constraints = [
+            models.UniqueConstraint(fields=["route", "order"], name="route_stop_order_once"),
+            models.UniqueConstraint(fields=["route", "center"], name="route_stop_center_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.route_id} #{self.order} {self.center_id}"

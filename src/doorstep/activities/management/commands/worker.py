@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from doorstep.activities.services import run_due_work
+from doorstep.visits.services import run_due_work as run_due_visit_work
 
 
 class Command(BaseCommand):
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
         while True:
-            done = run_due_work()
+            done = run_due_work() | run_due_visit_work()
             if any(done.values()) or options["once"]:
                 self.stdout.write(", ".join(f"{k}: {v}" for k, v in done.items()))
             if options["once"] or stop:

@@ -1,0 +1,137 @@
+"""Reads for visits, the service ledger and routes: scope-checked, a fixed number of queries."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.http import Http404
+
+from doorstep.accounts.models import User
+from doorstep.accounts.scopes import managed_centers
+from doorstep.centers.models import Center
+
+from .models import Route, RouteStop, ServiceRecord, Visit
+from .vocab import Channel, Group
+
+# Visits that stamp a route: the resident's own check-ins, never a staff tally.
+STAMPING_CHANNELS = [Channel.QR, Channel.ACTIVITY, Channel.API]
+
+
+def managed_center(user: User, center_id: int | str | None) -> Center:
+    """The center if `user` manages it; else 404, as if it did not exist."""
+    try:
+        pk = int(center_id or "")
+    except ValueError:
+        raise Http404 from None
+    center = managed_centers(user).filter(pk=pk).first()
+    if center is None:
+        raise Http404
+    return center
+
+
+def tally_counts(center_id: int, day: date) -> dict[str, int]:
+    """Today's visits at a center by group (every channel), plus the total."""
+    rows = (
+        Visit.objects.filter(center_id=center_id, day=day)
+        .values("group")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = {g: 0 for g in Group.values}
+    for row in rows:
+        counts[row["group"]] = row["n"]
+    counts["total"] = sum(counts[g] for g in Group.values)
+    return counts
+
+
+def channel_counts(center_id: int, day: date) -> dict[str, int]:
+    rows = (
+        Visit.objects.filter(center_id=center_id, day=day)
+        .values("channel")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["channel"]: row["n"] for row in rows}
+
+
+def last_tap(center_id: int, staff: User, day: date) -> Visit | None:
+    return (
+        Visit.objects.filter(center_id=center_id, day=day, channel=Channel.TALLY, recorded_by=staff)
+        .order_by("-arrived_at", "-pk")
+        .first()
+    )
+
+
+def services_on(center_id: int, day: date, limit: int = 100) -> list[ServiceRecord]:
+    return list(
+        ServiceRecord.objects.filter(center_id=center_id, day=day)
+        .select_related("recorded_by")
+        .order_by("-at", "-pk")[:limit]
+    )
+
+
+def service_totals(center_id: int, day: date) -> dict[str, int]:
+    rows = (
+        ServiceRecord.objects.filter(center_id=center_id, day=day)
+        .values("service")
+        .annotate(n=Sum("count"))
+        .order_by()
+    )
+    return {row["service"]: row["n"] for row in rows}
+
+
+def visible_routes(user: User | None) -> QuerySet[Route]:
+    q = Q(public=True)
+    if user is not None and user.is_authenticated:
+        q |= Q(created_by=user)
+    return (
+        Route.objects.filter(q)
+        .annotate(stop_count=Count("stops"))
+        .order_by("source", "external_key", "pk")
+    )
+
+
+def get_route(route_id: int, user: User | None) -> Route:
+    route = visible_routes(user).filter(pk=route_id).first()
+    if route is None:
+        raise Http404
+    return route
+
+
+def route_stops(route: Route) -> list[RouteStop]:
+    return list(route.stops.select_related("center", "center__district").order_by("order"))
+
+
+def stamped_center_ids(user: User | None, center_ids: list[int]) -> set[int]:
+    """Stops of a route this account has visited (any real visit, ever: docs/visits.md)."""
+    if user is None or not user.is_authenticated or not center_ids:
+        return set()
+    return set(
+        Visit.objects.filter(user=user, center_id__in=center_ids, channel__in=STAMPING_CHANNELS)
+        .values_list("center_id", flat=True)
+        .distinct()
+    )
+
+
+@dataclass
+class Progress:
+    stamped: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        return self.total > 0 and self.stamped >= self.total
+
+
+def progress_by_route(user: User | None, routes: list[Route]) -> dict[int, Progress]:
+    """Stamps per route for the list page, in two queries whatever the number of routes."""
+    stops = list(RouteStop.objects.filter(route__in=routes).values_list("route_id", "center_id"))
+    visited = stamped_center_ids(user, list({c for _r, c in stops}))
+    out = {r.pk: Progress(0, 0) for r in routes}
+    for route_id, center_id in stops:
+        out[route_id].total += 1
+        if center_id in visited:
+            out[route_id].stamped += 1
+    return out

@@ -1,0 +1,467 @@
+"""Writes for visits (打卡), the service ledger and routes. See docs/visits.md.
+
+The check-in is the hot path: verify the poster's code in memory, then one transaction with
+two statements — an upsert of the (center, visitor) guard row that succeeds only when the
+previous counted visit's window has passed, and the visit's INSERT. Two scans racing each
+other serialise on the guard row, so exactly one counts, on PostgreSQL and on SQLite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from doorstep.accounts.models import User
+from doorstep.accounts.scopes import can_manage
+from doorstep.centers.models import Center, OpeningHours
+from doorstep.core.errors import DoorstepError
+
+from . import codes
+from .models import Route, RouteSource, RouteStop, ServiceRecord, Visit, VisitGuard
+from .vocab import Channel, Group, Service, ServiceSource
+
+TALLY_UNDO_SECONDS = 60
+MAX_SERVICE_COUNT = 10000
+
+
+class VisitError(DoorstepError):
+    """A visit, service record or route that cannot be written (stable `code`s in the docs)."""
+
+
+def dedupe_window() -> timedelta:
+    return timedelta(minutes=getattr(settings, "VISIT_DEDUPE_MINUTES", 120))
+
+
+def default_dwell() -> timedelta:
+    return timedelta(minutes=getattr(settings, "VISIT_DEFAULT_DWELL_MINUTES", 120))
+
+
+def _center_exists(center_id: int) -> bool:
+    # Centers are hardly ever deleted: a minute's cache spares the hot path a query.
+    key = f"visits:center:{center_id}"
+    known = cache.get(key)
+    if known is None:
+        known = Center.objects.filter(pk=center_id).exists()
+        cache.set(key, known, 60)
+    return bool(known)
+
+
+def check_code(*, center_id: int, code: str, now: datetime) -> None:
+    state = codes.code_state(center_id, code, now)
+    if state == "expired":
+        raise VisitError(
+            _(
+                "This QR code is from an earlier day. Please scan the poster at the center's "
+                "door: its code changes every day."
+            ),
+            code="code_expired",
+        )
+    if state != "valid":
+        raise VisitError(
+            _("This QR code is not valid for this center. Please scan the poster at the door."),
+            code="code_invalid",
+        )
+    if not _center_exists(center_id):
+        raise VisitError(_("No such center."), code="not_found", status=404)
+
+
+@dataclass
+class VisitResult:
+    visit: Visit | None
+    counted: bool  # False: a repeated scan inside the window, answered with the first visit
+
+
+def _visitor(user: User | None, device: str) -> str:
+    if user is not None:
+        return f"u{user.pk}"
+    return f"d{device}"
+
+
+def _take_guard(center_id: int, visitor: str, now: datetime) -> bool:
+    """True when this scan counts: the guard row was created or its window had passed."""
+    table = VisitGuard._meta.db_table
+    adapt = connection.ops.adapt_datetimefield_value
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} (center_id, visitor, until) VALUES (%s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT (center_id, visitor) DO UPDATE SET until = excluded.until "
+            f"WHERE {table}.until <= %s RETURNING id",
+            [center_id, visitor, adapt(now + dedupe_window()), adapt(now)],
+        )
+        return cur.fetchone() is not None
+
+
+def check_in(
+    *,
+    center_id: int,
+    code: str,
+    user: User | None = None,
+    device: str = "",
+    group: str = Group.UNKNOWN,
+    channel: str = Channel.QR,
+    now: datetime | None = None,
+) -> VisitResult:
+    """Record a walk-in from a poster scan. `device` is already a codes.device_hash()."""
+    now = now or timezone.now()
+    check_code(center_id=center_id, code=code, now=now)
+    if user is None and len(device) != 32:
+        raise VisitError(_("Please allow cookies, or sign in, to check in."), code="no_visitor")
+    if group not in Group.values:
+        raise VisitError(_("Unknown visitor group."), code="invalid_group")
+    visitor = _visitor(user, device)
+    with transaction.atomic():
+        if _take_guard(center_id, visitor, now):
+            visit = Visit.objects.create(
+                center_id=center_id,
+                user=user,
+                device="" if user is not None else device,
+                group=group,
+                channel=channel,
+                arrived_at=now,
+                day=timezone.localdate(now),
+            )
+            return VisitResult(visit=visit, counted=True)
+    return VisitResult(visit=latest_visit(center_id, user, device), counted=False)
+
+
+def latest_visit(center_id: int, user: User | None, device: str) -> Visit | None:
+    qs = Visit.objects.filter(center_id=center_id)
+    qs = qs.filter(user=user) if user is not None else qs.filter(device=device, user=None)
+    return qs.exclude(channel=Channel.TALLY).order_by("-arrived_at").first()
+
+
+def _own_visit(visit_id: int, user: User | None, device: str) -> Visit:
+    visit = Visit.objects.filter(pk=visit_id).first()
+    mine = visit is not None and (
+        (user is not None and visit.user_id == user.pk)
+        or (visit.user_id is None and device and visit.device == device)
+    )
+    if not mine or visit is None:
+        raise VisitError(_("No such visit."), code="not_found", status=404)
+    return visit
+
+
+@transaction.atomic
+def check_out(
+    *, visit_id: int, user: User | None = None, device: str = "", now: datetime | None = None
+) -> Visit:
+    """ "I'm leaving": records the leaving time once; a repeat changes nothing."""
+    now = now or timezone.now()
+    visit = _own_visit(visit_id, user, device)
+    if visit.left_at is not None:
+        return visit
+    Visit.objects.filter(pk=visit.pk, left_at__isnull=True).update(
+        left_at=max(now, visit.arrived_at), left_estimated=False, updated_at=now
+    )
+    visit.refresh_from_db()
+    return visit
+
+
+def _closing_minutes(center_ids: set[int]) -> dict[tuple[int, int], list[tuple[int, int]]]:
+    out: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    rows = OpeningHours.objects.filter(center_id__in=center_ids).values_list(
+        "center_id", "weekday", "open_minute", "close_minute"
+    )
+    for center_id, weekday, open_m, close_m in rows:
+        out.setdefault((center_id, weekday), []).append((open_m, close_m))
+    return out
+
+
+def estimated_leaving(
+    arrived_at: datetime, hours: list[tuple[int, int]] | None, dwell: timedelta
+) -> datetime:
+    """Arrival + default dwell, or that day's closing time if it comes first (and later)."""
+    estimate = arrived_at + dwell
+    if not hours:
+        return estimate
+    local = timezone.localtime(arrived_at)
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    minute = local.hour * 60 + local.minute
+    closes = [c for o, c in hours if o <= minute < c]
+    if closes:
+        closing = midnight + timedelta(minutes=closes[0])
+        if arrived_at < closing < estimate:
+            return closing
+    return estimate
+
+
+def close_open_visits(*, now: datetime | None = None, batch: int = 2000) -> int:
+    """Close visits still open `VISIT_DEFAULT_DWELL_MINUTES` after arrival (estimated).
+
+    Run by `doorstep worker` and lazily by the staff pages; idempotent.
+    """
+    now = now or timezone.now()
+    dwell = default_dwell()
+    closed = 0
+    while True:
+        rows = list(
+            Visit.objects.filter(left_at__isnull=True, arrived_at__lte=now - dwell)
+            .order_by("arrived_at")
+            .values_list("pk", "center_id", "arrived_at")[:batch]
+        )
+        if not rows:
+            return closed
+        hours = _closing_minutes({c for _pk, c, _a in rows})
+        with transaction.atomic():
+            for pk, center_id, arrived in rows:
+                weekday = timezone.localtime(arrived).weekday()
+                left = estimated_leaving(arrived, hours.get((center_id, weekday)), dwell)
+                closed += Visit.objects.filter(pk=pk, left_at__isnull=True).update(
+                    left_at=left, left_estimated=True, updated_at=now
+                )
+        if len(rows) < batch:
+            return closed
+
+
+def prune_guards(*, now: datetime | None = None) -> int:
+    """Guard rows whose window has passed say nothing any more."""
+    now = now or timezone.now()
+    deleted, _by_model = VisitGuard.objects.filter(until__lt=now).delete()
+    return deleted
+
+
+def run_due_work(now: datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    return {
+        "visits_closed": close_open_visits(now=now),
+        "visit_guards_pruned": prune_guards(now=now),
+    }
+
+
+# Activity check-ins ---------------------------------------------------------------------------
+
+
+def record_activity_visit(*, checkin_id: int) -> Visit | None:
+    """An accepted activity check-in is a visit too (called inside the check-in transaction).
+
+    Idempotent: the visit is linked one-to-one to the check-in row.
+    """
+    from doorstep.activities.models import CheckIn
+
+    existing = Visit.objects.filter(activity_checkin_id=checkin_id).first()
+    if existing is not None:
+        return existing
+    ci = (
+        CheckIn.objects.select_related("registration__person", "activity")
+        .filter(pk=checkin_id)
+        .first()
+    )
+    if ci is None or ci.registration is None or ci.activity is None:
+        return None
+    reg = ci.registration
+    at = reg.checked_in_at or ci.at
+    return Visit.objects.create(
+        center_id=ci.activity.center_id,
+        user_id=reg.account_id,
+        group=_group_of(reg.person.birth_year, at),
+        channel=Channel.ACTIVITY,
+        arrived_at=at,
+        day=timezone.localdate(at),
+        activity_checkin=ci,
+        recorded_by_id=ci.staff_id,
+    )
+
+
+def _group_of(birth_year: int | None, at: datetime) -> str:
+    if birth_year is None:
+        return Group.UNKNOWN
+    age = timezone.localtime(at).year - birth_year
+    if age < 14:
+        return Group.CHILD
+    if age >= 60:
+        return Group.ELDERLY
+    return Group.ADULT
+
+
+# Staff tally ----------------------------------------------------------------------------------
+
+
+def _require_manager(staff: User, center_id: int) -> None:
+    if not can_manage(staff, center_id):
+        raise VisitError(_("No such center."), code="not_found", status=404)
+
+
+@transaction.atomic
+def tally(*, center_id: int, staff: User, group: str, now: datetime | None = None) -> Visit:
+    """+1 anonymous walk-in of `group`, tapped by staff at the counter."""
+    now = now or timezone.now()
+    _require_manager(staff, center_id)
+    if group not in Group.values or group == Group.UNKNOWN:
+        raise VisitError(_("Unknown visitor group."), code="invalid_group")
+    return Visit.objects.create(
+        center_id=center_id,
+        group=group,
+        channel=Channel.TALLY,
+        arrived_at=now,
+        day=timezone.localdate(now),
+        recorded_by=staff,
+    )
+
+
+@transaction.atomic
+def undo_tally(*, visit_id: int, staff: User, now: datetime | None = None) -> None:
+    """Take back a mistaken tap: only the staff member's own, within a minute."""
+    now = now or timezone.now()
+    visit = Visit.objects.filter(pk=visit_id, channel=Channel.TALLY, recorded_by=staff).first()
+    if visit is None:
+        raise VisitError(_("No such tap."), code="not_found", status=404)
+    if now - visit.arrived_at > timedelta(seconds=TALLY_UNDO_SECONDS):
+        raise VisitError(_("A tap can be undone only within a minute."), code="undo_expired")
+    visit.delete()
+
+
+# Service ledger ---------------------------------------------------------------------------------
+
+
+def clean_count(raw: object) -> int:
+    try:
+        count = int(str(raw).strip())
+    except (TypeError, ValueError):
+        count = 0
+    if not 1 <= count <= MAX_SERVICE_COUNT:
+        raise VisitError(
+            _("The count must be a whole number from 1 to %(max)s.") % {"max": MAX_SERVICE_COUNT},
+            code="invalid_count",
+        )
+    return count
+
+
+def clean_service(raw: str) -> str:
+    if raw not in Service.values:
+        raise VisitError(_("Unknown service type."), code="invalid_service")
+    return raw
+
+
+@transaction.atomic
+def record_service(
+    *,
+    center_id: int,
+    staff: User,
+    service: str,
+    count: object = 1,
+    resident: User | None = None,
+    note: str = "",
+    at: datetime | None = None,
+    source: str = ServiceSource.QUICK,
+) -> ServiceRecord:
+    at = at or timezone.now()
+    _require_manager(staff, center_id)
+    service = clean_service(service)
+    number = clean_count(count)
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise VisitError(_("The note can be at most 200 characters."), code="invalid_note")
+    return ServiceRecord.objects.create(
+        center_id=center_id,
+        service=service,
+        at=at,
+        day=timezone.localdate(at),
+        count=number,
+        resident=resident,
+        note=note,
+        recorded_by=staff,
+        source=source,
+    )
+
+
+@transaction.atomic
+def undo_service(*, record_id: int, staff: User, now: datetime | None = None) -> None:
+    """Remove a mistaken entry made today by hand or API (imports are corrected by re-import)."""
+    now = now or timezone.now()
+    record = (
+        ServiceRecord.objects.filter(
+            pk=record_id, source__in=[ServiceSource.QUICK, ServiceSource.API]
+        )
+        .select_for_update()
+        .first()
+    )
+    if record is None or not can_manage(staff, record.center_id):
+        raise VisitError(_("No such entry."), code="not_found", status=404)
+    if record.day != timezone.localdate(now):
+        raise VisitError(_("Only today's entries can be undone."), code="undo_expired")
+    record.delete()
+
+
+# Routes ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class RouteInput:
+    title: str
+    center_ids: list[int]
+    title_en: str = ""
+    story: str = ""
+    story_en: str = ""
+    theme: str = ""
+    public: bool = True
+
+
+def _clean_route(data: RouteInput) -> RouteInput:
+    data.title = (data.title or "").strip()
+    if not data.title or len(data.title) > 120:
+        raise VisitError(_("Give the route a title of up to 120 characters."), code="invalid_title")
+    ids = list(dict.fromkeys(int(c) for c in data.center_ids))
+    if len(ids) < 2:
+        raise VisitError(_("A route needs at least two centers."), code="too_few_stops")
+    if len(ids) > 30:
+        raise VisitError(_("A route can have at most 30 centers."), code="too_many_stops")
+    if Center.objects.filter(pk__in=ids).count() != len(ids):
+        raise VisitError(_("One of the centers does not exist."), code="unknown_center")
+    data.center_ids = ids
+    if len(data.story) > 4000:
+        raise VisitError(_("The story can be at most 4,000 characters."), code="invalid_story")
+    return data
+
+
+def _set_stops(route: Route, center_ids: list[int]) -> None:
+    route.stops.all().delete()
+    RouteStop.objects.bulk_create(
+        RouteStop(route=route, center_id=c, order=i) for i, c in enumerate(center_ids, start=1)
+    )
+
+
+def can_edit_route(user: User, route: Route) -> bool:
+    if route.source == RouteSource.ARTICLE:
+        return user.is_superuser
+    return user.is_superuser or route.created_by_id == user.pk
+
+
+@transaction.atomic
+def create_route(*, staff: User, data: RouteInput) -> Route:
+    from doorstep.accounts.scopes import is_staff_member
+
+    if not is_staff_member(staff):
+        raise VisitError(_("Only center staff can create routes."), code="forbidden", status=403)
+    data = _clean_route(data)
+    route = Route.objects.create(
+        title=data.title,
+        title_en=data.title_en.strip(),
+        story=data.story.strip(),
+        story_en=data.story_en.strip(),
+        theme=data.theme,
+        public=data.public,
+        source=RouteSource.STAFF,
+        created_by=staff,
+    )
+    _set_stops(route, data.center_ids)
+    return route
+
+
+@transaction.atomic
+def update_route(*, staff: User, route_id: int, data: RouteInput) -> Route:
+    route = Route.objects.select_for_update().filter(pk=route_id).first()
+    if route is None or not can_edit_route(staff, route):
+        raise VisitError(_("No such route."), code="not_found", status=404)
+    data = _clean_route(data)
+    for field in ("title", "title_en", "story", "story_en", "theme", "public"):
+        value = getattr(data, field)
+        setattr(route, field, value.strip() if isinstance(value, str) else value)
+    route.save()
+    _set_stops(route, data.center_ids)
+    return route

@@ -85,7 +85,7 @@ class Draft(models.Model):
 
 
 class Chapter(models.Model):
-    """A chapter (章, level 1) or section (节, level 2) heading, kept in reading order."""
+    """A part (编, level 0), chapter (章, 1) or section (节, 2) heading, in reading order."""
 
     draft = models.ForeignKey(Draft, on_delete=models.CASCADE, related_name="chapters")
     level = models.PositiveSmallIntegerField(default=1)

@@ -1,4 +1,5 @@
-"""Split a pasted draft law into chapters (章), sections (节), articles (条) and paragraphs (款).
+"""Split a pasted draft law into parts (编), chapters (章), sections (节), articles (条)
+and paragraphs (款).
 
 Chinese laws are laid out one unit per line: "第一章　总则", "第一节　一般规定",
 "第十二条　……" (the article's first paragraph follows on the same line), then one line per
@@ -16,7 +17,8 @@ DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, 
 DIGITS.update({"六": 6, "七": 7, "八": 8, "九": 9})
 UNITS = {"十": 10, "百": 100, "千": 1000}
 NUMERAL = "[零〇一二两三四五六七八九十百千0-9０-９]+"
-HEADING_RE = re.compile(rf"^第({NUMERAL})([章节条])[\s　]*(.*)$")
+HEADING_RE = re.compile(rf"^第({NUMERAL})([编章节条])[\s　]*(.*)$")
+LEVELS = {"编": 0, "章": 1, "节": 2}
 ITEM_RE = re.compile(r"^[（(][零〇一二三四五六七八九十]+[）)]")
 
 
@@ -109,10 +111,10 @@ def parse_draft(text: str) -> ParsedDraft:
                 m = None
         if m:
             kind, rest = m.group(2), m.group(3).strip()
-            if kind in "章节":
+            if kind in LEVELS:
                 out.chapters.append(
                     ParsedChapter(
-                        level=1 if kind == "章" else 2,
+                        level=LEVELS[kind],
                         number=number,
                         heading=f"第{m.group(1)}{kind} {rest}".strip(),
                         position=len(out.chapters) + len(out.articles),

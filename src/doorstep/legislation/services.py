@@ -69,7 +69,8 @@ OPINION_MOVES: dict[str, set[str]] = {
 SUBMITTABLE = {DraftStatus.CLOSED, DraftStatus.COMPILED, DraftStatus.SENT}
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!?]")
+# A tag (<b>, </p>, <img src=...>, <!--, <?xml); a bare "a<b" or "<50" is ordinary text.
+_MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z][\w:-]*(?=[\s/>])|<[!?]")
 
 
 def clean_text(

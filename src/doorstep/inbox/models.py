@@ -26,3 +26,22 @@ class Notice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.title}"
+
+
+class DeliveryPreference(models.Model):
+    """How a resident wants notices besides the inbox. Off unless they turn it on."""
+
+    user = models.OneToOneField(
+        "accounts.User", on_delete=models.CASCADE, related_name="notice_preference"
+    )
+    by_sms = models.BooleanField(_("also by SMS to my mobile number"), default=False)
+    email = models.EmailField(_("email address (optional)"), blank=True)
+    by_email = models.BooleanField(_("also by email"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("notice preference")
+        verbose_name_plural = _("notice preferences")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} sms={self.by_sms} email={self.by_email}"

@@ -7,6 +7,7 @@ ALLOWED_HOSTS  comma-separated (default 127.0.0.1,localhost)
 TIME_ZONE      default Asia/Shanghai
 DATA_DIR       where the SQLite file and generated data live (default ./data)
 SMS_SENDER     dotted path of the sign-in code sender (default: print codes to the console)
+DIRECTORY_CACHE_SECONDS  how long a directory API answer may be reused (default 90; 0 = off)
 CLIENT_IP_HEADER  META key of a trusted proxy's client-address header, e.g. HTTP_X_REAL_IP
 """
 
@@ -124,6 +125,9 @@ DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Directory API answers are cached until the directory changes or the minute turns
+# (centers/cache.py); 0 turns that off.
+DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "90"))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from .cache import bump_directory_version
 from .models import Center, OpeningException, OpeningHours, Region
 from .services import refresh_derived
 from .vocab import Facility, Theme
@@ -61,8 +62,24 @@ class OpeningExceptionInline(admin.TabularInline):
     extra = 0
 
 
+class BumpsDirectoryVersion(admin.ModelAdmin):
+    """Edits in the admin change what the directory answers: drop its cached answers."""
+
+    def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)
+        bump_directory_version()
+
+    def delete_model(self, request, obj):  # type: ignore[no-untyped-def]
+        super().delete_model(request, obj)
+        bump_directory_version()
+
+    def delete_queryset(self, request, queryset):  # type: ignore[no-untyped-def]
+        super().delete_queryset(request, queryset)
+        bump_directory_version()
+
+
 @admin.register(Center)
-class CenterAdmin(admin.ModelAdmin):
+class CenterAdmin(BumpsDirectoryVersion):
     form = CenterForm
     list_display = ["name", "district", "subdistrict", "level", "kind", "source"]
     list_filter = ["source", "level", "kind", "district"]
@@ -77,7 +94,7 @@ class CenterAdmin(admin.ModelAdmin):
 
 
 @admin.register(Region)
-class RegionAdmin(admin.ModelAdmin):
+class RegionAdmin(BumpsDirectoryVersion):
     list_display = ["code", "name", "name_en", "level", "parent"]
     list_filter = ["level"]
     search_fields = ["code", "name", "pinyin"]

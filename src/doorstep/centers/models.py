@@ -212,3 +212,13 @@ class OpeningException(models.Model):
         from .hours import format_minute
 
         return "" if self.close_minute is None else format_minute(self.close_minute)
+
+
+class DirectoryVersion(models.Model):
+    """One row whose counter every change to the directory bumps (see centers/cache.py)."""
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    version = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"directory version {self.version}"

@@ -35,6 +35,7 @@ from shapely.geometry import mapping, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
+from .cache import bump_directory_version
 from .models import Region
 from .search import pinyin_full
 
@@ -301,6 +302,8 @@ def load_regions() -> dict[str, int]:
         # Parents come before children in `rows`, so creation order satisfies the foreign key
         # even where constraints are checked immediately.
         Region.objects.bulk_create(to_create, batch_size=500)
+        if to_create or to_update:
+            bump_directory_version()
         if to_update:
             Region.objects.bulk_update(to_update, sorted(changed_fields), batch_size=500)
     counts["created"] = len(to_create)

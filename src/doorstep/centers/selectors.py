@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from django.db.models import (
+    BooleanField,
     Case,
     Count,
     ExpressionWrapper,
@@ -27,6 +28,7 @@ from django.utils.translation import gettext as _
 from doorstep.core.errors import InvalidInput, NotFound
 
 from . import hours as hours_mod
+from .cache import directory_version
 from .models import Center, OpeningException, Region
 from .search import ParsedQuery, parse_query
 from .vocab import FACILITY_BITS, THEME_BITS, Level, mask
@@ -200,13 +202,19 @@ def _region_code(value: str, level: str) -> str:
 
 
 _REGION_CODES: dict[tuple[str, str], str] = {}
+_REGION_CODES_VERSION: list[int] = [-1]
 
 
 def _region_codes() -> dict[tuple[str, str], str]:
-    if not _REGION_CODES:
+    # Rebuilt when the directory version moves (a region import or admin edit), so every
+    # worker process sees new regions without a restart.
+    version = directory_version()
+    if version != _REGION_CODES_VERSION[0] or not _REGION_CODES:
+        _REGION_CODES.clear()
         for code, name, level in Region.objects.values_list("code", "name", "level"):
             _REGION_CODES[(level, code)] = code
             _REGION_CODES[(level, name)] = code
+        _REGION_CODES_VERSION[0] = version
     return _REGION_CODES
 
 
@@ -283,15 +291,21 @@ def search_centers(f: CenterFilters) -> CenterPage:
     )
     count = rows[0][1] if rows else (qs.count() if f.offset else 0)
     ids = [r[0] for r in rows]
-    by_id = Center.objects.select_related("district", "subdistrict").in_bulk(ids)
+    # The page's rows with "open now" decided in the same statement (correlated EXISTS on at
+    # most `limit` rows), rather than two more queries for their hours and exceptions.
+    by_id = (
+        Center.objects.select_related("district", "subdistrict")
+        .annotate(_open=ExpressionWrapper(hours_mod.open_now_q(f.at), BooleanField()))
+        .in_bulk(ids)
+    )
     page = [by_id[i] for i in ids]
-    open_map = open_now_map(page, at=f.at)
     hits = []
     for c in page:
         d = None
         if f.lat is not None and f.lng is not None:
             d = round(distance_m(f.lat, f.lng, c.lat, c.lng), 1)
-        hits.append(CenterHit(center=c, open_now=open_map[c.pk], distance_m=d))
+        is_open = bool(c._open)  # type: ignore[attr-defined]
+        hits.append(CenterHit(center=c, open_now=is_open, distance_m=d))
     return CenterPage(count=count, hits=hits, query=pq)
 
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from doorstep.core.errors import DoorstepError
 
 from . import search
+from .cache import bump_directory_version
 from .hours import Interval, parse_weekly
 from .models import Center, OpeningHours, Region
 from .vocab import FACILITY_BITS, THEME_BITS, Kind, Level, Precision, Source, mask
@@ -208,8 +209,15 @@ def save_center(*, data: CenterInput) -> tuple[Center, str]:
     """Create or update the center with data.external_key.
 
     Returns (center, outcome) with outcome "created", "updated" or "unchanged"; saving the same
-    input twice changes nothing.
+    input twice changes nothing. A change bumps the directory version (centers/cache.py).
     """
+    center, outcome = _save_center(data)
+    if outcome != "unchanged":
+        bump_directory_version()
+    return center, outcome
+
+
+def _save_center(data: CenterInput) -> tuple[Center, str]:
     fields, intervals = _clean(data)
     wanted_hours = [(i.weekday, i.open_minute, i.close_minute) for i in intervals]
     center = Center.objects.filter(external_key=data.external_key).first()

@@ -32,6 +32,7 @@ from shapely.geometry.base import BaseGeometry
 
 from doorstep.core.errors import DoorstepError
 
+from .cache import bump_directory_version
 from .hours import DAY, Interval, parse_weekly
 from .models import Center, OpeningException, OpeningHours, Region
 from .services import refresh_derived
@@ -364,6 +365,7 @@ def synth_city(
                 % {"name": clash.name, "key": clash.external_key},
                 code="key_clash",
             )
+        bump_directory_version()
         for start in range(0, len(built), BATCH_SIZE):
             batch = built[start : start + BATCH_SIZE]
             saved = Center.objects.bulk_create(centers[start : start + BATCH_SIZE])

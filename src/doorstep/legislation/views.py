@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.accounts.models import User
@@ -258,10 +259,10 @@ def staff_new(request: HttpRequest) -> HttpResponse:
 
 
 NEXT_ACTION = {
-    DraftStatus.DRAFT: (DraftStatus.OPEN, "Open the comment period"),
-    DraftStatus.OPEN: (DraftStatus.CLOSED, "Close the comment period"),
-    DraftStatus.CLOSED: (DraftStatus.COMPILED, "Mark the compilation finished"),
-    DraftStatus.COMPILED: (DraftStatus.SENT, "Record that the report was sent"),
+    DraftStatus.DRAFT: (DraftStatus.OPEN, gettext_lazy("Open the comment period")),
+    DraftStatus.OPEN: (DraftStatus.CLOSED, gettext_lazy("Close the comment period")),
+    DraftStatus.CLOSED: (DraftStatus.COMPILED, gettext_lazy("Mark the compilation finished")),
+    DraftStatus.COMPILED: (DraftStatus.SENT, gettext_lazy("Record that the report was sent")),
 }
 
 
@@ -278,7 +279,7 @@ def staff_draft(request: HttpRequest, draft_id: int) -> HttpResponse:
             "blocks": selectors.structure(draft),
             "funnel": selectors.funnel(draft),
             "next_status": nxt[0] if nxt else None,
-            "next_label": _(nxt[1]) if nxt else "",
+            "next_label": nxt[1] if nxt else "",
             "editable": draft.status == DraftStatus.DRAFT,
         },
     )

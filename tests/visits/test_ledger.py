@@ -165,3 +165,9 @@ def test_import_command_refuses_a_bad_file(place, tmp_path):
     with pytest.raises(CommandError):
         call_command("import-services", str(path))
     assert not ServiceRecord.objects.exists()
+
+
+def test_import_accepts_the_chinese_service_name(place):
+    day = timezone.localdate().isoformat()
+    result = import_services(csv_file(place, [f"{place['center'].pk},{day},食堂就餐,30,"]))
+    assert result.committed and ServiceRecord.objects.get().service == "canteen_meal"

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
 from doorstep.accounts.auth import account_auth
@@ -185,7 +186,7 @@ def _user(request: HttpRequest) -> User:
 def list_topics(request: HttpRequest, params: Query[TopicQuery]) -> dict:
     """Topics, hot first by default (formula in the docs and on the page), or `sort=new`."""
     if params.sort not in selectors.SORTS:
-        raise services.DeliberationError("sort is hot or new", code="invalid", field="sort")
+        raise services.DeliberationError(_("Sort by “hot” or “new”."), code="invalid", field="sort")
     count, items = selectors.topics(
         TopicFilters(
             sort=params.sort,

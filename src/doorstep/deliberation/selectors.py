@@ -32,6 +32,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from doorstep.accounts.models import User
 
@@ -103,7 +104,7 @@ def topics(filters: TopicFilters, *, now: datetime | None = None) -> tuple[int, 
     qs = Topic.objects.exclude(status=Status.MERGED)
     if filters.status:
         if filters.status not in Status.values:
-            raise DeliberationError("unknown status", code="invalid", field="status")
+            raise DeliberationError(_("No such status."), code="invalid", field="status")
         qs = Topic.objects.filter(status=filters.status)
     if filters.center_id:
         qs = qs.filter(center_id=filters.center_id)
@@ -126,7 +127,7 @@ def get_topic(topic_id: int, *, now: datetime | None = None) -> Topic:
         .first()
     )
     if topic is None:
-        raise DeliberationError("No such topic.", code="not_found", status=404)
+        raise DeliberationError(_("No such topic."), code="not_found", status=404)
     return topic
 
 

@@ -208,3 +208,26 @@ def test_designate_a_contact_point(world, en):
     assert center.contact_point.name.startswith("仙霞新村")
     r = en.post("/staff/legislation/", {"center": world["center"].pk})
     assert r.status_code == 404
+
+
+def test_illegal_draft_move_shows_the_message_on_the_page(world, en):
+    en.force_login(world["staff"])
+    r = en.post(f"/staff/legislation/drafts/{world['draft'].pk}/status", {"to": "sent"})
+    assert r.status_code == 409
+    assert "cannot become" in r.content.decode()
+
+
+def test_staff_take_an_opinion_out_of_a_group(world, en):
+    staff, draft = world["staff"], world["draft"]
+    a = opine(world, "alice", 12, "建议增加社区养老服务设施。")
+    b = opine(world, "bob", 12, "建议增加社区的养老服务设施")
+    services.merge(by=staff, draft_id=draft.pk, opinion_ids=[a.pk, b.pk])
+    en.force_login(staff)
+    url = f"/staff/legislation/drafts/{draft.pk}/compile"
+    assert f"Take opinion #{b.pk} out of the group" in en.get(url).content.decode()
+    r = en.post(url, {"action": "ungroup", "opinion": b.pk})
+    assert r.status_code == 302
+    b.refresh_from_db()
+    assert b.group_id is None
+    r = en.post(url, {"action": "ungroup", "opinion": b.pk})
+    assert r.status_code == 400 and "not in a group" in r.content.decode()

@@ -266,10 +266,9 @@ NEXT_ACTION = {
 }
 
 
-@staff_required
-@require_GET
-def staff_draft(request: HttpRequest, draft_id: int) -> HttpResponse:
-    draft = _managed(request, draft_id)
+def _staff_draft_page(
+    request: HttpRequest, draft: Draft, errors: list[str] | None = None, status: int = 200
+) -> HttpResponse:
     nxt = NEXT_ACTION.get(DraftStatus(draft.status))
     return render(
         request,
@@ -281,8 +280,16 @@ def staff_draft(request: HttpRequest, draft_id: int) -> HttpResponse:
             "next_status": nxt[0] if nxt else None,
             "next_label": nxt[1] if nxt else "",
             "editable": draft.status == DraftStatus.DRAFT,
+            "page_errors": errors or [],
         },
+        status=status,
     )
+
+
+@staff_required
+@require_GET
+def staff_draft(request: HttpRequest, draft_id: int) -> HttpResponse:
+    return _staff_draft_page(request, _managed(request, draft_id))
 
 
 @staff_required
@@ -294,9 +301,8 @@ def staff_status(request: HttpRequest, draft_id: int) -> HttpResponse:
             by=_user(request), draft_id=draft.pk, to=request.POST.get("to", "")
         )
     except LegislationError as exc:
-        messages.error(request, str(exc.message))
-    else:
-        messages.success(request, _("Status changed."))
+        return _staff_draft_page(request, draft, [str(exc.message)], exc.status)
+    messages.success(request, _("Status changed."))
     return redirect("legislation:staff_draft", draft_id=draft.pk)
 
 

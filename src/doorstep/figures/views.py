@@ -1,0 +1,134 @@
+"""Dashboards (还想来) for center staff and for subdistrict, district and city admins.
+
+Thin: parse the period, fetch the scope through the permission-checked selectors (a scope the
+account may not read is a 404), compute the figures, render or export. Bad dates show a
+translated message with status 400.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from doorstep.accounts.models import User
+from doorstep.accounts.scopes import is_staff_member, managed_centers
+from doorstep.core.errors import NotFound
+
+from . import exports, selectors
+from .selectors import FiguresError, Scope
+
+View = Callable[..., HttpResponse]
+CENTERS_LISTED = 100
+
+
+def staff_required(view: View) -> View:
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if not (isinstance(user, User) and is_staff_member(user)):
+            return redirect_to_login(request.get_full_path(), reverse("accounts:staff_sign_in"))
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+@require_GET
+@staff_required
+def home(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    centers = managed_centers(user).select_related("district").order_by("district_id", "name")
+    return render(
+        request,
+        "figures/home.html",
+        {
+            "regions": selectors.readable_regions(user),
+            "centers": centers[:CENTERS_LISTED],
+            "more_centers": centers.count() > CENTERS_LISTED,
+        },
+    )
+
+
+def _scope(request: HttpRequest, center_id: int | None, code: str | None) -> Scope:
+    try:
+        if center_id is not None:
+            return selectors.access_center(_user(request), center_id)
+        return selectors.access_region(_user(request), code or "")
+    except NotFound:
+        raise Http404 from None
+
+
+def _dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
+    today = timezone.localdate()
+    error = None
+    try:
+        start, end = selectors.period(request.GET.get("from"), request.GET.get("to"), today=today)
+    except FiguresError as exc:
+        error = exc.message
+        start, end = selectors.period(None, None, today=today)
+    figures = selectors.figures_for(scope, start, end, today=today)
+    return render(
+        request,
+        "figures/dashboard.html",
+        {
+            "f": figures,
+            "scope": scope,
+            "page_errors": [error] if error else [],
+            "raw_from": request.GET.get("from", start.isoformat()),
+            "raw_to": request.GET.get("to", end.isoformat()),
+            "query": f"?from={start.isoformat()}&to={end.isoformat()}",
+            "chart_data": exports.chart_data(figures),
+            "weekdays": list(zip(exports.weekday_names(), figures.by_weekday, strict=True)),
+        },
+        status=400 if error else 200,
+    )
+
+
+def _export(request: HttpRequest, scope: Scope, fmt: str) -> HttpResponse:
+    if fmt not in ("csv", "xlsx"):
+        raise Http404
+    today = timezone.localdate()
+    try:
+        start, end = selectors.period(request.GET.get("from"), request.GET.get("to"), today=today)
+    except FiguresError as exc:
+        return HttpResponse(str(exc.message), status=400, content_type="text/plain; charset=utf-8")
+    figures = selectors.figures_for(scope, start, end, today=today)
+    if fmt == "csv":
+        return exports.csv_response(figures)
+    return exports.xlsx_response(figures)
+
+
+@require_GET
+@staff_required
+def center(request: HttpRequest, center_id: int) -> HttpResponse:
+    return _dashboard(request, _scope(request, center_id, None))
+
+
+@require_GET
+@staff_required
+def region(request: HttpRequest, code: str) -> HttpResponse:
+    return _dashboard(request, _scope(request, None, code))
+
+
+@require_GET
+@staff_required
+def center_export(request: HttpRequest, center_id: int, fmt: str) -> HttpResponse:
+    return _export(request, _scope(request, center_id, None), fmt)
+
+
+@require_GET
+@staff_required
+def region_export(request: HttpRequest, code: str, fmt: str) -> HttpResponse:
+    return _export(request, _scope(request, None, code), fmt)

@@ -232,9 +232,14 @@ def create_registration(request: HttpRequest, activity_id: int, body: RegisterIn
         person_ids=body.person_ids,
         idempotency_key=request.headers.get("Idempotency-Key"),
     )
-    regs = Registration.objects.filter(pk__in=[r.pk for r in result.registrations]).select_related(
-        "activity", "person"
-    )
+    regs = result.registrations
+    if result.replayed:
+        # A new registration carries its activity and people already; a replay is re-read.
+        regs = list(
+            Registration.objects.filter(pk__in=[r.pk for r in regs]).select_related(
+                "activity", "person"
+            )
+        )
     status = 200 if result.replayed else 201
     return Status(
         status,

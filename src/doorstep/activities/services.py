@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.models import Person, User
 from doorstep.core.errors import DoorstepError
 
+from . import hotpath
 from .models import (
     ACTIVE_STATUSES,
     HOLDS_PLACE,
@@ -79,13 +80,16 @@ def _check_window(activity: Activity, now: datetime) -> None:
         raise RegistrationError(_("Registration has closed."), code="closed")
 
 
-def _people(account: User, person_ids: Sequence[int]) -> list[Person]:
+def _clean_ids(person_ids: Sequence[int]) -> list[int]:
     ids = list(dict.fromkeys(person_ids))
     if not ids:
         raise RegistrationError(_("Choose who will attend."), code="no_attendee")
     if len(ids) > 10:
         raise RegistrationError(_("Too many people in one registration."), code="limit_reached")
-    people = list(Person.objects.filter(account=account, pk__in=ids))
+    return ids
+
+
+def _check_people(people: list[Person], ids: list[int]) -> list[Person]:
     if len(people) != len(ids):
         raise RegistrationError(
             _("One of the people is not in your household."), code="not_in_household"
@@ -99,100 +103,134 @@ def _people(account: User, person_ids: Sequence[int]) -> list[Person]:
     return sorted(people, key=lambda p: ids.index(p.pk))
 
 
-def blocked_until(*, account: User, activity: Activity, now: datetime) -> datetime | None:
-    """When a no-show block on first-come registration at this center ends, if one applies."""
-    policy = NoShowPolicy.objects.filter(center_id=activity.center_id).first()
-    if policy is None or policy.block_days == 0:
+def _block_end(
+    *,
+    account: User,
+    center_id: int,
+    threshold: int,
+    window_days: int,
+    block_days: int,
+    now: datetime,
+) -> datetime | None:
+    if block_days == 0:
         return None
-    since = now - timedelta(days=policy.window_days)
+    since = now - timedelta(days=window_days)
     latest_first = list(
         Registration.objects.filter(
             account=account,
             status=RegistrationStatus.NO_SHOW,
-            activity__center_id=activity.center_id,
+            activity__center_id=center_id,
             activity__starts_at__gte=since,
         )
         .order_by("-activity__ends_at")
-        .values_list("activity__ends_at", flat=True)[: policy.threshold]
+        .values_list("activity__ends_at", flat=True)[:threshold]
     )
-    if len(latest_first) < policy.threshold:
+    if len(latest_first) < threshold:
         return None
     # The block runs from the latest no-show, the one that reached the threshold.
-    until = latest_first[0] + timedelta(days=policy.block_days)
+    until = latest_first[0] + timedelta(days=block_days)
     return until if until > now else None
 
 
-def _check_limits(
-    *, account: User, activity: Activity, people: list[Person], now: datetime
-) -> None:
+def blocked_until(*, account: User, activity: Activity, now: datetime) -> datetime | None:
+    """When a no-show block on first-come registration at this center ends, if one applies."""
+    policy = NoShowPolicy.objects.filter(center_id=activity.center_id).first()
+    if policy is None:
+        return None
+    return _block_end(
+        account=account,
+        center_id=activity.center_id,
+        threshold=policy.threshold,
+        window_days=policy.window_days,
+        block_days=policy.block_days,
+        now=now,
+    )
+
+
+def _check_ages(activity: Activity, people: list[Person]) -> None:
+    if activity.age_min is None and activity.age_max is None:
+        return
     for person in people:
         age = _age_on(person, activity.starts_at)
-        if activity.age_min is not None or activity.age_max is not None:
-            if age is None and not person.is_account_holder:
+        if age is None and not person.is_account_holder:
+            raise RegistrationError(
+                _("Add %(name)s's birth year: this activity has an age range.")
+                % {"name": person.name},
+                code="age_not_eligible",
+            )
+        if age is not None and (
+            (activity.age_min is not None and age < activity.age_min)
+            or (activity.age_max is not None and age > activity.age_max)
+        ):
+            # An accompanying adult (the account holder) may come with an eligible child.
+            if not (
+                person.is_account_holder
+                and activity.audience == "children_with_parent"
+                and len(people) > 1
+            ):
                 raise RegistrationError(
-                    _("Add %(name)s's birth year: this activity has an age range.")
-                    % {"name": person.name},
+                    _("%(name)s is not in this activity's age range (%(min)s-%(max)s).")
+                    % {
+                        "name": person.name,
+                        "min": activity.age_min if activity.age_min is not None else "",
+                        "max": activity.age_max if activity.age_max is not None else "",
+                    },
                     code="age_not_eligible",
                 )
-            if age is not None and (
-                (activity.age_min is not None and age < activity.age_min)
-                or (activity.age_max is not None and age > activity.age_max)
-            ):
-                # An accompanying adult (the account holder) may come with an eligible child.
-                if not (
-                    person.is_account_holder
-                    and activity.audience == "children_with_parent"
-                    and len(people) > 1
-                ):
-                    raise RegistrationError(
-                        _("%(name)s is not in this activity's age range (%(min)s-%(max)s).")
-                        % {
-                            "name": person.name,
-                            "min": activity.age_min if activity.age_min is not None else "",
-                            "max": activity.age_max if activity.age_max is not None else "",
-                        },
-                        code="age_not_eligible",
-                    )
-    existing = list(
-        Registration.objects.filter(
-            activity=activity, account=account, status__in=ACTIVE_STATUSES
-        ).values_list("person_id", flat=True)
+
+
+def _check_weekly_limit(activity: Activity, people: list[Person]) -> None:
+    if not activity.weekly_limit_per_person:
+        return
+    local = timezone.localtime(activity.starts_at)
+    week_start = (local - timedelta(days=local.weekday())).replace(
+        hour=0, minute=0, second=0, microsecond=0
     )
-    if set(existing) & {p.pk for p in people}:
-        raise RegistrationError(
-            _("Already registered for this activity."), code="already_registered"
-        )
-    if len(existing) + len(people) > activity.places_per_household:
-        raise RegistrationError(
-            _("A household may take at most %(n)s places in this activity.")
-            % {"n": activity.places_per_household},
-            code="limit_reached",
-        )
-    if activity.weekly_limit_per_person:
-        local = timezone.localtime(activity.starts_at)
-        week_start = (local - timedelta(days=local.weekday())).replace(
-            hour=0, minute=0, second=0, microsecond=0
-        )
-        for person in people:
-            n = Registration.objects.filter(
-                person=person,
-                status__in=ACTIVE_STATUSES,
-                activity__starts_at__gte=week_start,
-                activity__starts_at__lt=week_start + timedelta(days=7),
-            ).count()
-            if n >= activity.weekly_limit_per_person:
-                raise RegistrationError(
-                    _("%(name)s already has %(n)s registrations that week.")
-                    % {"name": person.name, "n": n},
-                    code="limit_reached",
-                )
+    for person in people:
+        n = Registration.objects.filter(
+            person=person,
+            status__in=ACTIVE_STATUSES,
+            activity__starts_at__gte=week_start,
+            activity__starts_at__lt=week_start + timedelta(days=7),
+        ).count()
+        if n >= activity.weekly_limit_per_person:
+            raise RegistrationError(
+                _("%(name)s already has %(n)s registrations that week.")
+                % {"name": person.name, "n": n},
+                code="limit_reached",
+            )
 
 
-def _replay(account: User, key: str, activity: Activity) -> RegistrationResult | None:
+def _check_no_show_block(account: User, activity: Activity, now: datetime) -> None:
+    threshold = getattr(activity, "policy_threshold", None)
+    if threshold is None:
+        return  # the center has no policy (read with the activity: no extra statement)
+    until = _block_end(
+        account=account,
+        center_id=activity.center_id,
+        threshold=threshold,
+        window_days=activity.policy_window_days,  # type: ignore[attr-defined]
+        block_days=activity.policy_block_days,  # type: ignore[attr-defined]
+        now=now,
+    )
+    if until:
+        raise RegistrationError(
+            _("After missed activities, first-come registration here is paused until %(t)s.")
+            % {"t": timezone.localtime(until).strftime("%Y-%m-%d")},
+            code="blocked_no_show",
+            blocked_until=until.isoformat(),
+        )
+
+
+def _full() -> RegistrationError:
+    return RegistrationError(_("All places are taken."), code="full")
+
+
+def _replay(account: User, key: str, activity_id: int) -> RegistrationResult | None:
     request = RegistrationRequest.objects.filter(account=account, key=key).first()
     if request is None:
         return None
-    if request.activity_id != activity.pk:
+    if request.activity_id != activity_id:
         raise RegistrationError(
             _("This Idempotency-Key was already used for another activity."),
             code="idempotency_key_reused",
@@ -216,100 +254,111 @@ def register(
     application that the draw decides. A group gets all its places or none (a child is not
     confirmed without the parent registered with it); without places, the group joins the
     waiting list in order.
+
+    With an idempotency key, a request that cannot be made again (its people are registered
+    already, the places are gone, the key is stored) answers with the stored first answer.
+    The key is looked up only then, so a new request pays nothing for it.
     """
     now = _now(now)
     key = (idempotency_key or "").strip()[:80] or None
-    activity = Activity.objects.filter(pk=activity_id).first()
-    if activity is None:
-        raise RegistrationError(_("No such activity."), code="not_found", status=404)
-    if key:
-        replay = _replay(account, key, activity)
-        if replay:
-            return replay
-    _check_window(activity, now)
-    people = _people(account, person_ids)
-    n = len(people)
-    lottery = activity.allocation == Allocation.LOTTERY
-    if not lottery and activity.taken + n > activity.capacity and not activity.waitlist_enabled:
-        # Cheap "no" before any write: the counter only says no sooner, never yes.
-        raise RegistrationError(_("All places are taken."), code="full")
     try:
-        with transaction.atomic():
-            if key:
-                request = RegistrationRequest.objects.create(
-                    account=account, key=key, activity=activity
-                )
-            # Serialise one household's requests so its limits hold under double clicks.
-            User.objects.select_for_update().filter(pk=account.pk).exists()
-            _check_limits(account=account, activity=activity, people=people, now=now)
-            if not lottery:
-                until = blocked_until(account=account, activity=activity, now=now)
-                if until:
-                    raise RegistrationError(
-                        _(
-                            "After missed activities, first-come registration here is paused "
-                            "until %(t)s."
-                        )
-                        % {"t": timezone.localtime(until).strftime("%Y-%m-%d")},
-                        code="blocked_no_show",
-                        blocked_until=until.isoformat(),
-                    )
-            if lottery:
-                status = RegistrationStatus.APPLIED
-            elif (
-                Activity.objects.filter(
-                    pk=activity.pk,
-                    status=ActivityStatus.PUBLISHED,
-                    taken__lte=F("capacity") - n,
-                )
-                # Free places while people wait are kept for them: never jump the line.
-                .exclude(
-                    Exists(
-                        Registration.objects.filter(
-                            activity=OuterRef("pk"), status=RegistrationStatus.WAITLISTED
-                        )
-                    )
-                )
-                .update(taken=F("taken") + n)
-            ):
-                status = RegistrationStatus.CONFIRMED
-            elif activity.waitlist_enabled:
-                status = RegistrationStatus.WAITLISTED
-            else:
-                raise RegistrationError(_("All places are taken."), code="full")
-            ids = [new_public_id() for _p in people]
-            regs = Registration.objects.bulk_create(
-                [
-                    Registration(
-                        public_id=pid,
-                        party=ids[0],
-                        activity=activity,
-                        person=p,
-                        account=account,
-                        status=status,
-                    )
-                    for pid, p in zip(ids, people, strict=True)
-                ]
-            )
-            if key:
-                request.registration_ids = [r.pk for r in regs]
-                request.save(update_fields=["registration_ids"])
-    except IntegrityError:
-        # Either the same Idempotency-Key raced us (answer with the first result), or the
-        # same person registered twice at once (the unique constraint refused the second).
+        return _register(
+            account=account, activity_id=activity_id, person_ids=person_ids, key=key, now=now
+        )
+    except (RegistrationError, IntegrityError) as exc:
+        if isinstance(exc, RegistrationError) and exc.code == "not_found" and exc.status == 404:
+            raise
         if key:
-            replay = _replay(account, key, activity)
+            replay = _replay(account, key, activity_id)
             if replay:
                 return replay
-        raise RegistrationError(
-            _("Already registered for this activity."), code="already_registered"
-        ) from None
-    if any(r.pk is None for r in regs):
-        # SQLite before 3.35 does not return ids from bulk_create; fetch them.
-        regs = list(
-            Registration.objects.filter(activity=activity, person__in=people, status=status)
+        if isinstance(exc, IntegrityError):
+            # The same person registered twice at once: the unique constraint refused one.
+            raise RegistrationError(
+                _("Already registered for this activity."), code="already_registered"
+            ) from None
+        raise
+
+
+def _register(
+    *,
+    account: User,
+    activity_id: int,
+    person_ids: Sequence[int],
+    key: str | None,
+    now: datetime,
+) -> RegistrationResult:
+    """The statements, in order (docs/concurrency.md): the activity with its center's no-show
+    policy; then in one transaction the household lock with its people, and one statement
+    that checks the household's registrations, takes the places, inserts the registrations
+    and the idempotency record (PostgreSQL; SQLite runs the same steps one by one)."""
+    activity = hotpath.activity_with_policy(activity_id)
+    if activity is None:
+        raise RegistrationError(_("No such activity."), code="not_found", status=404)
+    _check_window(activity, now)
+    ids = _clean_ids(person_ids)
+    lottery = activity.allocation == Allocation.LOTTERY
+    if (
+        not lottery
+        and activity.taken + len(ids) > activity.capacity
+        and not activity.waitlist_enabled
+    ):
+        # Cheap "no" before any write or any other read: the counter only says no sooner,
+        # never yes.
+        raise _full()
+    created = timezone.now()
+    public_ids = [new_public_id() for _i in ids]
+    with transaction.atomic():
+        people = _check_people(hotpath.household_people(account, ids), ids)
+        _check_ages(activity, people)
+        if len(people) > activity.places_per_household:
+            raise _household_limit(activity)
+        _check_weekly_limit(activity, people)
+        if not lottery:
+            _check_no_show_block(account, activity, now)
+        taken = hotpath.take_places(
+            activity=activity,
+            account=account,
+            person_ids=ids,
+            public_ids=public_ids,
+            lottery=lottery,
+            key=key,
+            created=created,
         )
+        if not taken.household_ok:
+            if taken.already_registered:
+                raise RegistrationError(
+                    _("Already registered for this activity."), code="already_registered"
+                )
+            raise _household_limit(activity)
+        if not taken.rows:
+            raise _full()
+    by_person = {p.pk: p for p in people}
+    regs = []
+    for (pk, person_id, status), public_id in zip(taken.rows, public_ids, strict=True):
+        reg = Registration(
+            pk=pk,
+            public_id=public_id,
+            party=public_ids[0],
+            activity=activity,
+            person=by_person[person_id],
+            account=account,
+            status=status,
+            created_at=created,
+            updated_at=created,
+        )
+        reg._state.adding = False
+        reg._state.db = activity._state.db
+        regs.append(reg)
     return RegistrationResult(registrations=regs)
+
+
+def _household_limit(activity: Activity) -> RegistrationError:
+    return RegistrationError(
+        _("A household may take at most %(n)s places in this activity.")
+        % {"n": activity.places_per_household},
+        code="limit_reached",
+    )
 
 
 def fill_from_waitlist(activity_id: int, now: datetime) -> int:

@@ -1,0 +1,288 @@
+"""The statements of a registration, written for the rush (docs/performance.md).
+
+`services.register()` owns the rules and the transaction; this module only runs its few
+statements. Raw SQL because here the ORM's cost is the request's cost: compiling a guarded
+UPDATE with a subquery took longer than PostgreSQL took to run the whole transaction. Every
+statement has one shape for PostgreSQL (one round trip that takes the places, inserts the
+registrations and the idempotency record) and a plain one for SQLite, whose IMMEDIATE
+transactions already serialise writers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+
+from doorstep.accounts.models import Person, User
+
+from .models import ACTIVE_STATUSES, Activity, ActivityStatus, RegistrationStatus
+
+_ACTIVE = [str(s) for s in ACTIVE_STATUSES]
+
+
+def _postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def _columns(model: Any, alias: str) -> str:
+    quote = connection.ops.quote_name
+    return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
+
+
+_activity_sql: str | None = None
+
+
+def activity_with_policy(activity_id: int) -> Activity | None:
+    """The activity, with its center's no-show policy joined (`policy_threshold`,
+    `policy_window_days`, `policy_block_days`; None without a policy). One statement."""
+    global _activity_sql
+    if _activity_sql is None:
+        _activity_sql = (
+            f"SELECT {_columns(Activity, 'a')}, p.threshold AS policy_threshold, "  # noqa: S608
+            "p.window_days AS policy_window_days, p.block_days AS policy_block_days "
+            "FROM activities_activity a "
+            "LEFT JOIN activities_noshowpolicy p ON p.center_id = a.center_id WHERE a.id = %s"
+        )
+    return next(iter(Activity.objects.raw(_activity_sql, [activity_id])), None)
+
+
+def household_people(account: User, person_ids: Sequence[int]) -> list[Person]:
+    """Those of `person_ids` who belong to the account's household.
+
+    On PostgreSQL this also locks the account row until the end of the transaction, so one
+    household's requests (a double click, two phones) pass their limits one after the other.
+    The lock is its own statement on purpose: a statement's snapshot is taken before it waits
+    for a lock, so the registrations must be read by a later statement to see what the
+    household's previous request committed.
+    """
+    marks = ", ".join(["%s"] * len(person_ids))
+    sql = (
+        "SELECT p.id, p.name, p.birth_year, p.is_account_holder, p.account_id "  # noqa: S608
+        "FROM accounts_user u JOIN accounts_person p ON p.account_id = u.id "
+        f"WHERE u.id = %s AND p.id IN ({marks})"
+    )
+    if _postgres():
+        sql += " FOR UPDATE OF u"
+    return list(Person.objects.raw(sql, [account.pk, *person_ids]))
+
+
+@dataclass
+class Taken:
+    """What the writing statement did."""
+
+    household_ok: bool  # nobody already registered and the household limit holds
+    already_registered: bool
+    rows: list[tuple[int, int, str]]  # (registration id, person id, status), in person order
+
+
+def take_places(
+    *,
+    activity: Activity,
+    account: User,
+    person_ids: Sequence[int],
+    public_ids: Sequence[str],
+    lottery: bool,
+    key: str | None,
+    created: datetime,
+) -> Taken:
+    """Check the household's registrations, take places (first come), insert the
+    registrations and the idempotency record. No rows: the activity is full (no waiting list)."""
+    if _postgres():
+        return _take_postgres(
+            activity=activity,
+            account=account,
+            person_ids=person_ids,
+            public_ids=public_ids,
+            lottery=lottery,
+            key=key,
+            created=created,
+        )
+    return _take_sqlite(
+        activity=activity,
+        account=account,
+        person_ids=person_ids,
+        public_ids=public_ids,
+        lottery=lottery,
+        key=key,
+        created=created,
+    )
+
+
+# The household check, the guarded UPDATE, both INSERTs: one round trip, one snapshot (taken
+# after the household lock, so it sees the household's earlier requests). The UPDATE waits
+# for the activity row and re-checks its guard on the latest version (READ COMMITTED), so two
+# requests never both get the last place. `took` runs only for first come; for a lottery the
+# statement is two contention-free INSERTs.
+_PG_SEEN = """
+seen AS (
+  SELECT count(*) FILTER (WHERE r.person_id = ANY(%(people)s::bigint[])) AS dup, count(*) AS held
+  FROM activities_registration r
+  WHERE r.activity_id = %(activity)s AND r.account_id = %(account)s
+    AND r.status = ANY(%(active)s::varchar[])),
+ok AS (SELECT 1 AS one FROM seen WHERE dup = 0 AND held + %(n)s <= %(per_household)s)"""
+
+_PG_TOOK = """,
+took AS (
+  UPDATE activities_activity SET taken = taken + %(n)s
+  WHERE id = %(activity)s AND status = %(published)s AND taken <= capacity - %(n)s
+    AND EXISTS (SELECT 1 FROM ok)
+    -- Free places while people wait are kept for them: never jump the line.
+    AND NOT EXISTS (SELECT 1 FROM activities_registration w
+                    WHERE w.activity_id = %(activity)s AND w.status = %(waitlisted)s)
+  RETURNING id),
+chosen AS (
+  SELECT CASE WHEN EXISTS (SELECT 1 FROM took) THEN %(confirmed)s ELSE %(otherwise)s END
+         AS status
+  FROM ok)"""
+
+_PG_APPLY = """,
+chosen AS (SELECT %(applied)s::varchar AS status FROM ok)"""
+
+_PG_WRITE = """,
+ins AS (
+  INSERT INTO activities_registration (public_id, activity_id, person_id, account_id, status,
+    party, queue_rank, priority_tier, draw_outcome, offer_expires_at, checked_in_at,
+    cancelled_at, cancel_reason, created_at, updated_at)
+  SELECT p.public_id, %(activity)s, p.person_id, %(account)s, chosen.status, %(party)s, NULL,
+    '', '', NULL, NULL, NULL, '', %(created)s, %(created)s
+  FROM chosen,
+    unnest(%(public_ids)s::varchar[], %(people)s::bigint[]) WITH ORDINALITY
+      AS p(public_id, person_id, ord)
+  WHERE chosen.status IS NOT NULL
+  ORDER BY p.ord
+  RETURNING id, person_id, status),
+req AS (
+  INSERT INTO activities_registrationrequest (account_id, "key", activity_id,
+    registration_ids, created_at)
+  SELECT %(account)s, %(key)s, %(activity)s, (SELECT jsonb_agg(id ORDER BY id) FROM ins),
+    %(created)s
+  WHERE %(key)s::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM ins))
+SELECT (SELECT count(*) FROM ok), (SELECT dup FROM seen), ins.id, ins.person_id, ins.status
+FROM (SELECT 1) AS one LEFT JOIN ins ON true"""
+
+_PG_FIRST_COME = "WITH" + _PG_SEEN + _PG_TOOK + _PG_WRITE
+_PG_LOTTERY = "WITH" + _PG_SEEN + _PG_APPLY + _PG_WRITE
+
+
+def _take_postgres(
+    *,
+    activity: Activity,
+    account: User,
+    person_ids: Sequence[int],
+    public_ids: Sequence[str],
+    lottery: bool,
+    key: str | None,
+    created: datetime,
+) -> Taken:
+    params: dict[str, Any] = {
+        "activity": activity.pk,
+        "account": account.pk,
+        "people": list(person_ids),
+        "public_ids": list(public_ids),
+        "party": public_ids[0],
+        "n": len(person_ids),
+        "per_household": activity.places_per_household,
+        "active": _ACTIVE,
+        "key": key,
+        "created": created,
+        "applied": str(RegistrationStatus.APPLIED),
+        "confirmed": str(RegistrationStatus.CONFIRMED),
+        "waitlisted": str(RegistrationStatus.WAITLISTED),
+        "published": str(ActivityStatus.PUBLISHED),
+        "otherwise": str(RegistrationStatus.WAITLISTED) if activity.waitlist_enabled else None,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_PG_LOTTERY if lottery else _PG_FIRST_COME, params)
+        result = cursor.fetchall()
+    ok, dup = bool(result[0][0]), bool(result[0][1])
+    rows = [(r[2], r[3], r[4]) for r in result if r[2] is not None]
+    return Taken(household_ok=ok, already_registered=dup, rows=rows)
+
+
+def _take_sqlite(
+    *,
+    activity: Activity,
+    account: User,
+    person_ids: Sequence[int],
+    public_ids: Sequence[str],
+    lottery: bool,
+    key: str | None,
+    created: datetime,
+) -> Taken:
+    from .models import Registration, RegistrationRequest
+
+    n = len(person_ids)
+    marks = ", ".join(["%s"] * len(_ACTIVE))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT person_id FROM activities_registration "  # noqa: S608 (placeholders)
+            f"WHERE activity_id = %s AND account_id = %s AND status IN ({marks})",
+            [activity.pk, account.pk, *_ACTIVE],
+        )
+        held = [row[0] for row in cursor.fetchall()]
+        dup = bool(set(held) & set(person_ids))
+        if dup or len(held) + n > activity.places_per_household:
+            return Taken(household_ok=False, already_registered=dup, rows=[])
+        if lottery:
+            status: str | None = RegistrationStatus.APPLIED
+        else:
+            cursor.execute(
+                "UPDATE activities_activity SET taken = taken + %s "
+                "WHERE id = %s AND status = %s AND taken <= capacity - %s "
+                "AND NOT EXISTS (SELECT 1 FROM activities_registration w "
+                "WHERE w.activity_id = %s AND w.status = %s)",
+                [
+                    n,
+                    activity.pk,
+                    ActivityStatus.PUBLISHED,
+                    n,
+                    activity.pk,
+                    RegistrationStatus.WAITLISTED,
+                ],
+            )
+            if cursor.rowcount == 1:
+                status = RegistrationStatus.CONFIRMED
+            elif activity.waitlist_enabled:
+                status = RegistrationStatus.WAITLISTED
+            else:
+                status = None
+    if status is None:
+        return Taken(household_ok=True, already_registered=False, rows=[])
+    regs = Registration.objects.bulk_create(
+        [
+            Registration(
+                public_id=pid,
+                party=public_ids[0],
+                activity_id=activity.pk,
+                person_id=person_id,
+                account_id=account.pk,
+                status=status,
+                created_at=created,
+                updated_at=created,
+            )
+            for pid, person_id in zip(public_ids, person_ids, strict=True)
+        ]
+    )
+    if any(r.pk is None for r in regs):
+        # SQLite before 3.35 does not return ids from bulk_create; fetch them.
+        by_public = dict(
+            Registration.objects.filter(public_id__in=public_ids).values_list("public_id", "id")
+        )
+        for r in regs:
+            r.pk = by_public[r.public_id]
+    if key:
+        RegistrationRequest.objects.create(
+            account_id=account.pk,
+            key=key,
+            activity_id=activity.pk,
+            registration_ids=sorted(r.pk for r in regs),
+        )
+    return Taken(
+        household_ok=True,
+        already_registered=False,
+        rows=[(r.pk, r.person_id, r.status) for r in regs],
+    )

@@ -19,7 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 
 from . import selectors
-from .models import Draft, OpinionStatus
+from .models import Draft, OpinionGroup, OpinionStatus
 
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -51,6 +51,15 @@ def _group_status(statuses: list[str]) -> str:
 
 def report_docx(draft: Draft) -> bytes:
     doc = Document()
+    # Looking a style up by name scans every style each time (seconds for a long report):
+    # resolve the ids once and set them on the paragraph directly.
+    ids = {name: doc.styles[name].style_id for name in ("Heading 1", "Heading 2", "Quote")}
+
+    def add(text: str, style: str | None = None) -> None:
+        paragraph = doc.add_paragraph(text)
+        if style:
+            paragraph._p.style = ids[style]
+
     style = doc.styles["Normal"]
     style.font.name = "Noto Sans CJK SC"
     style.font.size = Pt(11)
@@ -73,36 +82,34 @@ def report_docx(draft: Draft) -> bytes:
     for label, value in facts:
         cells = table.add_row().cells
         cells[0].text, cells[1].text = label, value
-    for item in selectors.compilation(draft):
-        doc.add_heading(
+    for item in selectors.compilation(draft, hints=False):
+        add(
             _("%(article)s (%(n)s opinions)") % {"article": item.article.label, "n": item.count},
-            level=1,
+            "Heading 1",
         )
         for p in item.paragraphs:
-            doc.add_paragraph(p.text, style="Quote")
+            add(p.text, "Quote")
         for n, g in enumerate(item.groups, start=1):
             members = g.member_list  # type: ignore[attr-defined]
-            doc.add_heading(
+            add(
                 _("Group %(n)s: %(count)s opinions — %(status)s")
                 % {
                     "n": n,
                     "count": len(members),
                     "status": _group_status([o.status for o in members]),
                 },
-                level=2,
+                "Heading 2",
             )
             if g.summary:
-                doc.add_paragraph(_("Compiled: %(text)s") % {"text": g.summary})
-            doc.add_paragraph(
-                _("Representative wording: %(text)s") % {"text": g.representative_text}  # type: ignore[attr-defined]
-            )
+                add(_("Compiled: %(text)s") % {"text": g.summary})
+            add(_("Representative wording: %(text)s") % {"text": g.representative_text})  # type: ignore[attr-defined]
         for o in item.loose:
-            doc.add_heading(
+            add(
                 _("Single opinion on %(where)s — %(status)s")
                 % {"where": o.address, "status": _status_label(o.status)},
-                level=2,
+                "Heading 2",
             )
-            doc.add_paragraph(o.text)
+            add(o.text)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -129,10 +136,16 @@ def report_xlsx(draft: Draft) -> bytes:
     ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)
+    # Groups are numbered per article in creation order, as in the DOCX report.
     groups: dict[int, int] = {}
-    for item in selectors.compilation(draft):
-        for n, g in enumerate(item.groups, start=1):
-            groups[g.pk] = n
+    per_article: dict[int, int] = {}
+    for pk, article_id in (
+        OpinionGroup.objects.filter(article__draft=draft)
+        .order_by("pk")
+        .values_list("pk", "article_id")
+    ):
+        per_article[article_id] = per_article.get(article_id, 0) + 1
+        groups[pk] = per_article[article_id]
     rows = (
         draft.opinions.select_related("article", "paragraph")
         .order_by("article__order", "paragraph__number", "pk")

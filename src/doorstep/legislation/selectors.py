@@ -165,7 +165,7 @@ class ArticleCompilation:
     count: int
 
 
-def compilation(draft: Draft) -> list[ArticleCompilation]:
+def compilation(draft: Draft, *, hints: bool = True) -> list[ArticleCompilation]:
     """Per article with opinions: its groups (with members), loose opinions, merge hints."""
     opinions = list(
         Opinion.objects.filter(draft=draft).select_related("paragraph", "article").order_by("pk")
@@ -184,7 +184,7 @@ def compilation(draft: Draft) -> list[ArticleCompilation]:
             "",
         )
         groups[g.article_id].append(g)
-    hints = services.suggestions(draft)
+    found = services.suggestions(draft) if hints else {}
     out = []
     articles = Article.objects.filter(draft=draft, pk__in=by_article.keys()).prefetch_related(
         "paragraphs"
@@ -197,7 +197,7 @@ def compilation(draft: Draft) -> list[ArticleCompilation]:
                 paragraphs=list(article.paragraphs.all()),
                 groups=groups[article.pk],
                 loose=[o for o in ops if o.group_id is None],
-                suggestions=hints.get(article.pk, []),
+                suggestions=found.get(article.pk, []),
                 count=len(ops),
             )
         )

@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from doorstep.activities.services import run_due_work
+from doorstep.figures.services import refresh_figures
 from doorstep.visits.services import run_due_work as run_due_visit_work
 
 
@@ -35,6 +36,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, on_signal)
         while True:
             done = run_due_work() | run_due_visit_work()
+            # After visits are closed, so their estimated leaving times are rolled up too.
+            done["figures"] = refresh_figures().pairs
             if any(done.values()) or options["once"]:
                 self.stdout.write(", ".join(f"{k}: {v}" for k, v in done.items()))
             if options["once"] or stop:

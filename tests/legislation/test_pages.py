@@ -231,3 +231,15 @@ def test_staff_take_an_opinion_out_of_a_group(world, en):
     assert b.group_id is None
     r = en.post(url, {"action": "ungroup", "opinion": b.pk})
     assert r.status_code == 400 and "not in a group" in r.content.decode()
+
+
+def test_pages_say_when_the_period_is_over_or_not_yet_open(world, en):
+    draft = world["draft"]
+    Draft.objects.filter(pk=draft.pk).update(closes_at=timezone.now() - timedelta(minutes=1))
+    html = en.get(f"/legislation/drafts/{draft.pk}/").content.decode()
+    assert "Comment period closed" in html and "/opinion" not in html
+    Draft.objects.filter(pk=draft.pk).update(
+        opens_at=timezone.now() + timedelta(days=1), closes_at=timezone.now() + timedelta(days=2)
+    )
+    html = en.get("/legislation/").content.decode()
+    assert "Opens on" in html

@@ -9,6 +9,7 @@ is a 404, exactly like one that does not exist.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import wraps
 from typing import Any
 
@@ -46,6 +47,18 @@ def _int(raw: Any) -> int | None:
         return None
 
 
+def phase_label(draft: Draft, now: datetime) -> str:
+    """What a resident needs to know: open now, not yet, or over (even before staff close it)."""
+    if draft.status == DraftStatus.OPEN:
+        if now < draft.opens_at:
+            return _("Opens on %(when)s") % {
+                "when": timezone.localtime(draft.opens_at).strftime("%Y-%m-%d %H:%M")
+            }
+        if now >= draft.closes_at:
+            return str(DraftStatus.CLOSED.label)
+    return str(DraftStatus(draft.status).label)
+
+
 def _public_draft(draft_id: int) -> Draft:
     try:
         return selectors.public_draft(draft_id)
@@ -61,7 +74,7 @@ def index(request: HttpRequest) -> HttpResponse:
         request,
         "legislation/index.html",
         {
-            "drafts": [(d, services.accepting(d, now)) for d in drafts],
+            "drafts": [(d, services.accepting(d, now), phase_label(d, now)) for d in drafts],
             "points": ContactPoint.objects.select_related("center").order_by("pk"),
             "funnel": selectors.funnel(),
         },
@@ -71,13 +84,15 @@ def index(request: HttpRequest) -> HttpResponse:
 @require_GET
 def draft_detail(request: HttpRequest, draft_id: int) -> HttpResponse:
     draft = _public_draft(draft_id)
+    now = timezone.now()
     return render(
         request,
         "legislation/draft.html",
         {
             "draft": draft,
             "blocks": selectors.structure(draft),
-            "accepting": services.accepting(draft, timezone.now()),
+            "accepting": services.accepting(draft, now),
+            "phase": phase_label(draft, now),
             "funnel": selectors.funnel(draft),
         },
     )

@@ -82,3 +82,19 @@ def test_estimated_leaving_rule():
     # Closing after the default dwell does not lengthen it; arriving outside hours keeps it.
     assert services.estimated_leaving(arrived, [(540, 1260)], dwell) == arrived + dwell
     assert services.estimated_leaving(arrived, [(900, 1260)], dwell) == arrived + dwell
+
+
+def test_the_tally_page_closes_its_centers_stale_visits(client, place):
+    at = datetime(2020, 3, 2, 9, 0, tzinfo=SH)
+    mine = Visit.objects.create(
+        center=place["center"], channel="qr", arrived_at=at, day=at.date(), device="d" * 32
+    )
+    elsewhere = Visit.objects.create(
+        center=place["other"], channel="qr", arrived_at=at, day=at.date(), device="e" * 32
+    )
+    client.force_login(place["staff"])
+    client.get(f"/staff/visits/centers/{place['center'].pk}/tally")
+    mine.refresh_from_db()
+    elsewhere.refresh_from_db()
+    assert mine.left_estimated and mine.left_at is not None
+    assert elsewhere.left_at is None

@@ -233,19 +233,23 @@ def estimated_leaving(
     return estimate
 
 
-def close_open_visits(*, now: datetime | None = None, batch: int = 2000) -> int:
+def close_open_visits(
+    *, now: datetime | None = None, center_id: int | None = None, batch: int = 2000
+) -> int:
     """Close visits still open `VISIT_DEFAULT_DWELL_MINUTES` after arrival (estimated).
 
-    Run by `doorstep worker` and lazily by the staff pages; idempotent.
+    Run by `doorstep worker` for every center, and lazily by the staff tally page for its
+    center; idempotent.
     """
     now = now or timezone.now()
     dwell = default_dwell()
     closed = 0
+    open_visits = Visit.objects.filter(left_at__isnull=True, arrived_at__lte=now - dwell)
+    if center_id is not None:
+        open_visits = open_visits.filter(center_id=center_id)
     while True:
         rows = list(
-            Visit.objects.filter(left_at__isnull=True, arrived_at__lte=now - dwell)
-            .order_by("arrived_at")
-            .values_list("pk", "center_id", "arrived_at")[:batch]
+            open_visits.order_by("arrived_at").values_list("pk", "center_id", "arrived_at")[:batch]
         )
         if not rows:
             return closed

@@ -284,7 +284,7 @@ def tally(request: HttpRequest, center_id: int) -> HttpResponse:
         except VisitError as exc:
             error, status = str(exc.message), exc.status
     else:
-        services.close_open_visits()
+        services.close_open_visits(center_id=center.pk)
     context = _tally_context(request, center) | {"error": error, "announce": announce}
     if request.headers.get("HX-Request"):
         return render(request, "visits/partials/tally_panel.html", context, status=status)

@@ -297,6 +297,9 @@ def test_rating_at_evaluation_by_those_involved_once_each(topic, staff, resident
 
     page = topic_page(topic.pk)
     assert page.rating_count == 2 and page.rating_average == 1.5 and page.rating_poor
+    with pytest.raises(DeliberationError) as exc:
+        move(topic, "implementing", staff)
+    assert exc.value.code == "rectification_required"
     services.record_rectification(topic_id=topic.pk, by=staff, plan="增加送餐上门。")
     move(topic, "implementing", staff)
     assert Topic.objects.get(pk=topic.pk).rectification == "增加送餐上门。"

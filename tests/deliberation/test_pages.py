@@ -220,3 +220,28 @@ def test_rating_form_at_evaluation(english, topic, staff, resident):
     english.force_login(staff)
     html = english.get(f"/staff/topics/{topic.pk}").content.decode()
     assert "The rating is poor" in html
+
+
+def test_topic_page_queries_do_not_grow_with_its_history(
+    english, topic, staff, neighbours, django_assert_max_num_queries
+):
+    from datetime import date
+
+    for step in ("accepted", "decided", "implementing"):
+        services.transition(topic_id=topic.pk, to=step, by=staff, resolution="配送")
+    for i in range(8):
+        services.add_milestone(
+            topic_id=topic.pk,
+            by=staff,
+            title=f"步骤{i}",
+            responsible="中心",
+            expected_date=date(2027, 1, i + 1),
+        )
+    for p in neighbours:
+        services.support(topic_id=topic.pk, user=p)
+        for i in range(4):
+            services.comment(topic_id=topic.pk, user=p, text=f"留言{i}")
+    english.force_login(neighbours[0])
+    with django_assert_max_num_queries(16):
+        r = english.get(f"/topics/{topic.pk}/")
+    assert r.status_code == 200 and r.content.decode().count('class="topic-text">留言') == 12

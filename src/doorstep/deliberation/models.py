@@ -84,6 +84,7 @@ class Topic(models.Model):
         verbose_name_plural = _("topics")
         indexes = [
             models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["created_at", "id"], name="topic_newest"),
             models.Index(fields=["center", "status"]),
         ]
         constraints = [

@@ -30,6 +30,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,12 +81,17 @@ def _count(model: type[Support] | type[Comment], **filters: object) -> Subquery:
     return Subquery(rows)
 
 
+def hot_score(now: datetime) -> CombinedExpression:
+    return Coalesce(_weighted_sum(Support, now), 0.0) + COMMENT_WEIGHT * Coalesce(
+        _weighted_sum(Comment, now, hidden=False), 0.0
+    )
+
+
 def with_counts(qs: QuerySet[Topic], now: datetime) -> QuerySet[Topic]:
     return qs.annotate(
         support_count=Coalesce(_count(Support), 0),
         comment_count=Coalesce(_count(Comment, hidden=False), 0),
-        hot_score=Coalesce(_weighted_sum(Support, now), 0.0)
-        + COMMENT_WEIGHT * Coalesce(_weighted_sum(Comment, now, hidden=False), 0.0),
+        hot_score=hot_score(now),
     ).select_related("center", "region")
 
 
@@ -109,14 +115,20 @@ def topics(filters: TopicFilters, *, now: datetime | None = None) -> tuple[int, 
     if filters.center_id:
         qs = qs.filter(center_id=filters.center_id)
     total = qs.count()
-    qs = with_counts(qs, now)
-    if filters.sort == "hot":
-        qs = qs.order_by(F("hot_score").desc(), "-created_at", "-id")
-    else:
-        qs = qs.order_by("-created_at", "-id")
     limit = max(1, min(filters.limit, 100))
     offset = max(0, filters.offset)
-    return total, list(qs[offset : offset + limit])
+    # Rank first (one query, only what ordering needs), then count supports and comments for
+    # the page alone: the counts are not computed for every topic in the city.
+    ranked: QuerySet[Topic]
+    if filters.sort == "hot":
+        ranked = qs.annotate(hot_score=hot_score(now)).order_by(
+            F("hot_score").desc(), "-created_at", "-id"
+        )
+    else:
+        ranked = qs.order_by("-created_at", "-id")
+    ids = list(ranked.values_list("pk", flat=True)[offset : offset + limit])
+    rows = {t.pk: t for t in with_counts(Topic.objects.filter(pk__in=ids), now)}
+    return total, [rows[pk] for pk in ids]
 
 
 def get_topic(topic_id: int, *, now: datetime | None = None) -> Topic:

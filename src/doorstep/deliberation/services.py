@@ -485,6 +485,12 @@ def transition(
             from_status=topic.status,
             to_status=to,
         )
+    if topic.status == S.EVALUATION and not topic.rectification:
+        raise DeliberationError(
+            _("Record the rectification plan before sending the topic back to implementation."),
+            code="rectification_required",
+            status=409,
+        )
     note = clean_text(note, field="note", max_length=LONG_TEXT_MAX, required=False)
     fields = ["status", "status_changed_at", "updated_at"]
     if to == S.DECLINED:

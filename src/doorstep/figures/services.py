@@ -38,7 +38,10 @@ from .models import (
     RefreshState,
 )
 
-SAFETY_MARGIN = timedelta(minutes=10)
+# Longer than any transaction that writes visits (a check-in or a tally commits in
+# milliseconds; a CSV import of a day's tallies in seconds). Every refresh recomputes the pairs
+# touched within the margin again, so it is also the price paid per refresh.
+SAFETY_MARGIN = timedelta(minutes=2)
 CHUNK = 2000  # centers per query (SQLite's parameter limit, and modest IN lists)
 STATE_NAME = "rollups"
 
@@ -72,8 +75,11 @@ def refresh_figures(*, now: datetime | None = None) -> RefreshResult:
 def rebuild_figures(*, start: date | None = None, end: date | None = None) -> int:
     """Recompute every rollup between start and end (all days when both are None).
 
-    Rows in the range whose facts are gone are deleted too. Returns the pairs recomputed.
+    Rows in the range whose facts are gone are deleted too. Returns the pairs recomputed. A
+    full rebuild on a database never refreshed sets the watermark, so the next incremental
+    refresh starts from here instead of redoing everything.
     """
+    started = timezone.now()
     with transaction.atomic():
         for model in (CenterDay, AreaDay, Presence):
             qs = model.objects.all()
@@ -84,6 +90,11 @@ def rebuild_figures(*, start: date | None = None, end: date | None = None) -> in
             qs.delete()
         pairs = _all_pairs(start, end)
         recompute_center_days(pairs=pairs, clean=True)
+        if start is None and end is None:
+            RefreshState.objects.get_or_create(name=STATE_NAME)
+            RefreshState.objects.filter(name=STATE_NAME, watermark__isnull=True).update(
+                watermark=started, refreshed_at=timezone.now()
+            )
     return len(pairs)
 
 

@@ -88,9 +88,14 @@ def synth_visits(
     signed_in_share: float = 0.25,
     seed: int = 1,
     progress: Callable[[date, int], None] | None = None,
+    stamp_now: bool = False,
 ) -> SynthResult:
     """Generate `days` days of synthetic visits and services from `start` at `centers`
-    (default: the synthetic centers). About per_center_per_day visits per center per day."""
+    (default: the synthetic centers). About per_center_per_day visits per center per day.
+
+    Rows are stamped (updated_at) as if recorded live: a visit at its leaving time, a service
+    at its time; so roll them up with `roll_up(start, end)`, not the incremental refresh.
+    stamp_now stamps them now instead, as rows arriving this minute would be."""
     began = time.perf_counter()
     if centers is None:
         centers = list(Center.objects.filter(source="synthetic").order_by("pk"))
@@ -113,7 +118,7 @@ def synth_visits(
     regular_weight = 1.0 / np.arange(1, REGULARS_PER_CENTER + 1) ** 1.1
     regular_weight /= regular_weight.sum()
     tz = timezone.get_default_timezone()
-    now_text = _ts(np.array([int(timezone.now().timestamp())]))[0]
+    now_text = _ts(np.array([int(timezone.now().timestamp())]))[0] if stamp_now else ""
     total_visits = total_services = 0
     for k in range(days):
         day = start + timedelta(days=k)
@@ -143,7 +148,7 @@ def synth_visits(
         cids = center_ids[c_idx].tolist()
         users = [int(u) if kn else None for u, kn in zip(who.tolist(), known.tolist(), strict=True)]
         visit_rows = [
-            (cid, uid, "", GROUPS[g], "synthetic", a, day_text, lt, est, True, now_text)
+            (cid, uid, "", GROUPS[g], "synthetic", a, day_text, lt, est, True, now_text or lt)
             for cid, uid, g, a, lt, est in zip(
                 cids,
                 users,
@@ -165,7 +170,7 @@ def synth_visits(
             for ci in np.flatnonzero(amount):
                 service_rows.append(
                     (int(center_ids[ci]), service, at_text, day_text, int(amount[ci]),
-                     "synthetic", True, now_text, "", "")
+                     "synthetic", True, now_text or at_text, "", "")
                 )  # fmt: skip
         with transaction.atomic():
             _write(
@@ -262,7 +267,16 @@ def load_demo_figures(*, days: int = 120, seed: int = 7) -> SynthResult:
         signed_in_share=0.3,
         seed=seed,
     )
-    from .services import refresh_figures
-
-    refresh_figures()
+    roll_up(today - timedelta(days=days), today - timedelta(days=1))
     return result
+
+
+def roll_up(start: date, end: date) -> int:
+    """Roll up generated days: a full rebuild on a database never refreshed (which sets the
+    refresh watermark), else a rebuild of just those days."""
+    from .models import RefreshState
+    from .services import STATE_NAME, rebuild_figures
+
+    if RefreshState.objects.filter(name=STATE_NAME, watermark__isnull=False).exists():
+        return rebuild_figures(start=start, end=end)
+    return rebuild_figures()

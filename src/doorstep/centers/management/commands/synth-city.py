@@ -74,12 +74,11 @@ class Command(BaseCommand):
             self._visits(options)
 
     def _visits(self, options: dict[str, Any]) -> None:
-        from datetime import date
+        from datetime import date, timedelta
 
         from django.utils import timezone
 
-        from doorstep.figures.services import refresh_figures
-        from doorstep.figures.synth import synth_visits
+        from doorstep.figures.synth import roll_up, synth_visits
 
         year = options["year"] or timezone.localdate().year
         start = date(year, 1, 1)
@@ -89,7 +88,7 @@ class Command(BaseCommand):
         )
         refresh_statistics()
         began = time.perf_counter()
-        refresh_figures()
+        roll_up(start, start + timedelta(days=days - 1))
         self.stdout.write(
             f"{result.visits} synthetic visits and {result.services} service records over "
             f"{days} days from {start} in {result.seconds:.1f} s; rolled up in "

@@ -85,6 +85,34 @@ REFERENCE = {
 }
 
 
+# WSGI applications gunicorn can serve (--app).
+APPS = {
+    "django": "doorstep.wsgi:application",
+    "lean": "doorstep.activities.rushwsgi:application",
+}
+
+
+class AppServer(Server):
+    """bench/run.py's Server, serving another WSGI application when asked."""
+
+    def __init__(self, app: str, *args, **kw) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kw)
+        self.app = app
+
+    def start(self, wait_s: float = 60.0) -> None:
+        real = subprocess.Popen
+
+        def popen(cmd, *a, **kw):  # type: ignore[no-untyped-def]
+            cmd = [self.app if c == APPS["django"] else c for c in cmd]
+            return real(cmd, *a, **kw)
+
+        subprocess.Popen = popen  # type: ignore[assignment,misc]
+        try:
+            super().start(wait_s)
+        finally:
+            subprocess.Popen = real  # type: ignore[misc]
+
+
 # --- client ------------------------------------------------------------------------------
 
 # One attempt: (index, path, body, headers).
@@ -556,6 +584,13 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=4, help="gunicorn workers")
     p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
     p.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    p.add_argument(
+        "--app",
+        choices=sorted(APPS),
+        default="django",
+        help="django = doorstep.wsgi (as make run); lean = doorstep.activities.rushwsgi, which "
+        "answers the registration endpoint without Django's middleware (a prototype)",
+    )
     p.add_argument("--probe", type=int, default=20, help="in-process repeats per kind (0: skip)")
     p.add_argument("--pg-host", default="127.0.0.1")
     p.add_argument("--pg-port", type=int, default=5432)
@@ -617,9 +652,12 @@ def main(argv: list[str] | None = None) -> int:
         summary["setup"] = {"accounts": len(data["accounts"]), "seconds": data["seconds"]}
         db = Db(pg.url)
 
-        server = Server(config, env, workdir / "gunicorn.log")
+        server = AppServer(APPS[args.app], config, env, workdir / "gunicorn.log")
         server.start()
-        print(f"  gunicorn     127.0.0.1:{server.port} {config.describe()}", flush=True)
+        print(
+            f"  gunicorn     127.0.0.1:{server.port} {config.describe()} {APPS[args.app]}",
+            flush=True,
+        )
         if args.warmup:
             # Warm every worker (imports, prepared caches) on an activity nobody measures.
             warm = drive(
@@ -630,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
                 timeout_s=args.timeout,
             )
             print_run("warm-up", warm.figures())
-        summary["gunicorn"] = config.describe()
+        summary["gunicorn"] = {**config.describe(), "app": APPS[args.app]}
         if "floor" in scenarios:
             summary["floor"] = scenario_floor(server, db, data, args)
         if "a" in scenarios:

@@ -10,6 +10,7 @@ transactions already serialise writers.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,18 +37,31 @@ def _columns(model: Any, alias: str) -> str:
 _activity_sql: str | None = None
 
 
-def activity_with_policy(activity_id: int) -> Activity | None:
-    """The activity, with its center's no-show policy joined (`policy_threshold`,
-    `policy_window_days`, `policy_block_days`; None without a policy). One statement."""
+def activity_for_registration(activity_id: int, account: User, key: str | None) -> Activity | None:
+    """The activity, with its center's no-show policy (`policy_threshold`,
+    `policy_window_days`, `policy_block_days`; None without a policy) and the idempotency
+    record already stored for `key` (`stored_activity_id`, `stored_registration_ids`; None
+    when there is none). One statement: a new request pays nothing for its key."""
     global _activity_sql
     if _activity_sql is None:
         _activity_sql = (
-            f"SELECT {_columns(Activity, 'a')}, p.threshold AS policy_threshold, "  # noqa: S608
-            "p.window_days AS policy_window_days, p.block_days AS policy_block_days "
+            f"SELECT {_columns(Activity, 'a')}, "  # noqa: S608 (column names from the model)
+            "p.threshold AS policy_threshold, p.window_days AS policy_window_days, "
+            "p.block_days AS policy_block_days, "
+            "rr.activity_id AS stored_activity_id, rr.registration_ids AS stored_registration_ids "
             "FROM activities_activity a "
-            "LEFT JOIN activities_noshowpolicy p ON p.center_id = a.center_id WHERE a.id = %s"
+            "LEFT JOIN activities_noshowpolicy p ON p.center_id = a.center_id "
+            'LEFT JOIN activities_registrationrequest rr ON rr.account_id = %s AND rr."key" = %s '
+            "WHERE a.id = %s"
         )
-    return next(iter(Activity.objects.raw(_activity_sql, [activity_id])), None)
+    return next(iter(Activity.objects.raw(_activity_sql, [account.pk, key, activity_id])), None)
+
+
+def stored_ids(value: object) -> list[int]:
+    """A stored `registration_ids` as read by raw SQL (JSON text or already a list)."""
+    if isinstance(value, str | bytes):
+        value = json.loads(value)
+    return [int(i) for i in value] if isinstance(value, list) else []
 
 
 def household_people(account: User, person_ids: Sequence[int]) -> list[Person]:
@@ -76,7 +90,7 @@ class Taken:
 
     household_ok: bool  # nobody already registered and the household limit holds
     already_registered: bool
-    rows: list[tuple[int, int, str]]  # (registration id, person id, status), in person order
+    rows: list[tuple[int, str, int, str]]  # (id, public id, person id, status), by id
 
 
 def take_places(
@@ -154,14 +168,15 @@ ins AS (
       AS p(public_id, person_id, ord)
   WHERE chosen.status IS NOT NULL
   ORDER BY p.ord
-  RETURNING id, person_id, status),
+  RETURNING id, public_id, person_id, status),
 req AS (
   INSERT INTO activities_registrationrequest (account_id, "key", activity_id,
     registration_ids, created_at)
   SELECT %(account)s, %(key)s, %(activity)s, (SELECT jsonb_agg(id ORDER BY id) FROM ins),
     %(created)s
   WHERE %(key)s::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM ins))
-SELECT (SELECT count(*) FROM ok), (SELECT dup FROM seen), ins.id, ins.person_id, ins.status
+SELECT (SELECT count(*) FROM ok), (SELECT dup FROM seen), ins.id, ins.public_id, ins.person_id,
+  ins.status
 FROM (SELECT 1) AS one LEFT JOIN ins ON true"""
 
 _PG_FIRST_COME = "WITH" + _PG_SEEN + _PG_TOOK + _PG_WRITE
@@ -199,7 +214,7 @@ def _take_postgres(
         cursor.execute(_PG_LOTTERY if lottery else _PG_FIRST_COME, params)
         result = cursor.fetchall()
     ok, dup = bool(result[0][0]), bool(result[0][1])
-    rows = [(r[2], r[3], r[4]) for r in result if r[2] is not None]
+    rows = sorted((r[2], r[3], r[4], r[5]) for r in result if r[2] is not None)
     return Taken(household_ok=ok, already_registered=dup, rows=rows)
 
 
@@ -284,5 +299,5 @@ def _take_sqlite(
     return Taken(
         household_ok=True,
         already_registered=False,
-        rows=[(r.pk, r.person_id, r.status) for r in regs],
+        rows=[(r.pk, r.public_id, r.person_id, r.status) for r in regs],
     )

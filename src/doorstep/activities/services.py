@@ -226,18 +226,22 @@ def _full() -> RegistrationError:
     return RegistrationError(_("All places are taken."), code="full")
 
 
-def _replay(account: User, key: str, activity_id: int) -> RegistrationResult | None:
-    request = RegistrationRequest.objects.filter(account=account, key=key).first()
-    if request is None:
-        return None
-    if request.activity_id != activity_id:
+def _replayed(activity_id: int, stored_activity_id: int, ids: list[int]) -> RegistrationResult:
+    if stored_activity_id != activity_id:
         raise RegistrationError(
             _("This Idempotency-Key was already used for another activity."),
             code="idempotency_key_reused",
             status=409,
         )
-    regs = list(Registration.objects.filter(pk__in=request.registration_ids).order_by("id"))
+    regs = list(Registration.objects.filter(pk__in=ids).order_by("id"))
     return RegistrationResult(registrations=regs, replayed=True)
+
+
+def _replay(account: User, key: str, activity_id: int) -> RegistrationResult | None:
+    request = RegistrationRequest.objects.filter(account=account, key=key).first()
+    if request is None:
+        return None
+    return _replayed(activity_id, request.activity_id, list(request.registration_ids))
 
 
 def register(
@@ -253,21 +257,42 @@ def register(
     First-come activities confirm at once while places last; lottery activities record an
     application that the draw decides. A group gets all its places or none (a child is not
     confirmed without the parent registered with it); without places, the group joins the
-    waiting list in order.
+    waiting list in order. A repeated Idempotency-Key returns the first answer.
 
-    With an idempotency key, a request that cannot be made again (its people are registered
-    already, the places are gone, the key is stored) answers with the stored first answer.
-    The key is looked up only then, so a new request pays nothing for it.
+    The statements, in order (docs/concurrency.md): the activity with its center's no-show
+    policy and any answer stored for the key; then, in one transaction, the household lock
+    with its people, and one statement that checks the household's registrations, takes the
+    places, inserts the registrations and the idempotency record (PostgreSQL; SQLite runs
+    the same steps one by one).
     """
     now = _now(now)
     key = (idempotency_key or "").strip()[:80] or None
-    try:
-        return _register(
-            account=account, activity_id=activity_id, person_ids=person_ids, key=key, now=now
+    activity = hotpath.activity_for_registration(activity_id, account, key)
+    if activity is None:
+        raise RegistrationError(_("No such activity."), code="not_found", status=404)
+    stored_activity_id = getattr(activity, "stored_activity_id", None)
+    if key and stored_activity_id is not None:
+        return _replayed(
+            activity_id,
+            stored_activity_id,
+            hotpath.stored_ids(getattr(activity, "stored_registration_ids", None)),
         )
+    _check_window(activity, now)
+    ids = _clean_ids(person_ids)
+    lottery = activity.allocation == Allocation.LOTTERY
+    if (
+        not lottery
+        and activity.taken + len(ids) > activity.capacity
+        and not activity.waitlist_enabled
+    ):
+        # Cheap "no" before any write or any other read: the counter only says no sooner,
+        # never yes.
+        raise _full()
+    try:
+        return _write(account=account, activity=activity, ids=ids, key=key, now=now)
     except (RegistrationError, IntegrityError) as exc:
-        if isinstance(exc, RegistrationError) and exc.code == "not_found" and exc.status == 404:
-            raise
+        # A concurrent request with the same key committed first (we waited for it on the
+        # household lock, then found its people registered or its key stored): its answer.
         if key:
             replay = _replay(account, key, activity_id)
             if replay:
@@ -280,32 +305,10 @@ def register(
         raise
 
 
-def _register(
-    *,
-    account: User,
-    activity_id: int,
-    person_ids: Sequence[int],
-    key: str | None,
-    now: datetime,
+def _write(
+    *, account: User, activity: Activity, ids: list[int], key: str | None, now: datetime
 ) -> RegistrationResult:
-    """The statements, in order (docs/concurrency.md): the activity with its center's no-show
-    policy; then in one transaction the household lock with its people, and one statement
-    that checks the household's registrations, takes the places, inserts the registrations
-    and the idempotency record (PostgreSQL; SQLite runs the same steps one by one)."""
-    activity = hotpath.activity_with_policy(activity_id)
-    if activity is None:
-        raise RegistrationError(_("No such activity."), code="not_found", status=404)
-    _check_window(activity, now)
-    ids = _clean_ids(person_ids)
     lottery = activity.allocation == Allocation.LOTTERY
-    if (
-        not lottery
-        and activity.taken + len(ids) > activity.capacity
-        and not activity.waitlist_enabled
-    ):
-        # Cheap "no" before any write or any other read: the counter only says no sooner,
-        # never yes.
-        raise _full()
     created = timezone.now()
     public_ids = [new_public_id() for _i in ids]
     with transaction.atomic():
@@ -335,7 +338,7 @@ def _register(
             raise _full()
     by_person = {p.pk: p for p in people}
     regs = []
-    for (pk, person_id, status), public_id in zip(taken.rows, public_ids, strict=True):
+    for pk, public_id, person_id, status in taken.rows:
         reg = Registration(
             pk=pk,
             public_id=public_id,

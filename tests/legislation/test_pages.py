@@ -243,3 +243,22 @@ def test_pages_say_when_the_period_is_over_or_not_yet_open(world, en):
     )
     html = en.get("/legislation/").content.decode()
     assert "Opens on" in html
+
+
+def test_pages_use_a_fixed_number_of_queries(world, en, django_assert_max_num_queries):
+    staff, draft = world["staff"], world["draft"]
+    for i in range(6):
+        opine(world, "alice", 12, f"建议增加社区养老服务设施{i}。")
+        opine(world, "bob", 2, f"第二款意见{i}", paragraph=2)
+    ids = list(Opinion.objects.filter(article__number=12).values_list("pk", flat=True))
+    services.merge(by=staff, draft_id=draft.pk, opinion_ids=ids[:3])
+    services.change_draft_status(by=staff, draft_id=draft.pk, to="closed")
+    services.set_status(by=staff, draft_id=draft.pk, opinion_ids=ids, to="submitted")
+    en.force_login(world["alice"])
+    with django_assert_max_num_queries(5):
+        assert en.get("/me/opinions/").status_code == 200
+    with django_assert_max_num_queries(8):
+        assert en.get(f"/legislation/drafts/{draft.pk}/").status_code == 200
+    en.force_login(staff)
+    with django_assert_max_num_queries(12):
+        assert en.get(f"/staff/legislation/drafts/{draft.pk}/compile").status_code == 200

@@ -350,3 +350,14 @@ def test_merge_keeps_originals_and_suggests_near_duplicates(world):
     services.ungroup(by=staff, draft_id=draft.pk, opinion_id=a.pk)
     assert not OpinionGroup.objects.filter(pk=group.pk).exists()
     assert Opinion.objects.count() == 3
+
+
+def test_one_person_gives_at_most_the_limit_on_a_draft(world, settings, monkeypatch):
+    monkeypatch.setattr(services, "OPINIONS_PER_PERSON", 3)
+    for i in range(3):
+        opine(world, "alice", 1, f"意见{i}")
+    with pytest.raises(LegislationError) as err:
+        opine(world, "alice", 2, "第四条意见")
+    assert err.value.code == "too_many" and err.value.status == 429
+    opine(world, "bob", 2, "第四条意见")
+    assert Opinion.objects.filter(author=world["alice"]).count() == 3

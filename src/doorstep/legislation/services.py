@@ -65,6 +65,8 @@ OPINION_MOVES: dict[str, set[str]] = {
     OpinionStatus.ADOPTED: set(),
     OpinionStatus.NOT_ADOPTED: set(),
 }
+# Enough for anyone with something to say on every article that matters to them; stops a flood.
+OPINIONS_PER_PERSON = 50
 # Drafts whose opinions may be submitted (the period is over) or decided (the report went out).
 SUBMITTABLE = {DraftStatus.CLOSED, DraftStatus.COMPILED, DraftStatus.SENT}
 
@@ -341,6 +343,13 @@ def give_opinion(
                 raise LegislationError(
                     _("No such paragraph in this article."), code="bad_paragraph", status=400
                 )
+        if Opinion.objects.filter(author=author, draft=draft).count() >= OPINIONS_PER_PERSON:
+            raise LegislationError(
+                _("You have given %(n)s opinions on this draft, the most one person can give.")
+                % {"n": OPINIONS_PER_PERSON},
+                code="too_many",
+                status=429,
+            )
         key = dedupe.text_key(body)
         if Opinion.objects.filter(author=author, article=article, text_key=key).exists():
             raise LegislationError(

@@ -55,3 +55,18 @@ def test_synthetic_visits_are_flagged_deterministic_and_shaped(two_centers):
     delete_synthetic()
     synth_visits(centers=centers, start=START, days=28, per_center_per_day=40, seed=3)
     assert signature() == first
+
+
+def test_demo_figures_at_the_article_centers_once(regions):
+    from doorstep.centers.article import load_article_centers
+    from doorstep.centers.models import Center
+    from doorstep.figures.synth import load_demo_figures
+
+    load_article_centers()
+    first = load_demo_figures(days=3)
+    assert first.visits > 0
+    article = Center.objects.filter(source="article")
+    assert Visit.objects.filter(center__in=article, synthetic=True).count() == first.visits
+    assert CenterDay.objects.aggregate(n=Sum("visits"))["n"] == first.visits
+    assert load_demo_figures(days=3).visits == 0  # already there: nothing added
+    assert Visit.objects.count() == first.visits

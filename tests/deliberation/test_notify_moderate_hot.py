@@ -196,3 +196,15 @@ def test_merged_topics_leave_the_list_but_not_the_status_filter(topic, center, s
     assert [t.pk for t in items] == [topic.pk]
     _n, items = selectors.topics(TopicFilters(sort="new", status="merged"))
     assert [t.pk for t in items] == [other.pk]
+
+
+def test_quiet_topics_score_zero_and_activity_is_remembered(topic, staff, neighbours):
+    now = timezone.now()
+    services.support(topic_id=topic.pk, user=neighbours[0], now=now - timedelta(days=9))
+    topic.refresh_from_db()
+    assert topic.last_activity_at == now - timedelta(days=9)
+    _n, items = selectors.topics(TopicFilters(sort="hot"), now=now)
+    assert items[0].hot_score == 0.0
+    services.comment(topic_id=topic.pk, user=neighbours[1], text="还在关注", now=now)
+    _n, items = selectors.topics(TopicFilters(sort="hot"), now=now)
+    assert items[0].hot_score == 0.5

@@ -75,6 +75,8 @@ class Topic(models.Model):
     rectification = models.TextField(_("rectification plan"), blank=True)
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.RESIDENT)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    # The latest support or comment: the hot ranking scores only topics active in its window.
+    last_activity_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -30,7 +30,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.expressions import CombinedExpression
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -81,9 +80,16 @@ def _count(model: type[Support] | type[Comment], **filters: object) -> Subquery:
     return Subquery(rows)
 
 
-def hot_score(now: datetime) -> CombinedExpression:
-    return Coalesce(_weighted_sum(Support, now), 0.0) + COMMENT_WEIGHT * Coalesce(
+def hot_score(now: datetime) -> Case:
+    """The score; its subqueries run only for topics with a support or comment in the window
+    (CASE is evaluated lazily), so a quiet city costs one column test per topic."""
+    score = Coalesce(_weighted_sum(Support, now), 0.0) + COMMENT_WEIGHT * Coalesce(
         _weighted_sum(Comment, now, hidden=False), 0.0
+    )
+    return Case(
+        When(last_activity_at__gt=now - timedelta(days=HOT_DAYS), then=score),
+        default=Value(0.0),
+        output_field=FloatField(),
     )
 
 

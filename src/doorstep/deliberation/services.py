@@ -277,6 +277,13 @@ def _in_site_language() -> translation.override:
     return translation.override(settings.LANGUAGE_CODE)
 
 
+def _touch(topic: Topic, at: datetime | None) -> None:
+    """Remember the latest support or comment (the topic row is locked by the caller)."""
+    if at is not None and (topic.last_activity_at is None or at > topic.last_activity_at):
+        topic.last_activity_at = at
+        topic.save(update_fields=["last_activity_at"])
+
+
 def _event(topic: Topic, kind: str, *, by: User | None, now: datetime, **kw: object) -> TopicEvent:
     return TopicEvent.objects.create(topic=topic, kind=kind, by=by, at=now, **kw)
 
@@ -367,6 +374,8 @@ def support(*, topic_id: int, user: User, now: datetime | None = None) -> bool:
     _obj, created = Support.objects.get_or_create(
         topic=topic, user=user, defaults={"created_at": now}
     )
+    if created:
+        _touch(topic, now)
     return created
 
 
@@ -397,7 +406,9 @@ def comment(*, topic_id: int, user: User, text: str, now: datetime | None = None
     topic = _locked(topic_id)
     _open(topic)
     body = clean_text(text, field="text", max_length=COMMENT_MAX, label=_("Comment"))
-    return Comment.objects.create(topic=topic, author=user, text=body, created_at=now)
+    created = Comment.objects.create(topic=topic, author=user, text=body, created_at=now)
+    _touch(topic, now)
+    return created
 
 
 @transaction.atomic
@@ -564,6 +575,7 @@ def merge(
         [Support(topic=target, user_id=s.user_id, created_at=s.created_at) for s in moved]
     )
     Support.objects.filter(topic=topic).delete()
+    _touch(target, max((s.created_at for s in moved), default=None))
     followers = set(Follow.objects.filter(topic=topic).values_list("user_id", flat=True))
     if topic.proposer_id:
         followers.add(topic.proposer_id)

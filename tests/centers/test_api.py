@@ -140,7 +140,8 @@ def test_messages_follow_the_language(client, two):
 def test_list_query_count_is_constant(client, regions, django_assert_max_num_queries):
     for i in range(30):
         make_center(f"测试中心{i}", hours="daily 09:00-17:00")
-    with django_assert_max_num_queries(4):
+    # directory version, page ids, total (the page is full), the rows, their hours
+    with django_assert_max_num_queries(5):
         r = client.get("/api/v1/centers", {"limit": 30})
     assert len(r.json()["items"]) == 30
 
@@ -162,3 +163,18 @@ def test_openapi_docs(client):
     assert r.status_code == 200
     assert "/api/v1/centers" in r.json()["paths"]
     assert client.get("/api/docs").status_code in (200, 301, 302)
+
+
+def test_list_items_follow_the_schema_and_agree_with_the_detail(client, two):
+    """The list is built from SQL rows and the detail from models: they must say the same."""
+    from doorstep.centers.api import CenterList
+
+    body = client.get("/api/v1/centers", {"lat": 31.2, "lng": 121.45}).json()
+    CenterList.model_validate(body)
+    assert body["count"] == 2
+    for item in body["items"]:
+        detail = client.get(f"/api/v1/centers/{item['id']}").json()
+        assert item["distance_m"] > 0 and item["walking_minutes"] >= 1
+        for key, value in item.items():
+            if key not in ("distance_m", "walking_minutes"):
+                assert detail[key] == value, key

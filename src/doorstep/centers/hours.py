@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -138,50 +137,3 @@ def is_open(
         if any(w == wd and o <= t < c for w, o, c in weekly):
             return True
     return False
-
-
-def open_now_q(at: datetime | None = None) -> Q:
-    """A filter on Center equivalent to is_open() for every center at once."""
-    from .models import OpeningException, OpeningHours
-
-    local = timezone.localtime(at or timezone.now())
-    today = local.date()
-    yesterday = today - timedelta(days=1)
-    minute = local.hour * 60 + local.minute
-
-    def exception_on(day: date) -> Exists:
-        return Exists(OpeningException.objects.filter(center=OuterRef("pk"), date=day))
-
-    weekly_today = Exists(
-        OpeningHours.objects.filter(
-            center=OuterRef("pk"),
-            weekday=today.weekday(),
-            open_minute__lte=minute,
-            close_minute__gt=minute,
-        )
-    )
-    weekly_spill = Exists(
-        OpeningHours.objects.filter(
-            center=OuterRef("pk"), weekday=yesterday.weekday(), close_minute__gt=minute + DAY
-        )
-    )
-    exc_today = Exists(
-        OpeningException.objects.filter(
-            center=OuterRef("pk"),
-            date=today,
-            closed=False,
-            open_minute__lte=minute,
-            close_minute__gt=minute,
-        )
-    )
-    exc_spill = Exists(
-        OpeningException.objects.filter(
-            center=OuterRef("pk"), date=yesterday, closed=False, close_minute__gt=minute + DAY
-        )
-    )
-    return (
-        (weekly_today & ~exception_on(today))
-        | exc_today
-        | (weekly_spill & ~exception_on(yesterday))
-        | exc_spill
-    )

@@ -5,33 +5,21 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from django.db.models import (
-    BooleanField,
-    Case,
     Count,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    IntegerField,
-    Q,
-    QuerySet,
-    Value,
-    When,
-    Window,
 )
-from django.db.models.functions import Length
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.core.errors import InvalidInput, NotFound
 
-from . import hours as hours_mod
+from . import sql
 from .cache import directory_version
 from .models import Center, OpeningException, Region
 from .search import ParsedQuery, parse_query
-from .vocab import FACILITY_BITS, THEME_BITS, Level, mask
+from .vocab import FACILITY_BITS, THEME_BITS, Level
 
 EARTH_RADIUS_M = 6_371_008.8
 M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180
@@ -136,52 +124,6 @@ class CenterPage:
     query: ParsedQuery
 
 
-def _text_match(qs: QuerySet[Center], pq: ParsedQuery) -> QuerySet[Center]:
-    """Filter to centers that match the query and annotate a relevance rank (higher first)."""
-    t = pq.text
-    whens: list[When] = [
-        When(search_name__contains=f"|{t}|", then=Value(100)),
-        When(search_name__contains=f"|{t}", then=Value(90)),
-        When(search_name__contains=t, then=Value(80)),
-        When(search_text__contains=f"|{t}|", then=Value(70)),
-        When(search_text__contains=t, then=Value(60)),
-    ]
-    match = Q(search_name__contains=t) | Q(search_text__contains=t)
-    if len(pq.tokens) > 1:
-        all_tokens = Q()
-        for tok in pq.tokens:
-            all_tokens &= Q(search_name__contains=tok) | Q(search_text__contains=tok)
-        whens.append(When(all_tokens, then=Value(40)))
-        match |= all_tokens
-    if pq.latin and len(pq.latin) >= 2:
-        lt = pq.latin
-        whens[3:3] = [
-            When(name_pinyin__contains=f"|{lt}|", then=Value(95)),
-            When(name_pinyin__contains=f"|{lt}", then=Value(85)),
-            When(name_initials__contains=f"|{lt}|", then=Value(84)),
-            When(name_pinyin__contains=lt, then=Value(75)),
-            When(name_initials__contains=f"|{lt}", then=Value(74)),
-        ]
-        whens.append(When(place_pinyin__contains=lt, then=Value(50)))
-        match |= (
-            Q(name_pinyin__contains=lt)
-            | Q(name_initials__contains=f"|{lt}")
-            | Q(place_pinyin__contains=lt)
-        )
-        if len(lt) >= 3:
-            whens.append(When(name_initials__contains=lt, then=Value(45)))
-            match |= Q(name_initials__contains=lt)
-    return qs.filter(match).annotate(
-        rank=Case(*whens, default=Value(10), output_field=IntegerField())
-    )
-
-
-_LEVEL_ORDER = Case(
-    *[When(level=lv, then=Value(i)) for i, lv in enumerate(Level.values)],
-    output_field=IntegerField(),
-)
-
-
 def _region_code(value: str, level: str) -> str:
     """A region given by code or exact name -> its code, before the query is built.
 
@@ -218,115 +160,72 @@ def _region_codes() -> dict[tuple[str, str], str]:
     return _REGION_CODES
 
 
-def _filtered(f: CenterFilters) -> QuerySet[Center]:
-    qs = Center.objects.all()
-    if f.district:
-        qs = qs.filter(district_id=_region_code(f.district, Region.RegionLevel.DISTRICT))
-    if f.subdistrict:
-        qs = qs.filter(subdistrict_id=_region_code(f.subdistrict, Region.RegionLevel.SUBDISTRICT))
-    if f.themes:
-        m = mask(f.themes, THEME_BITS)
-        # Any of the chosen themes: a resident picking two themes wants either.
-        qs = qs.annotate(_tm=F("theme_mask").bitand(m)).exclude(_tm=0)
-    if f.facilities:
-        m = mask(f.facilities, FACILITY_BITS)
-        # All of the chosen facilities: "canteen and accessible toilet" means both.
-        qs = qs.annotate(_fm=F("facility_mask").bitand(m)).filter(_fm=m)
-    if f.levels:
-        qs = qs.filter(level__in=f.levels)
-    if f.open_now:
-        qs = qs.filter(hours_mod.open_now_q(f.at))
-    return qs
-
-
-def _queryset(f: CenterFilters) -> tuple[QuerySet[Center], list, ParsedQuery]:
+def _plan(f: CenterFilters) -> tuple[sql.Plan, ParsedQuery]:
     f.validate()
     pq = parse_query(f.q)
-    qs = _filtered(f)
-    if not pq.is_empty:
-        qs = _text_match(qs, pq)
-    order: list = []
-    if f.lat is not None and f.lng is not None:
-        # Equirectangular distance squared in SQL (no trigonometry needed in SQLite) to filter
-        # and order; exact haversine metres are computed for the page.
-        kx = math.cos(math.radians(f.lat))
-        d2 = ExpressionWrapper(
-            (F("lat") - Value(f.lat)) * (F("lat") - Value(f.lat))
-            + (F("lng") - Value(f.lng)) * (F("lng") - Value(f.lng)) * Value(kx * kx),
-            output_field=FloatField(),
-        )
-        qs = qs.annotate(_d2=d2)
-        if f.radius_m is not None:
-            deg = f.radius_m / M_PER_DEG_LAT
-            # Bounding box first (uses the lat/lng index), then the circle.
-            qs = qs.filter(
-                lat__gte=f.lat - deg,
-                lat__lte=f.lat + deg,
-                lng__gte=f.lng - deg / max(kx, 0.01),
-                lng__lte=f.lng + deg / max(kx, 0.01),
-                _d2__lte=deg * deg * 1.0001,
-            )
-        order = ["_d2", "id"]
-    elif not pq.is_empty:
-        order = ["-rank", Length("name").asc(), "id"]
-    else:
-        order = [_LEVEL_ORDER.asc(), "district_id", "id"]
-    return qs, order, pq
+    district = _region_code(f.district, Region.RegionLevel.DISTRICT) if f.district else None
+    subdistrict = (
+        _region_code(f.subdistrict, Region.RegionLevel.SUBDISTRICT) if f.subdistrict else None
+    )
+    point = (f.lat, f.lng) if f.lat is not None and f.lng is not None else None
+    p = sql.plan(
+        pq=pq,
+        district_code=district,
+        subdistrict_code=subdistrict,
+        themes=f.themes,
+        facilities=f.facilities,
+        levels=f.levels,
+        open_now_at=f.at,
+        want_open_now=f.open_now,
+        point=point,
+        radius_m=f.radius_m,
+    )
+    return p, pq
 
 
 def center_points(f: CenterFilters, *, cap: int = 3000) -> list[tuple[int, str, float, float]]:
     """(id, name, lat, lng) of up to `cap` matching centers, best first, for the map."""
-    qs, order, _pq = _queryset(f)
-    return list(qs.order_by(*order).values_list("id", "name", "lat", "lng")[:cap])
+    p, _pq = _plan(f)
+    return p.points(cap)
+
+
+def _distance(f: CenterFilters, lat: float, lng: float) -> float | None:
+    if f.lat is None or f.lng is None:
+        return None
+    return round(distance_m(f.lat, f.lng, lat, lng), 1)
 
 
 def search_centers(f: CenterFilters) -> CenterPage:
-    qs, order, pq = _queryset(f)
-    # Deferred join: order and count ids only (one scan, the total from a window function),
-    # then fetch the page's rows by primary key (docs/performance.md, fix 4).
-    rows = list(
-        qs.annotate(_total=Window(Count("id")))
-        .order_by(*order)
-        .values_list("id", "_total")[f.offset : f.offset + f.limit]
-    )
-    count = rows[0][1] if rows else (qs.count() if f.offset else 0)
-    ids = [r[0] for r in rows]
-    # The page's rows with "open now" decided in the same statement (correlated EXISTS on at
-    # most `limit` rows), rather than two more queries for their hours and exceptions.
-    by_id = (
-        Center.objects.select_related("district", "subdistrict")
-        .annotate(_open=ExpressionWrapper(hours_mod.open_now_q(f.at), BooleanField()))
-        .in_bulk(ids)
-    )
+    """A page of matching centers as model objects (for pages that render them)."""
+    p, pq = _plan(f)
+    count, ids = p.ids(limit=f.limit, offset=f.offset)
+    by_id = Center.objects.select_related("district", "subdistrict").in_bulk(ids)
     page = [by_id[i] for i in ids]
-    hits = []
-    for c in page:
-        d = None
-        if f.lat is not None and f.lng is not None:
-            d = round(distance_m(f.lat, f.lng, c.lat, c.lng), 1)
-        is_open = bool(c._open)  # type: ignore[attr-defined]
-        hits.append(CenterHit(center=c, open_now=is_open, distance_m=d))
+    open_map = sql.open_flags(ids, at=f.at)
+    hits = [
+        CenterHit(center=c, open_now=open_map[c.pk], distance_m=_distance(f, c.lat, c.lng))
+        for c in page
+    ]
     return CenterPage(count=count, hits=hits, query=pq)
 
 
-def open_now_map(centers: list[Center], *, at: datetime | None = None) -> dict[int, bool]:
-    """open-now for a page of centers in two queries."""
-    from .models import OpeningHours
+def search_rows(f: CenterFilters) -> tuple[int, list[dict]]:
+    """The same page as search_centers(), as the API's plain dicts: no model objects."""
+    p, _pq = _plan(f)
+    count, ids = p.ids(limit=f.limit, offset=f.offset)
+    rows = sql.list_rows(ids)
+    open_map = sql.open_flags(ids, at=f.at)
+    for row in rows:
+        d = _distance(f, row["location"]["lat"], row["location"]["lng"])
+        row["open_now"] = open_map[row["id"]]
+        row["distance_m"] = d
+        row["walking_minutes"] = None if d is None else walking_minutes(d)
+    return count, rows
 
-    at = at or timezone.now()
-    ids = [c.pk for c in centers]
-    weekly: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for cid, w, o, c in OpeningHours.objects.filter(center_id__in=ids).values_list(
-        "center_id", "weekday", "open_minute", "close_minute"
-    ):
-        weekly[cid].append((w, o, c))
-    local_day = timezone.localtime(at).date()
-    exceptions: dict[int, dict[date, tuple[bool, int | None, int | None]]] = defaultdict(dict)
-    for cid, d, closed, eo, ec in OpeningException.objects.filter(
-        center_id__in=ids, date__in=[local_day, local_day - timedelta(days=1)]
-    ).values_list("center_id", "date", "closed", "open_minute", "close_minute"):
-        exceptions[cid][d] = (closed, eo, ec)
-    return {cid: hours_mod.is_open(weekly[cid], exceptions[cid], at) for cid in ids}
+
+def open_now_map(centers: list[Center], *, at: datetime | None = None) -> dict[int, bool]:
+    """open-now for a page of centers in one query."""
+    return sql.open_flags([c.pk for c in centers], at=at)
 
 
 def get_center(center_id: int) -> Center:
@@ -348,7 +247,6 @@ def upcoming_exceptions(center: Center, *, today: date | None = None) -> list[Op
 
 def region_tree() -> list[dict]:
     """Shanghai's districts with their subdistricts, and how many centers each has."""
-    from django.db.models import Count
 
     district_counts = dict(
         Center.objects.values_list("district").annotate(n=Count("id")).values_list("district", "n")

@@ -277,3 +277,26 @@ def test_a_double_click_with_one_key_gets_one_place_and_one_answer(regions):
     assert len({tuple(r[1]) for r in results}) == 1
     assert Registration.objects.filter(activity=activity).count() == 1
     assert Activity.objects.get(pk=activity.pk).taken == 1
+
+
+@pytest.mark.django_db
+def test_numbers_beyond_the_databases_range_are_clean_answers(center, client):
+    activity = make_activity(center, audience="everyone")
+    a = make_account()
+    token = issue_token(a)
+    headers = {"Authorization": f"Bearer {token}"}
+    huge = 2**70
+    resp = client.post(
+        f"/api/v1/activities/{huge}/registrations",
+        {"person_ids": holder(a)},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert resp.status_code == 404 and resp.json()["code"] == "not_found"
+    resp = client.post(
+        f"/api/v1/activities/{activity.pk}/registrations",
+        {"person_ids": [huge]},
+        content_type="application/json",
+        headers=headers,
+    )
+    assert resp.status_code == 400 and resp.json()["code"] == "not_in_household"

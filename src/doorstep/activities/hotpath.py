@@ -25,6 +25,14 @@ from .models import ACTIVE_STATUSES, Activity, ActivityStatus, RegistrationStatu
 _ACTIVE = [str(s) for s in ACTIVE_STATUSES]
 
 
+# Ids beyond a 64-bit key cannot exist; the drivers refuse to send them (SQLite overflows).
+MAX_ID = 2**63 - 1
+
+
+def valid_id(value: int) -> bool:
+    return 0 < value <= MAX_ID
+
+
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
@@ -42,6 +50,8 @@ def activity_for_registration(activity_id: int, account: User, key: str | None) 
     `policy_window_days`, `policy_block_days`; None without a policy) and the idempotency
     record already stored for `key` (`stored_activity_id`, `stored_registration_ids`; None
     when there is none). One statement: a new request pays nothing for its key."""
+    if not valid_id(activity_id):
+        return None
     global _activity_sql
     if _activity_sql is None:
         _activity_sql = (
@@ -73,6 +83,9 @@ def household_people(account: User, person_ids: Sequence[int]) -> list[Person]:
     for a lock, so the registrations must be read by a later statement to see what the
     household's previous request committed.
     """
+    person_ids = [i for i in person_ids if valid_id(i)]
+    if not person_ids:
+        return []
     marks = ", ".join(["%s"] * len(person_ids))
     sql = (
         "SELECT p.id, p.name, p.birth_year, p.is_account_holder, p.account_id "  # noqa: S608

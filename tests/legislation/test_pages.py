@@ -59,7 +59,7 @@ def test_a_resident_comments_and_follows_the_opinion(world, en):
     en.force_login(world["alice"])
     r = en.get(url + "?paragraph=" + str(article.paragraphs.get(number=2).pk))
     html = r.content.decode()
-    assert "Paragraph 2" in html and "never your name or phone number" in html
+    assert "第二款" in html and "never your name or phone number" in html
     para = article.paragraphs.get(number=2)
     r = en.post(url, {"paragraph": para.pk, "text": "建议增加助餐服务。"})
     assert r.status_code == 302 and r["Location"] == "/me/opinions/"

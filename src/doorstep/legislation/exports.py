@@ -156,7 +156,7 @@ def report_xlsx(draft: Draft) -> bytes:
             [
                 i,
                 o.article.label,
-                o.paragraph.number if o.paragraph else "",
+                o.paragraph.label if o.paragraph else "",
                 names[o.author_id],
                 _cell(o.text),
                 f"{o.article.label}-{groups[o.group_id]}" if o.group_id in groups else "",

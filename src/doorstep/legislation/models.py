@@ -135,7 +135,16 @@ class Paragraph(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.article.label}第{self.number}款"
+        return self.address
+
+    @property
+    def label(self) -> str:
+        """第二款: the law's own numbering, in every language (like 第十二条)."""
+        return f"第{cn_number(self.number)}款"
+
+    @property
+    def address(self) -> str:
+        return f"{self.article.label}{self.label}"
 
 
 class OpinionStatus(models.TextChoices):
@@ -211,7 +220,7 @@ class Opinion(models.Model):
     def address(self) -> str:
         """第十二条 or 第十二条第二款."""
         if self.paragraph is not None:
-            return f"{self.article.label}第{cn_number(self.paragraph.number)}款"
+            return f"{self.article.label}{self.paragraph.label}"
         return self.article.label
 
 

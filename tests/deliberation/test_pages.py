@@ -245,3 +245,15 @@ def test_topic_page_queries_do_not_grow_with_its_history(
     with django_assert_max_num_queries(16):
         r = english.get(f"/topics/{topic.pk}/")
     assert r.status_code == 200 and r.content.decode().count('class="topic-text">留言') == 12
+
+
+def test_staff_pages_send_others_to_the_staff_sign_in(client, topic, resident):
+    for who in (None, resident):
+        if who:
+            client.force_login(who)
+        for url in ("/staff/topics/", f"/staff/topics/{topic.pk}", "/staff/topics/moderation"):
+            r = client.get(url)
+            assert r.status_code == 302 and "/staff" in r["Location"] and "sign-in" in r["Location"]
+        r = client.post(f"/staff/topics/{topic.pk}/move", {"to": "accepted"})
+        assert r.status_code == 302
+    assert Topic.objects.get(pk=topic.pk).status == "collected"

@@ -257,3 +257,12 @@ def test_staff_pages_send_others_to_the_staff_sign_in(client, topic, resident):
         r = client.post(f"/staff/topics/{topic.pk}/move", {"to": "accepted"})
         assert r.status_code == 302
     assert Topic.objects.get(pk=topic.pk).status == "collected"
+
+
+def test_the_center_one_came_from_is_offered_even_beyond_the_list(english, resident, center):
+    from django.core.cache import cache
+
+    cache.set("deliberation:place_choices", {"centers": [], "communities": []}, 60)
+    english.force_login(resident)
+    html = english.get(f"/topics/new?center={center.pk}").content.decode()
+    assert f'<option value="{center.pk}" selected>' in html

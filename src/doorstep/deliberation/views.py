@@ -102,8 +102,9 @@ def topic_detail(request: HttpRequest, topic_id: int) -> HttpResponse:
     )
 
 
-def _place_choices() -> dict[str, Any]:
-    """Centers and communities for the propose form (cached: they rarely change)."""
+def _place_choices(*, selected: int | None) -> dict[str, Any]:
+    """Centers and communities for the propose form (cached: they rarely change). The center
+    a resident came from (?center=) is always among them, even in a city of 12,600."""
     choices = cache.get("deliberation:place_choices")
     if choices is None:
         centers = list(Center.objects.order_by("name").values_list("pk", "name")[:500])
@@ -116,6 +117,9 @@ def _place_choices() -> dict[str, Any]:
             subdistricts.setdefault(district or "", []).append((code, name))
         choices = {"centers": centers, "communities": list(subdistricts.items())}
         cache.set("deliberation:place_choices", choices, 300)
+    if selected and all(pk != selected for pk, _name in choices["centers"]):
+        extra = list(Center.objects.filter(pk=selected).values_list("pk", "name"))
+        choices = {**choices, "centers": extra + choices["centers"]}
     return choices
 
 
@@ -167,7 +171,7 @@ def propose(request: HttpRequest) -> HttpResponse:
             "title_max": TITLE_MAX,
             "description_max": DESCRIPTION_MAX,
             "max_photos": services.MAX_PHOTOS,
-            **_place_choices(),
+            **_place_choices(selected=values["center"]),
         },
         status=status,
     )

@@ -82,3 +82,14 @@ def test_text_that_only_looks_like_a_heading_is_text():
 
 def test_editing_splits_lines_into_paragraphs():
     assert split_paragraphs("甲。\r\n\r\n乙：\n（一）丙；\n") == ["甲。", "乙：\n（一）丙；"]
+
+
+def test_a_table_of_contents_is_not_taken_for_the_body():
+    text = (
+        "示例法（草案）\n目　录\n第一章　总则\n第二章　服务设施\n"
+        "第一章　总则\n第一条　甲。\n第二章　服务设施\n第二条　乙。\n"
+    )
+    d = parse_draft(text)
+    assert [c.heading for c in d.chapters] == ["第一章 总则", "第二章 服务设施"]
+    assert [d.chapters[a.chapter].heading for a in d.articles] == ["第一章 总则", "第二章 服务设施"]
+    assert d.preamble == ["示例法（草案）", "目 录"]

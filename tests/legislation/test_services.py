@@ -361,3 +361,17 @@ def test_one_person_gives_at_most_the_limit_on_a_draft(world, settings, monkeypa
     assert err.value.code == "too_many" and err.value.status == 429
     opine(world, "bob", 2, "第四条意见")
     assert Opinion.objects.filter(author=world["alice"]).count() == 3
+
+
+def test_a_draft_opens_only_when_every_article_has_text(world):
+    other = _import(world, text="第一条　甲。\n第二条\n")
+    with pytest.raises(LegislationError) as err:
+        services.change_draft_status(by=world["staff"], draft_id=other.pk, to="open")
+    assert err.value.code == "empty_article" and "第二条" in str(err.value.message)
+    services.edit_article(
+        by=world["staff"], article_id=other.articles.get(number=2).pk, text="乙。"
+    )
+    assert (
+        services.change_draft_status(by=world["staff"], draft_id=other.pk, to="open").status
+        == "open"
+    )

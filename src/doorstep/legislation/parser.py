@@ -145,7 +145,30 @@ def parse_draft(text: str) -> ParsedDraft:
     for a in out.articles:
         if not a.paragraphs:
             out.problems.append(("empty_article", article_label(a.number)))
+    _drop_table_of_contents(out)
     return out
+
+
+def _drop_table_of_contents(out: ParsedDraft) -> None:
+    """Published drafts often open with 目录, listing the headings that the body repeats.
+
+    A heading before the first article whose text appears again later is such an entry.
+    """
+    first = out.articles[0].position if out.articles else 0
+    headings = [c.heading for c in out.chapters]
+    keep = [
+        i
+        for i, c in enumerate(out.chapters)
+        if not (
+            c.position < first and headings.count(c.heading) > 1 and headings.index(c.heading) == i
+        )
+    ]
+    if len(keep) == len(out.chapters):
+        return
+    new_index = {old: new for new, old in enumerate(keep)}
+    out.chapters = [out.chapters[i] for i in keep]
+    for a in out.articles:
+        a.chapter = new_index.get(a.chapter) if a.chapter is not None else None
 
 
 def split_paragraphs(text: str) -> list[str]:

@@ -285,8 +285,14 @@ def change_draft_status(*, by: User, draft_id: int, to: str, now: datetime | Non
                     _("The comment period is already over; set a later closing time."),
                     code="bad_period",
                 )
-            if not Paragraph.objects.filter(article__draft=draft).exists():
+            if not Article.objects.filter(draft=draft).exists():
                 raise LegislationError(_("The draft has no text yet."), code="no_articles")
+            empty = Article.objects.filter(draft=draft, paragraphs__isnull=True).first()
+            if empty is not None:
+                raise LegislationError(
+                    _("%(article)s has no text yet.") % {"article": empty.label},
+                    code="empty_article",
+                )
         draft.status = to
         fields = ["status"]
         if to == DraftStatus.SENT:

@@ -743,6 +743,9 @@ def bench_db(db: str, args: argparse.Namespace, config: ServerConfig) -> dict[st
         if db == "postgres":
             summary["postgres_settings"] = postgres_settings(env["DATABASE_URL"])
 
+        if args.directory_cache is not None:
+            env["DIRECTORY_CACHE_SECONDS"] = str(args.directory_cache)
+        summary["directory_cache_seconds"] = int(env.get("DIRECTORY_CACHE_SECONDS", "90"))
         server = Server(config, env, workdir / "gunicorn.log")
         server.start()
         status, body = http_get(server.port, "/api/v1/centers?limit=1")
@@ -755,6 +758,16 @@ def bench_db(db: str, args: argparse.Namespace, config: ServerConfig) -> dict[st
         vocab = load_vocab(server.port)
         inputs = Inputs(vocab, args.seed)
         planned = {w: inputs.paths(w, args.requests) for w in args.workloads}
+        # The answer cache only helps questions asked before (in the same minute): say how
+        # many of each workload's requests are distinct.
+        distinct = {w: len(set(planned[w])) for w in args.workloads}
+        summary["distinct_requests"] = distinct
+        print(
+            f"  inputs       distinct of {args.requests}: "
+            + ", ".join(f"{w} {n}" for w, n in distinct.items())
+            + f"; answer cache {summary['directory_cache_seconds']} s",
+            flush=True,
+        )
         warm = Inputs(vocab, args.seed + 1000)
         warm_paths = [p for w in args.workloads for p in warm.paths(w, args.warmup)]
         random.Random(args.seed).shuffle(warm_paths)
@@ -889,6 +902,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--pg-name", default=PG_DEFAULT_NAME, help="scratch database (dropped)")
     p.add_argument("--json", type=Path, help="also write the JSON lines to this file")
     p.add_argument("--keep", action="store_true", help="keep the databases for inspection")
+    p.add_argument(
+        "--directory-cache",
+        type=int,
+        default=None,
+        metavar="SECONDS",
+        help="DIRECTORY_CACHE_SECONDS for the server (0 = answer every request from the "
+        "database; default: as shipped, 90)",
+    )
     p.add_argument(
         "--existing",
         action="store_true",

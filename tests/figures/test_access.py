@@ -73,6 +73,9 @@ def test_city_admin_reads_the_city(client, world):
     client.force_login(make_staff(scope="city"))
     r = client.get(f"/staff/figures/region/310000/{PERIOD}")
     assert r.status_code == 200 and r.context["f"].visits == 3
+    # Links one level down, keeping the period: the 16 districts.
+    assert len(r.context["child_regions"]) == 16
+    assert "/staff/figures/region/310105/?from=2026-03-01" in r.content.decode()
 
 
 def test_bad_period_shows_a_message_not_a_500(client, world):

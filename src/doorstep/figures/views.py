@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import is_staff_member, managed_centers
+from doorstep.centers.models import Center, Region
 from doorstep.core.errors import NotFound
 
 from . import exports, selectors
@@ -70,6 +71,17 @@ def _scope(request: HttpRequest, center_id: int | None, code: str | None) -> Sco
         raise Http404 from None
 
 
+def _parts(scope: Scope) -> dict[str, Any]:
+    """Links one level down: a region's districts or subdistricts, a subdistrict's centers."""
+    if scope.region is None:
+        return {"child_regions": [], "child_centers": []}
+    if scope.kind == "subdistrict":
+        centers = Center.objects.filter(subdistrict=scope.region).order_by("name")
+        return {"child_regions": [], "child_centers": list(centers[:CENTERS_LISTED])}
+    children = Region.objects.filter(parent=scope.region).order_by("code")
+    return {"child_regions": list(children), "child_centers": []}
+
+
 def _dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
     today = timezone.localdate()
     error = None
@@ -91,6 +103,7 @@ def _dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
             "query": f"?from={start.isoformat()}&to={end.isoformat()}",
             "chart_data": exports.chart_data(figures),
             "weekdays": list(zip(exports.weekday_names(), figures.by_weekday, strict=True)),
+            **_parts(scope),
         },
         status=400 if error else 200,
     )

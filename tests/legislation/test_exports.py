@@ -112,3 +112,13 @@ def test_an_empty_draft_still_exports(world):
     assert doc.tables[0].rows[4].cells[1].text == "0"
     wb = load_workbook(io.BytesIO(exports.report_xlsx(world["draft"])))
     assert wb.active.max_row >= 1
+
+
+def test_a_closed_account_leaves_its_opinions_unattributed(world, compiled):
+    world["bob"].delete()
+    f_before = compiled["draft"].opinions.count()
+    assert f_before == 3
+    with translation.override("en"):
+        wb = load_workbook(io.BytesIO(exports.report_xlsx(compiled["draft"])))
+    names = [r[3] for r in wb.active.iter_rows(min_row=2, max_row=4, values_only=True)]
+    assert sorted(names) == ["居民001", "居民001", "居民（账号已注销）"]

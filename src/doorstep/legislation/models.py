@@ -180,8 +180,13 @@ class Opinion(models.Model):
     paragraph = models.ForeignKey(
         Paragraph, on_delete=models.PROTECT, null=True, blank=True, related_name="opinions"
     )
+    # An opinion already heard is part of the contact point's public record: closing an
+    # account unlinks its opinions (the words stay, unattributed) rather than rewriting counts.
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="opinions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="opinions",
     )
     text = models.TextField(_("opinion"))
     # SHA-256 of the normalised text: the same person cannot give the same opinion twice.

@@ -204,12 +204,14 @@ def compilation(draft: Draft, *, hints: bool = True) -> list[ArticleCompilation]
     return out
 
 
-def pseudonyms(draft: Draft) -> dict[int, str]:
-    """author id -> 居民001, numbered by first opinion on this draft (differs per draft)."""
-    names: dict[int, str] = {}
+def pseudonyms(draft: Draft) -> dict[int | None, str]:
+    """author id -> 居民001, numbered by first opinion on this draft (differs per draft).
+
+    Opinions whose author closed their account (author None) stay, unattributed."""
+    names: dict[int | None, str] = {None: "居民（账号已注销）"}
     for author_id in (
         Opinion.objects.filter(draft=draft).order_by("pk").values_list("author_id", flat=True)
     ):
         if author_id not in names:
-            names[author_id] = f"居民{len(names) + 1:03d}"
+            names[author_id] = f"居民{len(names):03d}"
     return names

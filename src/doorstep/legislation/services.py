@@ -571,7 +571,7 @@ def set_status(
             "status": _label(OpinionStatus, to),
         }
         notify(
-            [o.author_id for o in opinions],
+            [o.author_id for o in opinions if o.author_id is not None],
             subject=f"draft:{draft.pk}",
             kind="opinion_status",
             title=title[:200],

@@ -24,7 +24,7 @@ from datetime import date, datetime, timedelta
 from datetime import time as dtime
 
 import numpy as np
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX as UNUSABLE
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -214,7 +214,7 @@ def _make_users(count: int, seed: int) -> list[int]:
                 User(
                     username=name,
                     display_name="合成居民",
-                    password=make_password(None),
+                    password=UNUSABLE,
                     date_joined=joined,
                 )
                 for name in missing

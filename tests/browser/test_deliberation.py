@@ -68,11 +68,10 @@ def test_propose_support_follow_and_two_status_changes(live_server, page, client
     page.get_by_role("link", name="Home delivery of meals").click()
     page.wait_for_url(re.compile(rf"/topics/{topic.pk}/$"))
     page.get_by_role("button", name="Support this topic").click()
-    page.wait_for_load_state()
+    page.get_by_role("button", name="Supported: withdraw").wait_for()
     assert "your support is counted" in page.get_by_role("status").inner_text()
     page.get_by_role("button", name="Follow", exact=True).click()
-    page.wait_for_load_state()
-    assert page.get_by_role("button", name="Following: stop").is_visible()
+    page.get_by_role("button", name="Following: stop").wait_for()
     assert page.get_by_role("heading", name="1 support").is_visible()
     assert_accessible(page)
 
@@ -82,11 +81,10 @@ def test_propose_support_follow_and_two_status_changes(live_server, page, client
     page.get_by_label("Next status").select_option("accepted")
     page.get_by_label("Note for the timeline (optional)").fill("Taken up for the next hearing.")
     page.get_by_role("button", name="Move", exact=True).click()
-    page.wait_for_load_state()
-    assert "Accepted for deliberation" in page.get_by_role("status").inner_text()
+    page.get_by_text("The topic is now: Accepted for deliberation.").wait_for()
     page.get_by_label("Next status").select_option("hearing")
     page.get_by_role("button", name="Move", exact=True).click()
-    page.wait_for_load_state()
+    page.get_by_text("The topic is now: Hearing").wait_for()
     assert Topic.objects.get().status == "hearing"
 
     sign_in_as(page, client, live_server, world["neighbour"])
@@ -102,3 +100,34 @@ def test_propose_support_follow_and_two_status_changes(live_server, page, client
     page.wait_for_url(re.compile(rf"/topics/{topic.pk}/$"))
     assert Notice.objects.filter(user=world["neighbour"], read_at__isnull=True).count() == 1
     assert Notice.objects.filter(user=world["proposer"]).count() == 2
+
+
+def test_large_text_phone_and_keyboard(live_server, page, client, world):
+    from doorstep.deliberation.services import propose
+
+    topic = propose(
+        user=world["proposer"],
+        title="助餐点延伸送餐上门服务，方便行动不便的老人",
+        description="近期天气炎热且多雨，有老人提出行动不便，希望能送餐上门。" * 5,
+        category="elderly_care",
+        center_id=world["center"].pk,
+    )
+    sign_in_as(page, client, live_server, world["neighbour"])
+    page.context.add_cookies([{"name": "doorstep_text", "value": "large", "url": live_server.url}])
+    page.goto(f"{live_server.url}/topics/{topic.pk}/")
+    assert page.evaluate("document.documentElement.classList.contains('large-text')")
+    overflow = page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    assert overflow <= 0
+    assert_accessible(page)
+    button = page.get_by_role("button", name="Support this topic")
+    for _ in range(60):
+        page.keyboard.press("Tab")
+        if button.evaluate("b => b === document.activeElement"):
+            break
+    else:
+        raise AssertionError("the support button is not reachable with Tab")
+    page.keyboard.press("Enter")
+    page.get_by_role("button", name="Supported: withdraw").wait_for()
+    assert topic.supports.filter(user=world["neighbour"]).exists()

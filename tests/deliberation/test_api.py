@@ -139,6 +139,16 @@ def test_report_and_hide_comment(client, topic, staff, neighbours, other_center)
         post(client, f"/api/v1/comments/{c.pk}/hide", staff, {"reason": "广告"}).status_code == 200
     )
     assert Comment.objects.get(pk=c.pk).hidden
+    shown = client.get(f"/api/v1/topics/{topic.pk}").json()["comments"]
+    assert shown == [
+        {
+            "id": c.pk,
+            "text": "",
+            "hidden": True,
+            "hidden_reason": "广告",
+            "created_at": shown[0]["created_at"],
+        }
+    ]
 
 
 def test_list_refuses_unknown_sort_and_status(client):

@@ -50,6 +50,14 @@ class EventOut(Schema):
     related_topic_id: int | None
 
 
+class CommentOut(Schema):
+    id: int
+    text: str
+    hidden: bool
+    hidden_reason: str
+    created_at: datetime
+
+
 class TopicDetail(TopicOut):
     description: str
     decline_reason: str
@@ -58,6 +66,7 @@ class TopicDetail(TopicOut):
     rating_count: int
     rating_average: float | None
     timeline: list[EventOut]
+    comments: list[CommentOut]
 
 
 class TopicQuery(Schema):
@@ -120,14 +129,6 @@ class MilestoneOut(Schema):
     done_at: datetime | None
 
 
-class CommentOut(Schema):
-    id: int
-    text: str
-    hidden: bool
-    hidden_reason: str
-    created_at: datetime
-
-
 class Done(Schema):
     changed: bool
 
@@ -172,6 +173,17 @@ def _detail(topic_id: int) -> dict:
                     "related_topic_id": e.related_topic_id,
                 }
                 for e in page.events
+            ],
+            # A hidden comment keeps its place and its reason, never its text.
+            "comments": [
+                {
+                    "id": c.pk,
+                    "text": "" if c.hidden else c.text,
+                    "hidden": c.hidden,
+                    "hidden_reason": c.hidden_reason,
+                    "created_at": c.created_at,
+                }
+                for c in page.comments
             ],
         }
     )

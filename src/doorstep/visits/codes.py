@@ -13,19 +13,25 @@ import base64
 import hashlib
 import hmac
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
 
 CODE_LENGTH = 10
-# How far back a code is still recognised, only to tell "expired" from "forged".
-RECOGNISE_DAYS = 400
+# How far back a code is still recognised, only to tell "expired" from "forged": about two
+# months ("last month's poster"); older codes are simply invalid. Kept short because every
+# refused scan pays one HMAC per day looked at.
+RECOGNISE_DAYS = 62
 
 
 def _key(purpose: bytes) -> bytes:
-    return hashlib.sha256(
-        b"doorstep.visits." + purpose + b":" + settings.SECRET_KEY.encode()
-    ).digest()
+    return _derived(purpose, settings.SECRET_KEY)
+
+
+@lru_cache(maxsize=8)
+def _derived(purpose: bytes, secret: str) -> bytes:
+    return hashlib.sha256(b"doorstep.visits." + purpose + b":" + secret.encode()).digest()
 
 
 def code_for(center_id: int, day: date) -> str:

@@ -91,6 +91,7 @@ def test_staff_hub_poster_and_door_screen(client, place):
     assert poster["Content-Type"].startswith("image/svg+xml")
     svg = poster.content.decode()
     assert 'width="210mm"' in svg and c.name in svg and place["code"] in svg
+    assert '<svg x="30" y="76" width="150" height="150"' in svg
     door = client.get(reverse("visits:door", args=[c.pk])).content.decode()
     assert f"k={place['code']}" in door and 'http-equiv="refresh"' in door
     assert client.get(reverse("visits:poster", args=[place["other"].pk])).status_code == 404

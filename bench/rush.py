@@ -556,6 +556,91 @@ def probe(env: dict[str, str], workdir: Path, repeat: int) -> dict[str, object]:
     return result
 
 
+def compare_apps(env: dict[str, str], workdir: Path, repeat: int) -> dict[str, object]:
+    """CPU per answer of each WSGI application, in-process (see `_apps_child`)."""
+    out = workdir / "apps.json"
+    cmd = [sys.executable, str(Path(__file__).resolve()), "--apps-child", str(repeat), str(out)]
+    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        print(f"  app comparison failed:\n{proc.stderr[-2000:]}")
+        return {}
+    result: dict[str, object] = json.loads(out.read_text())
+    for kind, apps in result.items():
+        said = ", ".join(f"{app} {ms} ms" for app, ms in apps.items())  # type: ignore[union-attr]
+        print(f"  {kind:<11} CPU per answer in-process (median of blocks): {said}")
+    return result
+
+
+def _apps_child(repeat: int, out: Path) -> None:
+    """Run in a subprocess with the benchmark's DATABASE_URL: `repeat` answers of each kind
+    through doorstep.wsgi and through doorstep.activities.rushwsgi, called in-process in
+    alternating blocks of 10, each with its own account; CPU time of this process (Django,
+    the driver; not PostgreSQL's), median of the blocks, ms per answer."""
+    import io
+    import statistics
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from rush_setup import make_accounts, make_activity, make_center
+
+    from doorstep.activities import rushwsgi
+
+    apps = {"django": rushwsgi.django_application, "lean": rushwsgi.application}
+    center = make_center("bench:rush-apps")
+    kinds = {
+        "confirmed": make_activity(center, "apps confirmed", capacity=10_000_000).pk,
+        "full": make_activity(center, "apps full", capacity=1, waitlist_enabled=False).pk,
+        "applied": make_activity(center, "apps lottery", allocation="lottery").pk,
+    }
+    accounts = make_accounts(repeat * len(kinds) * len(apps) + 1, prefix="136")
+    token, person = accounts.pop()
+    _call(apps["django"], kinds["full"], token, person, io)  # fills the one place
+    result: dict[str, dict[str, float]] = {}
+    for kind, activity_id in kinds.items():
+        blocks: dict[str, list[float]] = {name: [] for name in apps}
+        for _round in range(max(1, repeat // 10)):
+            for name, app in apps.items():
+                t0 = time.process_time()
+                for _i in range(10):
+                    token, person = accounts.pop()
+                    _call(app, activity_id, token, person, io)
+                blocks[name].append((time.process_time() - t0) * 100)  # ms per answer
+        result[kind] = {name: round(statistics.median(v), 2) for name, v in blocks.items()}
+    out.write_text(json.dumps(result))
+
+
+def _call(app, activity_id: int, token: str, person: int, io) -> None:  # type: ignore[no-untyped-def]
+    body = json.dumps({"person_ids": [person]}).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": f"/api/v1/activities/{activity_id}/registrations",
+        "SCRIPT_NAME": "",
+        "QUERY_STRING": "",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "80",
+        "HTTP_HOST": "127.0.0.1",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "CONTENT_TYPE": "application/json",
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+        "HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4()),
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.errors": sys.stderr,
+        "wsgi.url_scheme": "http",
+        "wsgi.version": (1, 0),
+        "wsgi.multithread": False,
+        "wsgi.multiprocess": True,
+        "wsgi.run_once": False,
+    }
+    status: list[str] = []
+    chunks = app(environ, lambda s, h, e=None: status.append(s))
+    b"".join(chunks)
+    if hasattr(chunks, "close"):
+        chunks.close()
+    if not status or status[0][:1] not in "24":
+        raise RuntimeError(f"unexpected answer {status}")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="Registration rush through gunicorn on PostgreSQL.",
@@ -591,6 +676,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="django = doorstep.wsgi (as make run); lean = doorstep.activities.rushwsgi, which "
         "answers the registration endpoint without Django's middleware (a prototype)",
     )
+    p.add_argument(
+        "--compare-apps",
+        type=int,
+        default=200,
+        help="answers of each kind per WSGI application, in-process (0: skip)",
+    )
     p.add_argument("--probe", type=int, default=20, help="in-process repeats per kind (0: skip)")
     p.add_argument("--pg-host", default="127.0.0.1")
     p.add_argument("--pg-port", type=int, default=5432)
@@ -613,6 +704,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--apps-child"]:
+        _apps_child(int(argv[1]), Path(argv[2]))
+        return 0
     args = parse_args(argv)
     config = ServerConfig(args.workers, args.worker_class, args.threads)
     scenarios = ["floor", "a", "b", "c"] if args.scenario == "all" else [args.scenario]
@@ -689,6 +784,9 @@ def main(argv: list[str] | None = None) -> int:
                 k: {kk: vv for kk, vv in v.items() if kk != "sql"}
                 for k, v in probe(env, workdir, args.probe).items()
             }
+        if args.compare_apps:
+            print("  doorstep.wsgi (django) vs doorstep.activities.rushwsgi (lean), in-process:")
+            summary["apps_cpu_ms"] = compare_apps(env, workdir, args.compare_apps)
     except PostgresUnavailable as exc:
         print(f"!! PostgreSQL at {args.pg_host}:{args.pg_port} is not reachable: {exc}")
         return 1

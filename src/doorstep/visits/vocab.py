@@ -2,16 +2,18 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Group(models.TextChoices):
     """Who walked in, as far as the center knows (tally buttons, or the resident's own pick)."""
 
-    ELDERLY = "elderly", _("Elderly")
-    CHILD = "child", _("Child")
-    ADULT = "adult", _("Adult")
-    RIDER = "rider", _("Rider or courier")
-    UNKNOWN = "unknown", _("Not stated")
+    # A context of their own: the site-wide "Elderly" is the theme (为老服务), not a person.
+    ELDERLY = "elderly", pgettext_lazy("visitor group", "Elderly")
+    CHILD = "child", pgettext_lazy("visitor group", "Child")
+    ADULT = "adult", pgettext_lazy("visitor group", "Adult")
+    RIDER = "rider", pgettext_lazy("visitor group", "Rider or courier")
+    UNKNOWN = "unknown", pgettext_lazy("visitor group", "Not stated")
 
 
 class Channel(models.TextChoices):

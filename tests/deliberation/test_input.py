@@ -151,3 +151,20 @@ def test_one_support_per_person_and_not_by_the_proposer(topic, resident, neighbo
     assert exc.value.code == "own_topic"
     assert services.withdraw_support(topic_id=topic.pk, user=neighbours[0]) is True
     assert topic.supports.count() == 0
+
+
+def test_flood_guards(resident, center, topic, neighbours):
+    from doorstep.deliberation.services import COMMENTS_PER_HOUR, TOPICS_PER_DAY
+
+    for i in range(TOPICS_PER_DAY - 1):  # the `topic` fixture was the first today
+        propose(resident, center, title=f"议题{i}")
+    with pytest.raises(DeliberationError) as exc:
+        propose(resident, center, title="再来一个")
+    assert exc.value.code == "rate_limited" and exc.value.status == 429
+    assert Topic.objects.filter(proposer=resident).count() == TOPICS_PER_DAY
+    for i in range(COMMENTS_PER_HOUR):
+        services.comment(topic_id=topic.pk, user=neighbours[0], text=f"第{i}条")
+    with pytest.raises(DeliberationError) as exc:
+        services.comment(topic_id=topic.pk, user=neighbours[0], text="还有")
+    assert exc.value.code == "rate_limited"
+    services.comment(topic_id=topic.pk, user=neighbours[1], text="别人不受影响")

@@ -178,7 +178,11 @@ def test_list_is_a_constant_number_of_queries(center, resident, django_assert_ma
 
     for i in range(15):
         t = propose(
-            user=resident, title=f"议题{i}", description="d", category="other", center_id=center.pk
+            user=make_account(name=f"提议人{i}"),
+            title=f"议题{i}",
+            description="d",
+            category="other",
+            center_id=center.pk,
         )
         services.comment(topic_id=t.pk, user=resident, text="c")
     with django_assert_max_num_queries(3):

@@ -17,7 +17,7 @@ from .models import Topic
 from .selectors import TopicFilters
 
 router = Router(tags=["deliberation"])
-ERRORS = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict}
+ERRORS = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict, 429: dict}
 
 
 class TopicOut(Schema):

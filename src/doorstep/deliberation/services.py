@@ -13,7 +13,7 @@ import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
@@ -94,6 +94,9 @@ MAX_PHOTO_PIXELS = 40_000_000
 PHOTO_SIDE = 2000
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MAX_REPRESENTATIVES = 30
+# Flood guards per person: generous for a resident, tight for a script.
+TOPICS_PER_DAY = 5
+COMMENTS_PER_HOUR = 30
 
 _TAG = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -327,6 +330,16 @@ def propose(
         raise DeliberationError(
             _("Choose the center or community the topic is about."), code="invalid", field="center"
         )
+    if (
+        Topic.objects.filter(proposer=user, created_at__gt=now - timedelta(days=1)).count()
+        >= TOPICS_PER_DAY
+    ):
+        raise DeliberationError(
+            _("You have proposed %(n)s topics today; please come back tomorrow.")
+            % {"n": TOPICS_PER_DAY},
+            code="rate_limited",
+            status=429,
+        )
     if len(photos) > MAX_PHOTOS:
         raise DeliberationError(
             _("At most %(n)s photos per topic.") % {"n": MAX_PHOTOS},
@@ -406,6 +419,13 @@ def comment(*, topic_id: int, user: User, text: str, now: datetime | None = None
     topic = _locked(topic_id)
     _open(topic)
     body = clean_text(text, field="text", max_length=COMMENT_MAX, label=_("Comment"))
+    recent = Comment.objects.filter(author=user, created_at__gt=now - timedelta(hours=1))
+    if recent.count() >= COMMENTS_PER_HOUR:
+        raise DeliberationError(
+            _("Too many comments in an hour; please wait a little."),
+            code="rate_limited",
+            status=429,
+        )
     created = Comment.objects.create(topic=topic, author=user, text=body, created_at=now)
     _touch(topic, now)
     return created

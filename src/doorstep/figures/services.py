@@ -62,14 +62,19 @@ def refresh_figures(*, now: datetime | None = None) -> RefreshResult:
         RefreshState.objects.get_or_create(name=STATE_NAME)
         state = RefreshState.objects.select_for_update().get(name=STATE_NAME)
         if state.watermark is None:
-            pairs = _all_pairs(None, None)
+            count, days = 0, 0
+            for day in _days_with_data(None, None):
+                pairs = _all_pairs(day, day)
+                recompute_center_days(pairs=pairs)
+                count, days = count + len(pairs), days + 1
         else:
-            pairs = _touched_pairs(state.watermark - SAFETY_MARGIN)
-        recompute_center_days(pairs=pairs)
+            touched = _touched_pairs(state.watermark - SAFETY_MARGIN)
+            recompute_center_days(pairs=touched)
+            count, days = len(touched), len({d for _c, d in touched})
         state.watermark = started
         state.refreshed_at = timezone.now()
         state.save(update_fields=["watermark", "refreshed_at"])
-    return RefreshResult(pairs=len(pairs), days=len({d for _c, d in pairs}), watermark=started)
+    return RefreshResult(pairs=count, days=days, watermark=started)
 
 
 def rebuild_figures(*, start: date | None = None, end: date | None = None) -> int:
@@ -88,14 +93,30 @@ def rebuild_figures(*, start: date | None = None, end: date | None = None) -> in
             if end is not None:
                 qs = qs.filter(day__lte=end)
             qs.delete()
-        pairs = _all_pairs(start, end)
-        recompute_center_days(pairs=pairs, clean=True)
+        # Day by day: a city-year holds 4.6 million pairs, too many to hold at once.
+        count = 0
+        for day in _days_with_data(start, end):
+            pairs = _all_pairs(day, day)
+            recompute_center_days(pairs=pairs, clean=True)
+            count += len(pairs)
         if start is None and end is None:
             RefreshState.objects.get_or_create(name=STATE_NAME)
             RefreshState.objects.filter(name=STATE_NAME, watermark__isnull=True).update(
                 watermark=started, refreshed_at=timezone.now()
             )
-    return len(pairs)
+    return count
+
+
+def _days_with_data(start: date | None, end: date | None) -> list[date]:
+    days: set[date] = set()
+    for model in (Visit, ServiceRecord):
+        qs = model.objects.all()
+        if start is not None:
+            qs = qs.filter(day__gte=start)
+        if end is not None:
+            qs = qs.filter(day__lte=end)
+        days.update(qs.values_list("day", flat=True).distinct().order_by())
+    return sorted(days)
 
 
 def recompute_center_days(*, pairs: Iterable[Pair], clean: bool = False) -> None:

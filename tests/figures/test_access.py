@@ -138,3 +138,17 @@ def test_dashboard_query_count_does_not_grow_with_days(
             client.get(f"/staff/figures/center/{a.pk}/?from=2025-01-01&to=2026-12-31").status_code
             == 200
         )
+
+
+def test_exports_never_run_a_center_name_as_a_formula(client, regions):
+    from openpyxl import load_workbook
+
+    from tests.factories import make_center
+
+    evil = make_center("=HYPERLINK(1)", district="长宁区")
+    client.force_login(make_staff(center=evil))
+    text = client.get(f"/staff/figures/center/{evil.pk}/export.csv").content.decode("utf-8-sig")
+    assert text.splitlines()[0].startswith("'=HYPERLINK")
+    r = client.get(f"/staff/figures/center/{evil.pk}/export.xlsx")
+    cell = load_workbook(io.BytesIO(r.content)).worksheets[0]["A1"]
+    assert cell.data_type == "s" and str(cell.value).startswith("'=")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from .selectors import Figures
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 Section = tuple[str, list[str], list[list[Any]]]
 
 
@@ -111,7 +112,9 @@ def _filename(f: Figures, ext: str) -> str:
 
 
 def _title(f: Figures) -> str:
-    return f"{f.scope.name} {f.start.isoformat()} – {f.end.isoformat()}"
+    # A center's name is typed by staff: never let a spreadsheet run it as a formula.
+    title = f"{f.scope.name} {f.start.isoformat()} – {f.end.isoformat()}"
+    return "'" + title if title.startswith(FORMULA_STARTS) else title
 
 
 def csv_response(f: Figures) -> HttpResponse:
@@ -141,6 +144,7 @@ def xlsx_response(f: Figures) -> HttpResponse:
     for i, (title, header, rows) in enumerate(sections(f)):
         ws = wb.create_sheet(f"{i + 1} {title}"[:31])
         ws.append([_title(f)])
+        ws["A1"].data_type = "s"
         if f.has_synthetic:
             ws.append([_("Includes synthetic (made-up) data.")])
         ws.append(header)

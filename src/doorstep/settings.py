@@ -7,6 +7,8 @@ ALLOWED_HOSTS  comma-separated (default 127.0.0.1,localhost)
 TIME_ZONE      default Asia/Shanghai
 DATA_DIR       where the SQLite file and generated data live (default ./data)
 SMS_SENDER     dotted path of the sign-in code sender (default: print codes to the console)
+NOTICE_SENDER  dotted path of the inbox's SMS/email sender (default: print to the console)
+VISIT_DEDUPE_MINUTES, VISIT_DEFAULT_DWELL_MINUTES, VISIT_CODE_GRACE_MINUTES  see docs/visits.md
 DIRECTORY_CACHE_SECONDS  how long a directory API answer may be reused (default 90; 0 = off)
 CLIENT_IP_HEADER  META key of a trusted proxy's client-address header, e.g. HTTP_X_REAL_IP
 """
@@ -88,6 +90,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "doorstep.core.context_processors.ui",
+                "doorstep.inbox.context_processors.inbox",
             ],
         },
     },
@@ -128,6 +131,15 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 # Directory API answers are cached until the directory changes or the minute turns
 # (centers/cache.py); 0 turns that off.
 DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "90"))
+
+# Visits (docs/visits.md): repeat scans within this window count once; open visits close
+# after the default dwell (or at closing time) and are marked estimated; yesterday's poster
+# code is still accepted this long after midnight.
+VISIT_DEDUPE_MINUTES = int(os.environ.get("VISIT_DEDUPE_MINUTES", "120"))
+VISIT_DEFAULT_DWELL_MINUTES = int(os.environ.get("VISIT_DEFAULT_DWELL_MINUTES", "120"))
+VISIT_CODE_GRACE_MINUTES = int(os.environ.get("VISIT_CODE_GRACE_MINUTES", "120"))
+# Where inbox notices also go (SMS/email, by each resident's choice): a dotted class path.
+NOTICE_SENDER = os.environ.get("NOTICE_SENDER", "doorstep.inbox.senders.ConsoleNoticeSender")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

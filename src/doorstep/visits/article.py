@@ -55,38 +55,42 @@ def load_article_routes() -> dict[str, int]:
             "external_key", "pk"
         )
     )
-    counts = {"created": 0, "updated": 0, "skipped": 0}
+    counts = {"created": 0, "updated": 0, "unchanged": 0, "skipped": 0}
     for number, theme, title, title_en in CODES:
         ids = [centers[k] for k in keys.get(number, []) if k in centers]
         if len(ids) < 2:
             counts["skipped"] += 1
             continue
         featured = Center.objects.filter(pk=ids[0]).values_list("name", flat=True).first()
-        route, created = Route.objects.update_or_create(
-            external_key=f"article:code-{number}",
-            defaults={
-                "title": title,
-                "title_en": title_en,
-                "theme": theme,
-                "story": (
-                    f"{ARTICLE}「{title}」：先到{featured}，再一起打卡同主题的"
-                    f"{len(ids) - 1}处党群服务阵地。"
-                ),
-                "story_en": (
-                    f"From the feature {ARTICLE}, “{title_en}”: start at the featured "
-                    f"center, then visit the {len(ids) - 1} others the article lists "
-                    "under the same theme."
-                ),
-                "source": RouteSource.ARTICLE,
-                "source_detail": f"{ARTICLE} {title}（一起打卡）",
-                "public": True,
-            },
-        )
+        defaults = {
+            "title": title,
+            "title_en": title_en,
+            "theme": theme,
+            "story": (
+                f"{ARTICLE}「{title}」：先到{featured}，再一起打卡同主题的"
+                f"{len(ids) - 1}处党群服务阵地。"
+            ),
+            "story_en": (
+                f"From the feature {ARTICLE}, “{title_en}”: start at the featured "
+                f"center, then visit the {len(ids) - 1} others the article lists "
+                "under the same theme."
+            ),
+            "source": RouteSource.ARTICLE,
+            "source_detail": f"{ARTICLE} {title}（一起打卡）",
+            "public": True,
+        }
+        key = f"article:code-{number}"
+        route = Route.objects.filter(external_key=key).first()
+        created = route is None
+        changed = created or any(getattr(route, k) != v for k, v in defaults.items())
+        if route is None or changed:
+            route, _ = Route.objects.update_or_create(external_key=key, defaults=defaults)
         current = list(route.stops.order_by("order").values_list("center_id", flat=True))
         if current != ids:
+            changed = True
             route.stops.all().delete()
             RouteStop.objects.bulk_create(
                 RouteStop(route=route, center_id=c, order=i) for i, c in enumerate(ids, start=1)
             )
-        counts["created" if created else "updated"] += 1
+        counts["created" if created else "updated" if changed else "unchanged"] += 1
     return counts

@@ -30,6 +30,11 @@ class Command(BaseCommand):
             action="store_true",
             help="do not add synthetic example activities",
         )
+        parser.add_argument(
+            "--no-demo-drafts",
+            action="store_true",
+            help="do not add the synthetic example draft laws",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         self._report("regions", load_regions())
@@ -40,6 +45,16 @@ class Command(BaseCommand):
             from doorstep.activities.demo import load_demo_schedule
 
             self._report("demo schedule (synthetic)", load_demo_schedule())
+        from doorstep.deliberation.demo import load_demo_topics
+        from doorstep.visits.demo import load_demo_routes
+
+        # Facts from the article: its seven check-in routes and the Gubei deliberation story.
+        self._report("article routes", load_demo_routes())
+        self._report("article topics", {"loaded": load_demo_topics()})
+        if not options["no_demo_drafts"]:
+            from doorstep.legislation.demo import load_demo_drafts
+
+            self._report("contact point and example drafts (synthetic)", load_demo_drafts())
         refresh_statistics()
 
     def _report(self, what: str, counts: dict[str, int]) -> None:

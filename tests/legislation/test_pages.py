@@ -255,10 +255,11 @@ def test_pages_use_a_fixed_number_of_queries(world, en, django_assert_max_num_qu
     services.change_draft_status(by=staff, draft_id=draft.pk, to="closed")
     services.set_status(by=staff, draft_id=draft.pk, opinion_ids=ids, to="submitted")
     en.force_login(world["alice"])
+    # Each page's own queries, plus one for the header's unread-notice count.
     with django_assert_max_num_queries(5):
         assert en.get("/me/opinions/").status_code == 200
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         assert en.get(f"/legislation/drafts/{draft.pk}/").status_code == 200
     en.force_login(staff)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert en.get(f"/staff/legislation/drafts/{draft.pk}/compile").status_code == 200

@@ -171,3 +171,20 @@ def test_import_accepts_the_chinese_service_name(place):
     day = timezone.localdate().isoformat()
     result = import_services(csv_file(place, [f"{place['center'].pk},{day},食堂就餐,30,"]))
     assert result.committed and ServiceRecord.objects.get().service == "canteen_meal"
+
+
+def test_service_undo_is_taken_out_of_the_rollups_at_once(place):
+    from django.utils import timezone
+
+    from doorstep.figures.models import CenterDay
+    from doorstep.figures.services import refresh_figures
+
+    c, staff = place["center"], place["staff"]
+    keep = services.record_service(center_id=c.pk, staff=staff, service="canteen_meal", count=30)
+    wrong = services.record_service(center_id=c.pk, staff=staff, service="book_loan", count=3)
+    refresh_figures()
+    day = timezone.localdate(keep.at)
+    assert CenterDay.objects.get(center=c, day=day).s_book_loan == 3
+    services.undo_service(record_id=wrong.pk, staff=staff)
+    row = CenterDay.objects.get(center=c, day=day)
+    assert row.s_book_loan == 0 and row.s_canteen_meal == 30

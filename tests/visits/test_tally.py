@@ -95,3 +95,19 @@ def test_staff_hub_poster_and_door_screen(client, place):
     door = client.get(reverse("visits:door", args=[c.pk])).content.decode()
     assert f"k={place['code']}" in door and 'http-equiv="refresh"' in door
     assert client.get(reverse("visits:poster", args=[place["other"].pk])).status_code == 404
+
+
+def test_undo_is_taken_out_of_the_rollups_at_once(place):
+    """A deletion leaves no updated_at, so the undo recomputes its center-day itself."""
+    from doorstep.figures.models import CenterDay
+    from doorstep.figures.services import refresh_figures
+
+    c, staff, now = place["center"], place["staff"], place["now"]
+    services.tally(center_id=c.pk, staff=staff, group="child", now=now)
+    tap = services.tally(center_id=c.pk, staff=staff, group="elderly", now=now)
+    refresh_figures()
+    day = timezone.localdate(now)
+    assert CenterDay.objects.get(center=c, day=day).visits == 2
+    services.undo_tally(visit_id=tap.pk, staff=staff, now=now + timedelta(seconds=10))
+    row = CenterDay.objects.get(center=c, day=day)
+    assert row.visits == 1 and row.g_elderly == 0 and row.g_child == 1

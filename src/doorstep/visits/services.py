@@ -21,6 +21,7 @@ from doorstep.accounts.models import User
 from doorstep.accounts.scopes import can_manage
 from doorstep.centers.models import Center, OpeningHours
 from doorstep.core.errors import DoorstepError
+from doorstep.figures.services import recompute_center_days
 
 from . import codes
 from .models import Route, RouteSource, RouteStop, ServiceRecord, Visit, VisitGuard
@@ -359,7 +360,10 @@ def undo_tally(*, visit_id: int, staff: User, now: datetime | None = None) -> No
         raise VisitError(_("No such tap."), code="not_found", status=404)
     if now - visit.arrived_at > timedelta(seconds=TALLY_UNDO_SECONDS):
         raise VisitError(_("A tap can be undone only within a minute."), code="undo_expired")
+    pair = (visit.center_id, visit.day)
     visit.delete()
+    # A deletion leaves no updated_at for the incremental refresh: recompute that day now.
+    recompute_center_days(pairs=[pair])
 
 
 # Service ledger ---------------------------------------------------------------------------------
@@ -431,7 +435,9 @@ def undo_service(*, record_id: int, staff: User, now: datetime | None = None) ->
         raise VisitError(_("No such entry."), code="not_found", status=404)
     if record.day != timezone.localdate(now):
         raise VisitError(_("Only today's entries can be undone."), code="undo_expired")
+    pair = (record.center_id, record.day)
     record.delete()
+    recompute_center_days(pairs=[pair])
 
 
 # Routes ----------------------------------------------------------------------------------------

@@ -132,6 +132,10 @@ def recompute_center_days(*, pairs: Iterable[Pair], clean: bool = False) -> None
         return
     regions = _center_regions({c for centers in by_day.values() for c in centers})
     with transaction.atomic():
+        # One writer of rollups at a time: two recomputes of one pair (an undo racing the
+        # worker's refresh) would both delete, then both insert, and one would fail.
+        RefreshState.objects.get_or_create(name=STATE_NAME)
+        RefreshState.objects.select_for_update().get(name=STATE_NAME)
         for day in sorted(by_day):
             centers = sorted(by_day[day])
             for i in range(0, len(centers), CHUNK):

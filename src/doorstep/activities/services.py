@@ -112,6 +112,7 @@ def _block_end(
     block_days: int,
     now: datetime,
 ) -> datetime | None:
+    """When a no-show block on first-come registration at this center ends, if one applies."""
     if block_days == 0:
         return None
     since = now - timedelta(days=window_days)
@@ -130,21 +131,6 @@ def _block_end(
     # The block runs from the latest no-show, the one that reached the threshold.
     until = latest_first[0] + timedelta(days=block_days)
     return until if until > now else None
-
-
-def blocked_until(*, account: User, activity: Activity, now: datetime) -> datetime | None:
-    """When a no-show block on first-come registration at this center ends, if one applies."""
-    policy = NoShowPolicy.objects.filter(center_id=activity.center_id).first()
-    if policy is None:
-        return None
-    return _block_end(
-        account=account,
-        center_id=activity.center_id,
-        threshold=policy.threshold,
-        window_days=policy.window_days,
-        block_days=policy.block_days,
-        now=now,
-    )
 
 
 def _check_ages(activity: Activity, people: list[Person]) -> None:

@@ -23,7 +23,12 @@ its SQL statements and the CPU each one costs. Progress goes to stdout and the f
 one JSON line. Only 127.0.0.1 is contacted. Exit status 2 if any correctness check failed.
 
     .venv/bin/python bench/rush.py [--scenario a|b|c|floor|all] [--workers 4]
-        [--worker-class sync|gthread] [--threads 2] [--json figures.jsonl]
+        [--worker-class sync|gthread] [--threads 2] [--app django|lean]
+        [--compare-apps 200] [--json figures.jsonl]
+
+--app lean serves doorstep.activities.rushwsgi (the registration endpoint without Django's
+middleware; a prototype) instead of doorstep.wsgi; --compare-apps N ends the run with N
+in-process answers of each kind through both, and their CPU per answer.
 """
 
 from __future__ import annotations

@@ -63,7 +63,8 @@ class CenterDay(Counters):
 
 
 class AreaDay(Counters):
-    """The sum of CenterDay over the centers of one subdistrict ('' = none) of a district."""
+    """The sum of CenterDay over the centers of one subdistrict ('' = none) of a district;
+    subdistrict "*" is the whole district, district and subdistrict "*" the whole city."""
 
     district = models.CharField(max_length=12)
     subdistrict = models.CharField(max_length=12, blank=True, default="")

@@ -36,6 +36,7 @@ from .models import (
     CenterDay,
     Presence,
 )
+from .services import WHOLE
 
 RETURN_DAYS = 30
 MAX_PERIOD_DAYS = 366 * 3
@@ -250,12 +251,13 @@ def _counts(scope: Scope, start: date, end: date) -> QuerySet[Any, dict[str, Any
     if scope.center is not None:
         qs: QuerySet[Any] = CenterDay.objects.filter(center=scope.center)
     else:
-        qs = AreaDay.objects.all()
         assert scope.region is not None
         if scope.kind == "district":
-            qs = qs.filter(district=scope.region.pk)
+            qs = AreaDay.objects.filter(district=scope.region.pk, subdistrict=WHOLE)
         elif scope.kind == "subdistrict":
-            qs = qs.filter(subdistrict=scope.region.pk)
+            qs = AreaDay.objects.filter(subdistrict=scope.region.pk)
+        else:
+            qs = AreaDay.objects.filter(district=WHOLE, subdistrict=WHOLE)
     return (
         qs.filter(day__gte=start, day__lte=end)
         .values("day")

@@ -44,6 +44,8 @@ from .models import (
 SAFETY_MARGIN = timedelta(minutes=2)
 CHUNK = 2000  # centers per query (SQLite's parameter limit, and modest IN lists)
 STATE_NAME = "rollups"
+# AreaDay rows for a whole district have subdistrict WHOLE; the city's row has both WHOLE.
+WHOLE = "*"
 
 Pair = tuple[int, date]
 
@@ -263,10 +265,12 @@ def _recompute_chunk(
 
 
 def _recompute_areas(day: date, districts: list[str], clean: bool) -> None:
+    """The subdistrict rows of `districts` on `day`, their district totals and the city's."""
     if not districts:
         return
     if not clean:
         AreaDay.objects.filter(day=day, district__in=districts).delete()
+    AreaDay.objects.filter(day=day, district=WHOLE).delete()
     sums = (
         CenterDay.objects.filter(day=day, center__district_id__in=districts)
         .values("center__district_id", "center__subdistrict_id")
@@ -274,12 +278,23 @@ def _recompute_areas(day: date, districts: list[str], clean: bool) -> None:
         .annotate(**{name: Sum(name) for name in COUNTER_FIELDS})
     )
     areas = []
+    totals: dict[str, dict[str, int]] = {}
     for found in sums:
         row: dict[str, Any] = dict(found)
         district = row.pop("center__district_id")
         subdistrict = row.pop("center__subdistrict_id") or ""
         areas.append(AreaDay(district=district, subdistrict=subdistrict, day=day, **row))
+        total = totals.setdefault(district, dict.fromkeys(COUNTER_FIELDS, 0))
+        for name in COUNTER_FIELDS:
+            total[name] += row[name] or 0
+    areas += [AreaDay(district=d, subdistrict=WHOLE, day=day, **t) for d, t in totals.items()]
     AreaDay.objects.bulk_create(areas)
+    # The city: the sum of every district's total that day (16 rows), touched or not.
+    city = AreaDay.objects.filter(day=day, subdistrict=WHOLE).aggregate(
+        n=Count("id"), **{name: Sum(name) for name in COUNTER_FIELDS}
+    )
+    if city.pop("n"):
+        AreaDay.objects.create(district=WHOLE, subdistrict=WHOLE, day=day, **city)
 
 
 def data_span() -> tuple[date | None, date | None]:

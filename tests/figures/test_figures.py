@@ -6,7 +6,14 @@ from datetime import date
 
 import pytest
 
-from doorstep.figures.selectors import FiguresError, Scope, access_region, figures_for, period
+from doorstep.figures.selectors import (
+    FiguresError,
+    Scope,
+    access_region,
+    figures_for,
+    period,
+    unique_visitors,
+)
 from doorstep.figures.services import rebuild_figures, refresh_figures
 from tests.factories import make_account
 
@@ -43,6 +50,8 @@ def example(two_centers):
     add_visit(a, date(2026, 5, 26), user=u[7])
     add_visit(a, date(2026, 4, 1), user=u[8])
     add_visit(a, date(2026, 5, 1), user=u[8])
+    # Someone who first came after the period: not a visitor of the period at all.
+    add_visit(a, date(2026, 5, 3), user=make_account(name="居民9"))
     # Anonymous visitors: counted, not followed.
     for _ in range(3):
         add_visit(a, date(2026, 3, 2), group="elderly")
@@ -62,7 +71,7 @@ def test_return_rate_and_cohorts_at_one_center(example):
         ("2026-04", 4, 4, 2),  # u4, u8 back; u5, u7 not
     ]
     assert f.return_rate == 0.5
-    assert f.unique_visitors == 8
+    assert f.unique_visitors == 8 == unique_visitors(center_scope(a), START, END)
     # Visits at A in the period: u1 2, u2 3, u3 2, u4 1, u5 1, u6 1, u7 1, u8 1 = 12 signed-in,
     # plus 3 anonymous = 15.
     assert f.visits == 15

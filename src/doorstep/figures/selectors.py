@@ -383,6 +383,7 @@ def figures_for(
             totals[k] += v or 0
         by_day.append((day, row["visits"] or 0))
         by_weekday[day.weekday()] += row["visits"] or 0
+    found = cohorts(scope, start, end, today) if people else []
     return Figures(
         scope=scope,
         start=start,
@@ -391,7 +392,9 @@ def figures_for(
         totals=totals,
         by_day=by_day,
         by_weekday=by_weekday,
-        unique_visitors=unique_visitors(scope, start, end) if people else 0,
-        cohorts=cohorts(scope, start, end, today) if people else [],
+        # Everyone with a visit in the period has a first one there: the cohorts count each
+        # unique visitor exactly once, so one scan of Presence answers both.
+        unique_visitors=sum(c.people for c in found),
+        cohorts=found,
         activities=activity_figures(scope, start, end, now),
     )

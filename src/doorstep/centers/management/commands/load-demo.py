@@ -31,6 +31,11 @@ class Command(BaseCommand):
             help="do not add synthetic example activities",
         )
         parser.add_argument(
+            "--no-demo-visits",
+            action="store_true",
+            help="do not add 60 days of synthetic visits and services at the article's centers",
+        )
+        parser.add_argument(
             "--no-demo-drafts",
             action="store_true",
             help="do not add the synthetic example draft laws",
@@ -51,6 +56,14 @@ class Command(BaseCommand):
         # Facts from the article: its seven check-in routes and the Gubei deliberation story.
         self._report("article routes", load_demo_routes())
         self._report("article topics", {"loaded": load_demo_topics()})
+        if not options["no_demo_visits"]:
+            from doorstep.figures.synth import load_demo_figures
+
+            made = load_demo_figures(days=60)
+            self._report(
+                "demo visits and services (synthetic)",
+                {"visits": made.visits, "service records": made.services},
+            )
         if not options["no_demo_drafts"]:
             from doorstep.legislation.demo import load_demo_drafts
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import copy
 import secrets
-from collections.abc import Callable
 from datetime import datetime, timedelta
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -26,8 +23,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from doorstep.accounts.decorators import staff_required
 from doorstep.accounts.models import User
-from doorstep.accounts.scopes import is_staff_member, managed_centers
+from doorstep.accounts.scopes import managed_centers
 from doorstep.centers.models import Center
 
 from . import exports, selectors, services, tickets
@@ -48,21 +46,6 @@ from .services import RegistrationError
 CENTERS_PER_PAGE = 20
 ACTIVITIES_PER_CENTER = 15
 UPCOMING_DAYS = 60
-
-View = Callable[..., HttpResponse]
-
-
-def staff_required(view: View) -> View:
-    """Staff only; anyone else goes to the staff sign-in and comes back here after."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not (isinstance(user, User) and is_staff_member(user)):
-            return redirect_to_login(request.get_full_path(), reverse("accounts:staff_sign_in"))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _staff(request: HttpRequest) -> User:

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,8 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from doorstep.accounts.decorators import staff_required
 from doorstep.accounts.models import User
-from doorstep.accounts.scopes import is_staff_member, managed_centers
+from doorstep.accounts.scopes import managed_centers
 from doorstep.centers.vocab import Facility
 from doorstep.core.errors import DoorstepError
 from doorstep.visits.vocab import Service
@@ -29,21 +28,6 @@ from doorstep.visits.vocab import Service
 from . import selectors, services
 from .models import Meeting, MeetingKind, Milestone, OutcomeKind, Status, Topic
 from .services import TRANSITIONS, MeetingInput
-
-View = Callable[..., HttpResponse]
-
-
-def staff_required(view: View) -> View:
-    """Staff only; anyone else goes to the staff sign-in and comes back here after."""
-
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not (isinstance(user, User) and is_staff_member(user)):
-            return redirect_to_login(request.get_full_path(), reverse("accounts:staff_sign_in"))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _staff(request: HttpRequest) -> User:

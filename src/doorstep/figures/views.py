@@ -7,38 +7,23 @@ translated message with status 400.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from doorstep.accounts.decorators import staff_required
 from doorstep.accounts.models import User
-from doorstep.accounts.scopes import is_staff_member, managed_centers
+from doorstep.accounts.scopes import managed_centers
 from doorstep.centers.models import Center, Region
 from doorstep.core.errors import NotFound
 
 from . import exports, selectors
 from .selectors import FiguresError, Scope
 
-View = Callable[..., HttpResponse]
 CENTERS_LISTED = 100
-
-
-def staff_required(view: View) -> View:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not (isinstance(user, User) and is_staff_member(user)):
-            return redirect_to_login(request.get_full_path(), reverse("accounts:staff_sign_in"))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _user(request: HttpRequest) -> User:

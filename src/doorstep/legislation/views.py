@@ -8,31 +8,26 @@ is a 404, exactly like one that does not exist.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import datetime
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from doorstep.accounts.decorators import staff_required
 from doorstep.accounts.models import User
-from doorstep.accounts.scopes import is_staff_member, managed_centers
+from doorstep.accounts.scopes import managed_centers
 
 from . import exports, selectors, services
 from .forms import DraftImportForm
 from .models import Article, ContactPoint, Draft, DraftStatus, OpinionStatus, Paragraph
 from .services import LegislationError
-
-View = Callable[..., HttpResponse]
 
 
 def _user(request: HttpRequest) -> User:
@@ -170,17 +165,6 @@ def funnel(request: HttpRequest) -> HttpResponse:
 
 
 # Staff -------------------------------------------------------------------------------------
-
-
-def staff_required(view: View) -> View:
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        if not (isinstance(user, User) and is_staff_member(user)):
-            return redirect_to_login(request.get_full_path(), reverse("accounts:staff_sign_in"))
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 def _managed(request: HttpRequest, draft_id: int) -> Draft:

@@ -48,7 +48,9 @@ bench: install
 	$(PY) bench/run.py
 	test ! -f bench/rush.py || $(PY) bench/rush.py
 	test ! -f bench/visits.py || $(PY) bench/visits.py
-	test ! -f bench/figures.py || $(PY) bench/figures.py
+	# A 90-day city keeps `make bench` near half an hour; the full year (generation and
+	# rollup ~45 min here) is `bench/figures.py` alone (docs/figures.md).
+	test ! -f bench/figures.py || $(PY) bench/figures.py --days 90
 
 clean:
 	rm -rf $(VENV) node_modules data

@@ -99,3 +99,16 @@ def test_new_region_names_are_known_after_a_region_change(client, regions, cache
     Region.objects.create(code="310199", name="新区", level="district", parent_id="310000")
     bump_directory_version()
     assert client.get("/api/v1/centers", {"district": "新区"}).status_code == 200
+
+
+def test_a_district_search_reads_the_version_once(client, regions, cached):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    make_center("古北市民中心", hours="24h")
+    client.get("/api/v1/centers", {"district": "长宁区"})  # loads the region map
+    with CaptureQueriesContext(connection) as ctx:
+        r = client.get("/api/v1/centers", {"district": "长宁区", "q": "古北"})
+    assert r.json()["count"] == 1
+    reads = [q for q in ctx.captured_queries if "centers_directoryversion" in q["sql"]]
+    assert len(reads) == 1

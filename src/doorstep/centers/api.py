@@ -177,8 +177,8 @@ def list_centers(request: HttpRequest, params: Query[CenterQuery]) -> HttpRespon
     )
     filters.validate()  # bad input fails before anything is cached
 
-    def build() -> dict:
-        count, items = selectors.search_rows(filters)
+    def build(version: int | None) -> dict:
+        count, items = selectors.search_rows(filters, version=version)
         return {"count": count, "items": items}
 
     body = cached_json("centers", asdict(filters), build)

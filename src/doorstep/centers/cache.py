@@ -50,19 +50,21 @@ def cache_seconds() -> int:
     return int(getattr(settings, "DIRECTORY_CACHE_SECONDS", 90))
 
 
-def cached_json(kind: str, params: dict[str, Any], build: Callable[[], Any]) -> bytes:
+def cached_json(kind: str, params: dict[str, Any], build: Callable[[int | None], Any]) -> bytes:
     """The JSON bytes of build()'s answer, from the cache when this exact question was answered
-    at this version in this minute."""
+    at this version in this minute. build() gets the version read here (None when the cache is
+    off), so it need not read it again."""
     ttl = cache_seconds()
     if ttl <= 0:
-        return _dumps(build())
+        return _dumps(build(None))
     minute = timezone.localtime().strftime("%Y%m%d%H%M")
     raw = json.dumps(params, sort_keys=True, ensure_ascii=False, default=str)
     digest = hashlib.blake2b(raw.encode(), digest_size=16).hexdigest()
-    key = f"dir:{kind}:{directory_version()}:{minute}:{translation.get_language()}:{digest}"
+    version = directory_version()
+    key = f"dir:{kind}:{version}:{minute}:{translation.get_language()}:{digest}"
     body = cache.get(key)
     if body is None:
-        body = _dumps(build())
+        body = _dumps(build(version))
         cache.set(key, body, ttl)
     return body
 

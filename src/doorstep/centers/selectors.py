@@ -7,9 +7,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import (
-    Count,
-)
+from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,10 +17,9 @@ from . import sql
 from .cache import directory_version
 from .models import Center, OpeningException, Region
 from .search import ParsedQuery, parse_query
+from .sql import EARTH_RADIUS_M
 from .vocab import FACILITY_BITS, THEME_BITS, Level
 
-EARTH_RADIUS_M = 6_371_008.8
-M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180
 MAX_RADIUS_M = 50_000
 MAX_LIMIT = 100
 # Walking estimate: straight-line distance x 1.3 for streets that do not run straight,
@@ -124,14 +121,14 @@ class CenterPage:
     query: ParsedQuery
 
 
-def _region_code(value: str, level: str) -> str:
+def _region_code(value: str, level: str, version: int | None) -> str:
     """A region given by code or exact name -> its code, before the query is built.
 
     Resolving it here (from a per-process map of 251 rows) keeps the center filter a plain
     indexed `district_id = ?`; an OR across the join made both databases scan and PostgreSQL
     JIT-compile each statement (docs/performance.md, fix 1).
     """
-    codes = _region_codes()
+    codes = _region_codes(version)
     code = codes.get((level, value))
     if code is None:
         raise InvalidInput(
@@ -147,10 +144,12 @@ _REGION_CODES: dict[tuple[str, str], str] = {}
 _REGION_CODES_VERSION: list[int] = [-1]
 
 
-def _region_codes() -> dict[tuple[str, str], str]:
+def _region_codes(version: int | None) -> dict[tuple[str, str], str]:
     # Rebuilt when the directory version moves (a region import or admin edit), so every
-    # worker process sees new regions without a restart.
-    version = directory_version()
+    # worker process sees new regions without a restart. The API passes the version it has
+    # just read for its answer cache; other callers read it here.
+    if version is None:
+        version = directory_version()
     if version != _REGION_CODES_VERSION[0] or not _REGION_CODES:
         _REGION_CODES.clear()
         for code, name, level in Region.objects.values_list("code", "name", "level"):
@@ -160,12 +159,16 @@ def _region_codes() -> dict[tuple[str, str], str]:
     return _REGION_CODES
 
 
-def _plan(f: CenterFilters) -> tuple[sql.Plan, ParsedQuery]:
+def _plan(f: CenterFilters, version: int | None = None) -> tuple[sql.Plan, ParsedQuery]:
     f.validate()
     pq = parse_query(f.q)
-    district = _region_code(f.district, Region.RegionLevel.DISTRICT) if f.district else None
+    district = (
+        _region_code(f.district, Region.RegionLevel.DISTRICT, version) if f.district else None
+    )
     subdistrict = (
-        _region_code(f.subdistrict, Region.RegionLevel.SUBDISTRICT) if f.subdistrict else None
+        _region_code(f.subdistrict, Region.RegionLevel.SUBDISTRICT, version)
+        if f.subdistrict
+        else None
     )
     point = (f.lat, f.lng) if f.lat is not None and f.lng is not None else None
     p = sql.plan(
@@ -209,9 +212,9 @@ def search_centers(f: CenterFilters) -> CenterPage:
     return CenterPage(count=count, hits=hits, query=pq)
 
 
-def search_rows(f: CenterFilters) -> tuple[int, list[dict]]:
+def search_rows(f: CenterFilters, *, version: int | None = None) -> tuple[int, list[dict]]:
     """The same page as search_centers(), as the API's plain dicts: no model objects."""
-    p, _pq = _plan(f)
+    p, _pq = _plan(f, version)
     count, ids = p.ids(limit=f.limit, offset=f.offset)
     rows = sql.list_rows(ids)
     open_map = sql.open_flags(ids, at=f.at)
@@ -247,7 +250,6 @@ def upcoming_exceptions(center: Center, *, today: date | None = None) -> list[Op
 
 def region_tree() -> list[dict]:
     """Shanghai's districts with their subdistricts, and how many centers each has."""
-
     district_counts = dict(
         Center.objects.values_list("district").annotate(n=Count("id")).values_list("district", "n")
     )

@@ -27,7 +27,8 @@ from . import hours as hours_mod
 from .search import ParsedQuery
 from .vocab import FACILITY_BITS, THEME_BITS, Level, mask
 
-M_PER_DEG_LAT = math.pi * 6_371_008.8 / 180
+EARTH_RADIUS_M = 6_371_008.8
+M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180
 
 CENTER = "centers_center"
 HOURS = "centers_openinghours"

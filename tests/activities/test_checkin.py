@@ -15,17 +15,23 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def setup(regions):
-    now = timezone.now()
+    # Tomorrow at 10:00 local time, and the door scans at 09:30 that day: the same local day
+    # whatever hour the suite runs at (a start "now + 3 h" falls on the next day after 21:00).
+    local_now = timezone.localtime()
+    starts_at = (local_now + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
+    now = starts_at - timedelta(minutes=30)
     center = make_center("东明路街道社区党群服务中心", district="浦东新区")
     activity = make_activity(
         center,
         audience="everyone",
         capacity=3,
-        starts_at=now + timedelta(hours=3),
-        registration_closes_at=now + timedelta(hours=2),
+        starts_at=starts_at,
+        registration_closes_at=starts_at - timedelta(hours=1),
     )
     a = make_account()
-    reg = register(account=a, activity_id=activity.pk, person_ids=[a.people.first().pk])
+    reg = register(
+        account=a, activity_id=activity.pk, person_ids=[a.people.first().pk], now=local_now
+    )
     staff = make_staff(center=center)
     return {
         "now": now,

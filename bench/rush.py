@@ -1,11 +1,12 @@
-"""The registration rush: thousands of residents registering at once, through gunicorn, on
-PostgreSQL. See docs/performance.md, "Registration rush".
+"""The registration rush: thousands of residents registering at once, through gunicorn or
+granian, on PostgreSQL. See docs/performance.md, "Registration rush".
 
 It builds a fresh PostgreSQL database (`doorstep_rush`, dropped at the end), runs migrate and
 load-regions, creates accounts, tokens and activities in bulk (bench/rush_setup.py), starts
-gunicorn on a free loopback port and drives POST /api/v1/activities/{id}/registrations
-(bearer token, Idempotency-Key, {"person_ids": [holder]}) from forked client processes over
-keep-alive http.client connections, one distinct account per attempt:
+the server on a free loopback port and drives POST /api/v1/activities/{id}/registrations
+(bearer token, Idempotency-Key, {"person_ids": [holder]}) with bench/loadgen.py (one asyncio
+process, one keep-alive connection per client; `--client processes`: the earlier forked
+http.client processes), one distinct account per attempt:
 
   floor  the same endpoint refusing unknown tokens (401) for 8 s: the stack's own ceiling
   a      64 clients register for a first-come activity with 10^7 places, for 20 s:
@@ -22,9 +23,14 @@ every attempt. Then it replays each kind of answer in-process (rush_setup.py pro
 its SQL statements and the CPU each one costs. Progress goes to stdout and the figures end in
 one JSON line. Only 127.0.0.1 is contacted. Exit status 2 if any correctness check failed.
 
-    .venv/bin/python bench/rush.py [--scenario a|b|c|floor|all] [--workers 4]
-        [--worker-class sync|gthread] [--threads 2] [--app django|lean]
-        [--compare-apps 200] [--json figures.jsonl]
+    .venv/bin/python bench/rush.py [--scenario a|b|c|floor|all] [--server gunicorn|granian]
+        [--workers N] [--worker-class sync|gthread] [--threads N] [--app django|lean]
+        [--client loadgen|processes] [--no-health-checks] [--compare-apps 200]
+        [--json figures.jsonl]
+
+--server granian serves the same WSGI application with granian (2 workers, 2 blocking
+threads each by default) instead of gunicorn (4 sync workers); --no-health-checks serves with
+CONN_HEALTH_CHECKS off (a settings module in the work dir) to measure what its SELECT 1 costs.
 
 --app lean serves doorstep.activities.rushwsgi (the registration endpoint without Django's
 middleware; a prototype) instead of doorstep.wsgi; --compare-apps N ends the run with N
@@ -51,6 +57,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 # bench/run.py (the directory benchmark): database, server and CPU accounting helpers.
+from loadgen import http_request
+from loadgen import run as loadgen_run
 from run import (
     HOST,
     Postgres,
@@ -58,6 +66,7 @@ from run import (
     Server,
     ServerConfig,
     base_env,
+    bin_path,
     code_version,
     machine_cpu,
     percentile,
@@ -90,7 +99,7 @@ REFERENCE = {
 }
 
 
-# WSGI applications gunicorn can serve (--app).
+# WSGI applications the server can serve (--app).
 APPS = {
     "django": "doorstep.wsgi:application",
     "lean": "doorstep.activities.rushwsgi:application",
@@ -98,24 +107,137 @@ APPS = {
 
 
 class AppServer(Server):
-    """bench/run.py's Server, serving another WSGI application when asked."""
+    """bench/run.py's Server (gunicorn), serving another WSGI application when asked, or
+    granian instead of gunicorn (`server="granian"`: its WSGI interface, `config.workers`
+    processes with `config.threads` blocking threads each, so at most workers x threads
+    requests run Python, and hold a database connection, at once)."""
 
-    def __init__(self, app: str, *args, **kw) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, app: str, *args, server: str = "gunicorn", **kw) -> None:  # type: ignore[no-untyped-def]
         super().__init__(*args, **kw)
         self.app = app
+        self.server = server
+
+    def command(self, cmd: list[str]) -> list[str]:
+        if self.server == "gunicorn":
+            return [self.app if c == APPS["django"] else c for c in cmd]
+        return [
+            bin_path("granian"),
+            "--interface",
+            "wsgi",
+            "--host",
+            HOST,
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.config.workers),
+            "--blocking-threads",
+            str(self.config.threads),
+            "--runtime-mode",
+            "st",
+            "--http",
+            "1",
+            "--no-ws",
+            "--backlog",
+            "2048",
+            "--log-level",
+            "warning",
+            self.app,
+        ]
 
     def start(self, wait_s: float = 60.0) -> None:
         real = subprocess.Popen
 
         def popen(cmd, *a, **kw):  # type: ignore[no-untyped-def]
-            cmd = [self.app if c == APPS["django"] else c for c in cmd]
-            return real(cmd, *a, **kw)
+            return real(self.command(cmd), *a, **kw)
 
         subprocess.Popen = popen  # type: ignore[assignment,misc]
         try:
             super().start(wait_s)
         finally:
             subprocess.Popen = real  # type: ignore[misc]
+
+    def cpu_seconds(self) -> dict[int, float]:
+        """User + system CPU seconds of the server's processes (all descendants), by pid."""
+        tick = os.sysconf("SC_CLK_TCK")
+        out: dict[int, float] = {}
+        todo = [self.proc.pid] if self.proc else []
+        while todo:
+            pid = todo.pop()
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    todo += [
+                        int(c)
+                        for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+                    ]
+            except OSError:
+                continue
+            out[pid] = (int(fields[11]) + int(fields[12])) / tick
+        return out
+
+    def describe(self) -> dict[str, object]:
+        if self.server == "gunicorn":
+            return {"server": "gunicorn", **self.config.describe(), "app": self.app}
+        return {
+            "server": "granian",
+            "interface": "wsgi",
+            "workers": self.config.workers,
+            "blocking_threads": self.config.threads,
+            "app": self.app,
+        }
+
+
+def make_server(args: argparse.Namespace, app: str, env: dict[str, str], log: Path) -> AppServer:
+    """The server --server, --workers, --worker-class and --threads ask for."""
+    if args.server == "granian":
+        config = ServerConfig(args.workers or 2, "granian", args.threads or 2)
+    else:
+        config = ServerConfig(args.workers or 4, args.worker_class, args.threads or 2)
+    return AppServer(app, config, env, log, server=args.server)
+
+
+def add_server_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--server",
+        choices=("gunicorn", "granian"),
+        default="gunicorn",
+        help="gunicorn (as make run) or granian's WSGI interface",
+    )
+    p.add_argument(
+        "--workers", type=int, default=None, help="server processes (gunicorn 4, granian 2)"
+    )
+    p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="threads per gunicorn gthread worker, or granian's blocking threads per worker "
+        "(default 2 each)",
+    )
+    p.add_argument(
+        "--client",
+        choices=("loadgen", "processes"),
+        default="loadgen",
+        help="loadgen = bench/loadgen.py (asyncio, keep-alive, one process); processes = one "
+        "forked http.client process per client (the earlier client; ~10x its CPU)",
+    )
+    p.add_argument("--client-procs", type=int, default=1, help="loadgen processes")
+    p.add_argument(
+        "--no-health-checks",
+        action="store_true",
+        help="serve with CONN_HEALTH_CHECKS off (a settings module in the work dir): measures "
+        "what the per-request SELECT 1 costs",
+    )
+
+
+def settings_without_health_checks(env: dict[str, str], workdir: Path) -> None:
+    """Point env at a settings module that is doorstep.settings with CONN_HEALTH_CHECKS off."""
+    (workdir / "bench_settings_nohc.py").write_text(
+        "from doorstep.settings import *  # noqa: F403\n"
+        'DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405\n'
+    )
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(workdir), env.get("PYTHONPATH", "")]))
+    env["DJANGO_SETTINGS_MODULE"] = "bench_settings_nohc"
 
 
 # --- client ------------------------------------------------------------------------------
@@ -187,12 +309,32 @@ def make_jobs(activity_id: int, accounts: list[list]) -> list[Job]:
     return jobs
 
 
+# The benchmark's database (main() sets it): PostgreSQL's CPU is then counted for its
+# backends and the shared background processes only, not for other databases' backends
+# (other sessions on this machine run their tests on the same PostgreSQL).
+PG_ACCOUNTING: dict[str, str] = {}
+
+
 def postgres_cpu_seconds() -> float:
-    """User + system CPU seconds of every live PostgreSQL process on this machine."""
+    """User + system CPU seconds of the live PostgreSQL processes that serve this benchmark
+    (every PostgreSQL process when PG_ACCOUNTING names no database)."""
     tick = os.sysconf("SC_CLK_TCK")
+    mine: set[int] | None = None
+    if PG_ACCOUNTING.get("url"):
+        import psycopg
+
+        with psycopg.connect(PG_ACCOUNTING["url"], autocommit=True) as conn:
+            mine = {
+                pid
+                for (pid,) in conn.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = %s "
+                    "OR backend_type <> 'client backend'",
+                    [PG_ACCOUNTING["name"]],
+                )
+            }
     total = 0.0
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit():
+        if not proc.name.isdigit() or (mine is not None and int(proc.name) not in mine):
             continue
         try:
             if (proc / "comm").read_text().strip() != "postgres":
@@ -259,10 +401,50 @@ class Drive:
         return {"p50_ms": round(percentile(lat, 50), 1), "p99_ms": round(percentile(lat, 99), 1)}
 
 
+# Which client drives the load (--client, --client-procs); main() sets it.
+CLIENT = {"kind": "loadgen", "procs": 1}
+
+
 def drive(
     server: Server, jobs: list[Job], clients: int, *, duration_s: float, timeout_s: float
 ) -> Drive:
-    """Send the jobs from `clients` forked client processes; measure time and CPU."""
+    """Send the jobs from `clients` concurrent clients; measure time and CPU."""
+    if CLIENT["kind"] == "processes":
+        return drive_processes(server, jobs, clients, duration_s=duration_s, timeout_s=timeout_s)
+    requests = [
+        (index, http_request("POST", path, body, headers.items()))
+        for index, path, body, headers in jobs
+    ]
+    before_s = server.cpu_seconds()
+    before_db = postgres_cpu_seconds()
+    r = loadgen_run(
+        server.port,
+        requests,
+        clients,
+        duration_s=duration_s,
+        timeout_s=timeout_s,
+        processes=int(CLIENT["procs"]),
+    )
+    after_s = server.cpu_seconds()
+    after_db = postgres_cpu_seconds()
+    # Parsing the answers after the clock stops keeps it out of the client's CPU.
+    return Drive(
+        samples=[(i, t, status, outcome_of(status, body)) for i, t, status, body in r.samples],
+        wall_s=r.wall_s,
+        server_cpu_s=sum(t - before_s.get(pid, 0.0) for pid, t in after_s.items()),
+        client_cpu_s=r.cpu_s,
+        db_cpu_s=after_db - before_db,
+        connections=r.connections_opened,
+        machine_busy_s=r.machine_busy_s,
+        machine_s=r.machine_s,
+        worker_restarts=len(set(before_s) - set(after_s)),
+    )
+
+
+def drive_processes(
+    server: Server, jobs: list[Job], clients: int, *, duration_s: float, timeout_s: float
+) -> Drive:
+    """The earlier client: one forked http.client process per client (--client processes)."""
     per_client: list[list[Job]] = [[] for _ in range(clients)]
     for k, job in enumerate(jobs):
         per_client[k % clients].append(job)
@@ -648,7 +830,7 @@ def _call(app, activity_id: int, token: str, person: int, io) -> None:  # type: 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        description="Registration rush through gunicorn on PostgreSQL.",
+        description="Registration rush through gunicorn or granian on PostgreSQL.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument(
@@ -671,9 +853,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--c-duration", type=float, default=30.0, help="max seconds of scenario c")
     p.add_argument("--timeout", type=float, default=30.0, help="per-request client timeout, s")
     p.add_argument("--warmup", type=int, default=200, help="warm-up registrations")
-    p.add_argument("--workers", type=int, default=4, help="gunicorn workers")
-    p.add_argument("--worker-class", choices=("sync", "gthread"), default="sync")
-    p.add_argument("--threads", type=int, default=2, help="threads per gthread worker")
+    add_server_args(p)
     p.add_argument(
         "--app",
         choices=sorted(APPS),
@@ -714,26 +894,29 @@ def main(argv: list[str] | None = None) -> int:
         _apps_child(int(argv[1]), Path(argv[2]))
         return 0
     args = parse_args(argv)
-    config = ServerConfig(args.workers, args.worker_class, args.threads)
+    CLIENT.update(kind=args.client, procs=args.client_procs)
     scenarios = ["floor", "a", "b", "c"] if args.scenario == "all" else [args.scenario]
     started = time.perf_counter()
     version = code_version()
-    print(
-        f"doorstep registration rush at {version}: scenarios {scenarios}, gunicorn "
-        f"{config.describe()}, {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.2f}",
-        flush=True,
-    )
     workdir = Path(tempfile.mkdtemp(prefix="doorstep-rush-"))
     env = base_env()
     env["DATA_DIR"] = str(workdir)
+    server = make_server(args, APPS[args.app], env, workdir / "server.log")
+    print(
+        f"doorstep registration rush at {version}: scenarios {scenarios}, "
+        f"{server.describe()}, client {args.client}, {os.cpu_count()} CPUs, "
+        f"load average {os.getloadavg()[0]:.2f}",
+        flush=True,
+    )
     pg = Postgres(args.pg_host, args.pg_port, args.pg_user, args.pg_name)
-    server: Server | None = None
     summary: dict[str, object] = {"bench": "registration_rush", "code": version}
     created = False
+    started_server = False
     try:
         pg.create()
         created = True
         env["DATABASE_URL"] = pg.url
+        PG_ACCOUNTING.update(url=pg.url, name=args.pg_name)
         print(f"  database     {pg.url} (fresh; dropped at the end)", flush=True)
         run_command(["migrate", "--noinput", "-v", "0"], env, "migrate")
         run_command(["load-regions"], env, "load-regions")
@@ -752,12 +935,11 @@ def main(argv: list[str] | None = None) -> int:
         summary["setup"] = {"accounts": len(data["accounts"]), "seconds": data["seconds"]}
         db = Db(pg.url)
 
-        server = AppServer(APPS[args.app], config, env, workdir / "gunicorn.log")
+        if args.no_health_checks:
+            settings_without_health_checks(env, workdir)
+        started_server = True
         server.start()
-        print(
-            f"  gunicorn     127.0.0.1:{server.port} {config.describe()} {APPS[args.app]}",
-            flush=True,
-        )
+        print(f"  {args.server:<12} 127.0.0.1:{server.port} {server.describe()}", flush=True)
         if args.warmup:
             # Warm every worker (imports, prepared caches) on an activity nobody measures.
             warm = drive(
@@ -768,7 +950,11 @@ def main(argv: list[str] | None = None) -> int:
                 timeout_s=args.timeout,
             )
             print_run("warm-up", warm.figures())
-        summary["gunicorn"] = {**config.describe(), "app": APPS[args.app]}
+        summary["server"] = {
+            **server.describe(),
+            "client": args.client,
+            "conn_health_checks": not args.no_health_checks,
+        }
         if "floor" in scenarios:
             summary["floor"] = scenario_floor(server, db, data, args)
         if "a" in scenarios:
@@ -781,8 +967,8 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
         log = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
         if "Traceback" in log or "CRITICAL" in log:
-            print(f"  gunicorn log (tail):\n{server.log_tail(40)}")
-        summary["gunicorn_log_errors"] = log.count("Traceback")
+            print(f"  server log (tail):\n{server.log_tail(40)}")
+        summary["server_log_errors"] = log.count("Traceback")
         if args.probe:
             print("  statements per registration (in-process, bench/rush_setup.py probe):")
             summary["probe"] = {
@@ -795,11 +981,11 @@ def main(argv: list[str] | None = None) -> int:
     except PostgresUnavailable as exc:
         print(f"!! PostgreSQL at {args.pg_host}:{args.pg_port} is not reachable: {exc}")
         return 1
-    except RuntimeError as exc:  # a failed command, or gunicorn that would not start
+    except RuntimeError as exc:  # a failed command, or a server that would not start
         print(f"!! {exc}")
         return 1
     finally:
-        if server is not None:
+        if started_server:
             server.stop()
         if created and not args.keep:
             pg.drop()
@@ -862,8 +1048,8 @@ def correctness_problems(summary: dict[str, object]) -> list[str]:
             out.append(f"{label}: overbooked by {r['overbooked']}")
         if "correct" in r and not r["correct"]:
             out.append(f"{label}: not exactly {CAPACITY_B} confirmed with clean answers")
-    if summary.get("gunicorn_log_errors"):
-        out.append(f"gunicorn logged {summary['gunicorn_log_errors']} tracebacks")
+    if summary.get("server_log_errors"):
+        out.append(f"the server logged {summary['server_log_errors']} tracebacks")
     return out
 
 

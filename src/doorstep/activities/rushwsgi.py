@@ -101,13 +101,14 @@ def _answer(start_response: StartResponse, status: int, data: dict, language: st
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
     start_response(
         f"{status} {HTTPStatus(status).phrase}",
+        # The headers Django's middleware gives the API's answers, in the same order.
         [
             ("Content-Type", "application/json; charset=utf-8"),
+            ("X-Frame-Options", "DENY"),
             ("Content-Length", str(len(body))),
             ("Content-Language", language),
             ("Vary", "Cookie, Accept-Language"),
             ("X-Content-Type-Options", "nosniff"),
-            ("X-Frame-Options", "DENY"),
             ("Referrer-Policy", "same-origin"),
             ("Cross-Origin-Opener-Policy", "same-origin"),
         ],

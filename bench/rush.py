@@ -53,6 +53,7 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -263,7 +264,12 @@ def outcome_of(status: int, body: bytes) -> str:
 
 
 def client_loop(
-    port: int, jobs: list[Job], start_at: float, deadline: float, timeout: float
+    port: int,
+    jobs: list[Job],
+    start_at: float,
+    deadline: float,
+    timeout: float,
+    outcome: Callable[[int, bytes], str] = outcome_of,
 ) -> tuple[list[Sample], float, int]:
     """One client: its attempts in order over one keep-alive connection (reopened when the
     server closes it, as sync workers do after every answer). Stops at the deadline."""
@@ -291,7 +297,7 @@ def client_loop(
     end = time.time()
     conn.close()
     # Parsing after the clock stops keeps the client's CPU out of the way of the server's.
-    return [(i, t, s, outcome_of(s, d)) for i, t, s, d in raw], end, opened
+    return [(i, t, s, outcome(s, d)) for i, t, s, d in raw], end, opened
 
 
 def make_jobs(activity_id: int, accounts: list[list]) -> list[Job]:
@@ -406,11 +412,20 @@ CLIENT = {"kind": "loadgen", "procs": 1}
 
 
 def drive(
-    server: Server, jobs: list[Job], clients: int, *, duration_s: float, timeout_s: float
+    server: Server,
+    jobs: list[Job],
+    clients: int,
+    *,
+    duration_s: float,
+    timeout_s: float,
+    outcome: Callable[[int, bytes], str] = outcome_of,
 ) -> Drive:
-    """Send the jobs from `clients` concurrent clients; measure time and CPU."""
+    """Send the jobs from `clients` concurrent clients; measure time and CPU. `outcome`
+    names each answer (after the clock stops)."""
     if CLIENT["kind"] == "processes":
-        return drive_processes(server, jobs, clients, duration_s=duration_s, timeout_s=timeout_s)
+        return drive_processes(
+            server, jobs, clients, duration_s=duration_s, timeout_s=timeout_s, outcome=outcome
+        )
     requests = [
         (index, http_request("POST", path, body, headers.items()))
         for index, path, body, headers in jobs
@@ -429,7 +444,7 @@ def drive(
     after_db = postgres_cpu_seconds()
     # Parsing the answers after the clock stops keeps it out of the client's CPU.
     return Drive(
-        samples=[(i, t, status, outcome_of(status, body)) for i, t, status, body in r.samples],
+        samples=[(i, t, status, outcome(status, body)) for i, t, status, body in r.samples],
         wall_s=r.wall_s,
         server_cpu_s=sum(t - before_s.get(pid, 0.0) for pid, t in after_s.items()),
         client_cpu_s=r.cpu_s,
@@ -442,7 +457,13 @@ def drive(
 
 
 def drive_processes(
-    server: Server, jobs: list[Job], clients: int, *, duration_s: float, timeout_s: float
+    server: Server,
+    jobs: list[Job],
+    clients: int,
+    *,
+    duration_s: float,
+    timeout_s: float,
+    outcome: Callable[[int, bytes], str] = outcome_of,
 ) -> Drive:
     """The earlier client: one forked http.client process per client (--client processes)."""
     per_client: list[list[Job]] = [[] for _ in range(clients)]
@@ -460,7 +481,7 @@ def drive_processes(
         start_at = time.time() + 0.5
         deadline = start_at + duration_s
         futures = [
-            pool.submit(client_loop, server.port, mine, start_at, deadline, timeout_s)
+            pool.submit(client_loop, server.port, mine, start_at, deadline, timeout_s, outcome)
             for mine in per_client
         ]
         results = [f.result() for f in futures]

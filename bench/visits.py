@@ -1,11 +1,14 @@
-"""Visit check-ins through the HTTP API, on PostgreSQL, through gunicorn. See docs/visits.md.
+"""Visit check-ins through the HTTP API, on PostgreSQL, through gunicorn or granian. See
+docs/visits.md, "Speed".
 
 It builds a fresh PostgreSQL database (`doorstep_visits_bench`, dropped at the end), runs
 migrate and load-regions, creates --centers centers (this file's `setup` step, in a
 subprocess with the project's settings) and computes each center's poster code for today.
-Then it starts gunicorn on a free loopback port and drives
-POST /api/v1/centers/{id}/visits {"k": code, "device": id} from --clients forked client
-processes over keep-alive connections, for --duration seconds.
+Then it starts the server (--server gunicorn: 4 sync workers; granian: its WSGI interface, 2
+workers x 2 blocking threads; --app lean serves doorstep.visits.fastwsgi) on a free loopback
+port and drives POST /api/v1/centers/{id}/visits {"k": code, "device": id} from --clients
+keep-alive connections of bench/loadgen.py (--client processes: forked http.client
+processes), for --duration seconds.
 
 Every visitor (a center and a device id) scans once; one visitor in --dup-every also scans a
 second time, sent by another client in the same instant, as a phone that double-submits
@@ -17,18 +20,15 @@ Figures: check-ins answered per second (201 + 200), visits counted per second (2
 p99 latency, CPU per request, and the deduplication check. Target (the issue): at least
 1,500 check-ins/s with 64 clients. Only 127.0.0.1 is contacted; it stops by itself.
 
-    .venv/bin/python bench/visits.py [--clients 64] [--duration 20] [--workers 4]
+    .venv/bin/python bench/visits.py [--clients 64] [--duration 20] [--server granian]
+        [--app lean] [--workers N] [--threads N] [--no-health-checks] [--json FILE]
 """
 
 from __future__ import annotations
 
 import argparse
-import concurrent.futures as cf
-import http.client
 import json
-import multiprocessing
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -40,6 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_S = 1500
 PG_DEFAULT_NAME = "doorstep_visits_bench"
+APPS = {"django": "doorstep.wsgi:application", "lean": "doorstep.visits.fastwsgi:application"}
+HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 # One attempt: (index, path, body); one answer: (index, latency s, HTTP status, code).
 Job = tuple[int, str, bytes]
@@ -135,32 +137,6 @@ def outcome(status: int, body: bytes) -> str:
     return str(data.get("code", f"http_{status}"))
 
 
-def client_loop(
-    port: int, jobs: list[Job], start_at: float, deadline: float, timeout: float
-) -> tuple[list[Sample], float]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    headers = {"Content-Type": "application/json", "Connection": "keep-alive"}
-    raw: list[tuple[int, float, int, bytes]] = []
-    delay = start_at - time.time()
-    if delay > 0:
-        time.sleep(delay)
-    for index, path, body in jobs:
-        if time.time() >= deadline:
-            break
-        t0 = time.perf_counter()
-        try:
-            conn.request("POST", path, body=body, headers=headers)
-            resp = conn.getresponse()
-            data, status = resp.read(), resp.status
-        except (OSError, http.client.HTTPException):
-            status, data = 0, b""
-            conn.close()
-        raw.append((index, time.perf_counter() - t0, status, data))
-    end = time.time()
-    conn.close()
-    return [(i, t, s, outcome(s, d)) for i, t, s, d in raw], end
-
-
 def make_jobs(centers: list[list], n_visitors: int, dup_every: int, clients: int) -> list[Job]:
     """Visitors in blocks of `clients`; a repeat follows its first scan one block later at most,
     from another client (jobs go round robin), so repeats really race their first scans."""
@@ -194,34 +170,6 @@ def make_jobs(centers: list[list], n_visitors: int, dup_every: int, clients: int
     return jobs
 
 
-def drive(port: int, jobs: list[Job], clients: int, duration_s: float, timeout_s: float):  # type: ignore[no-untyped-def]
-    from run import machine_cpu
-
-    per_client: list[list[Job]] = [[] for _ in range(clients)]
-    for k, job in enumerate(jobs):
-        per_client[k % clients].append(job)
-    pool = cf.ProcessPoolExecutor(
-        max_workers=clients, mp_context=multiprocessing.get_context("fork")
-    )
-    with pool:
-        list(pool.map(time.sleep, [0.0] * clients))
-        before_c = resource.getrusage(resource.RUSAGE_CHILDREN)
-        before_m = machine_cpu()
-        start_at = time.time() + 0.5
-        deadline = start_at + duration_s
-        futures = [
-            pool.submit(client_loop, port, mine, start_at, deadline, timeout_s)
-            for mine in per_client
-        ]
-        results = [f.result() for f in futures]
-        after_m = machine_cpu()
-    after_c = resource.getrusage(resource.RUSAGE_CHILDREN)
-    samples = [s for out, _end in results for s in out]
-    wall = max(end for _out, end in results) - start_at
-    client_cpu = (after_c.ru_utime + after_c.ru_stime) - (before_c.ru_utime + before_c.ru_stime)
-    return samples, wall, client_cpu, after_m[0] - before_m[0], after_m[1] - before_m[1]
-
-
 # --- the benchmark --------------------------------------------------------------------------------
 
 
@@ -239,9 +187,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--visitors", type=int, default=200000, help="most distinct visitors sent")
     p.add_argument("--dup-every", type=int, default=4, help="one visitor in N scans twice")
     p.add_argument("--centers", type=int, default=50)
-    p.add_argument("--workers", type=int, default=4)
-    p.add_argument("--worker-class", default="sync", choices=("sync", "gthread"))
-    p.add_argument("--threads", type=int, default=2)
+    from rush import add_server_args
+
+    add_server_args(p)
+    p.add_argument(
+        "--app",
+        choices=sorted(APPS),
+        default="django",
+        help="django = doorstep.wsgi (as make run); lean = doorstep.visits.fastwsgi, which "
+        "answers the check-in without Django's middleware and hands the rest on",
+    )
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("--pg-host", default="127.0.0.1")
     p.add_argument("--pg-port", type=int, default=5432)
@@ -278,17 +233,17 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "probe":
         probe(args.repeat, args.out)
         return 0
+    import rush
     from run import (
         Postgres,
         PostgresUnavailable,
-        Server,
-        ServerConfig,
         base_env,
         code_version,
-        percentile,
         postgres_analyze,
         run_command,
     )
+
+    rush.CLIENT.update(kind=args.client, procs=args.client_procs)
 
     if args.pg_host not in {"127.0.0.1", "localhost", "::1"}:
         print("!! this benchmark only talks to a local PostgreSQL")
@@ -326,24 +281,35 @@ def main(argv: list[str] | None = None) -> int:
         centers = json.loads(data_file.read_text())["centers"]
         postgres_analyze(pg.url)
         print(f"  centers      {len(centers)}", flush=True)
-        config = ServerConfig(args.workers, args.worker_class, args.threads)
-        server = Server(config, env, workdir / "gunicorn.log")
+        rush.PG_ACCOUNTING.update(url=pg.url, name=args.pg_name)
+        if args.no_health_checks:
+            rush.settings_without_health_checks(env, workdir)
+        server = rush.make_server(args, APPS[args.app], env, workdir / "server.log")
         server.start()
-        print(f"  gunicorn     127.0.0.1:{server.port} {config.describe()}", flush=True)
+        print(f"  {args.server:<12} 127.0.0.1:{server.port} {server.describe()}", flush=True)
+
+        def http_jobs(jobs: list[Job]) -> list[rush.Job]:
+            return [(i, path, body, HEADERS) for i, path, body in jobs]
+
         # Warm every worker on visitors nobody counts (a center of their own).
         warm = make_jobs(centers[-1:], 2000, 0, 16)
         warm = [(i, p, b.replace(b"bench-device", b"warm-device")) for i, p, b in warm]
-        drive(server.port, warm, 16, 5.0, args.timeout)
+        rush.drive(server, http_jobs(warm), 16, duration_s=5.0, timeout_s=args.timeout)
         with __import__("psycopg").connect(pg.url, autocommit=True) as conn:
             conn.execute("DELETE FROM visits_visit")
             conn.execute("DELETE FROM visits_visitguard")
         jobs = make_jobs(centers, args.visitors, args.dup_every, args.clients)
-        samples, wall, client_cpu, busy, total = drive(
-            server.port, jobs, args.clients, args.duration, args.timeout
+        d = rush.drive(
+            server,
+            http_jobs(jobs),
+            args.clients,
+            duration_s=args.duration,
+            timeout_s=args.timeout,
+            outcome=outcome,
         )
+        samples, wall = d.samples, d.wall_s
+        f = d.figures()
         outcomes = Counter(o for _i, _t, _s, o in samples)
-        statuses = Counter(s for _i, _t, s, _o in samples)
-        lat = sorted(t * 1000 for _i, t, _s, _o in samples)
         by_index = {i: json.loads(b) for i, _p, b in jobs}
         paths = {i: p for i, p, _b in jobs}
         answered = {
@@ -373,9 +339,15 @@ def main(argv: list[str] | None = None) -> int:
         other = {k: v for k, v in outcomes.items() if k not in ("counted", "repeat")}
         if other:
             problems.append(f"unexpected answers {other}")
+        if f["connection_errors"]:
+            problems.append(f"{f['connection_errors']} connection errors")
         figures = {
             "clients": args.clients,
-            "gunicorn": config.describe(),
+            "server": {
+                **server.describe(),
+                "client": args.client,
+                "conn_health_checks": not args.no_health_checks,
+            },
             "centers": len(centers),
             "answers": answers,
             "wall_s": round(wall, 2),
@@ -384,12 +356,10 @@ def main(argv: list[str] | None = None) -> int:
             "counted": counted,
             "deduplicated": repeats,
             "visitors_answered_twice": twice,
-            "p50_ms": round(percentile(lat, 50), 1),
-            "p99_ms": round(percentile(lat, 99), 1),
-            "max_ms": round(lat[-1], 1) if lat else None,
-            "http_status": {str(k): v for k, v in sorted(statuses.items())},
-            "client_cpu_ms_per_req": round(client_cpu * 1000 / max(1, answers), 2),
-            "machine_busy_pct": round(100 * busy / total, 1) if total else None,
+            **{k: f[k] for k in ("p50_ms", "p99_ms", "max_ms", "http_status")},
+            **{k: v for k, v in f.items() if k.endswith("_cpu_ms_per_req")},
+            "machine_busy_pct": f["machine_busy_pct"],
+            "tcp_connections": f["tcp_connections"],
             "database": db,
         }
         figures["target_met"] = figures["checkins_per_s"] >= TARGET_PER_S  # type: ignore[operator]
@@ -399,7 +369,9 @@ def main(argv: list[str] | None = None) -> int:
             f"  check-ins    {answers} answers in {figures['wall_s']} s: "
             f"{figures['checkins_per_s']}/s ({figures['counted_per_s']}/s counted, "
             f"{repeats} repeats answered 'counted once'), p50 {figures['p50_ms']} ms, "
-            f"p99 {figures['p99_ms']} ms, machine busy {figures['machine_busy_pct']} %",
+            f"p99 {figures['p99_ms']} ms; CPU ms/req srv {f['server_cpu_ms_per_req']} "
+            f"cli {f['client_cpu_ms_per_req']} pg {f['db_cpu_ms_per_req']} "
+            f"other {f['other_cpu_ms_per_req']}, machine busy {figures['machine_busy_pct']} %",
             flush=True,
         )
         print(
@@ -425,7 +397,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         log = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
         if "Traceback" in log:
-            problems.append(f"gunicorn logged {log.count('Traceback')} tracebacks")
+            problems.append(f"the server logged {log.count('Traceback')} tracebacks")
             print(server.log_tail(30))
     except PostgresUnavailable as exc:
         print(f"!! PostgreSQL at {args.pg_host}:{args.pg_port} is not reachable: {exc}")

@@ -28,8 +28,11 @@ from typing import Any
 from django.core import signals
 from django.utils import translation
 
-from doorstep.accounts.services import user_for_token
+# rushwsgi sets Django up (get_wsgi_application): it comes before anything that imports models.
 from doorstep.activities import rushwsgi
+
+# isort: split
+from doorstep.accounts.services import user_for_token
 from doorstep.activities.rushwsgi import (
     StartResponse,
     _answer,

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -39,11 +40,22 @@ def directory_version() -> int:
 
 
 def bump_directory_version() -> None:
-    """Call inside the transaction that changes centers, hours, exceptions or regions."""
+    """Call inside the transaction that changes centers, hours, exceptions or regions.
+
+    The new version is a fresh random number, not the old one plus one. A version that a
+    rolled-back transaction held is then never handed out again, so a process that saw it
+    (the writer itself, or a test whose transaction is rolled back) cannot take a later
+    committed state with the same number for the one it cached: answers and the in-memory
+    text index (textindex.py) are only ever compared for equality with it.
+    """
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute(f"UPDATE {_TABLE} SET version = version + 1 WHERE id = 1")  # noqa: S608
+        current = directory_version()
+        new = current
+        while new in (current, 0):
+            new = secrets.randbits(62)
+        cur.execute(f"UPDATE {_TABLE} SET version = %s WHERE id = 1", [new])  # noqa: S608
         if cur.rowcount == 0:
-            DirectoryVersion.objects.get_or_create(id=1, defaults={"version": 1})
+            DirectoryVersion.objects.get_or_create(id=1, defaults={"version": new})
 
 
 def cache_seconds() -> int:

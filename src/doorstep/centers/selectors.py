@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.core.errors import InvalidInput, NotFound
 
-from . import sql
+from . import sql, textindex
 from .cache import directory_version
 from .models import Center, OpeningException, Region
 from .search import ParsedQuery, parse_query
@@ -159,7 +159,56 @@ def _region_codes(version: int | None) -> dict[tuple[str, str], str]:
     return _REGION_CODES
 
 
-def _plan(f: CenterFilters, version: int | None = None) -> tuple[sql.Plan, ParsedQuery]:
+@dataclass
+class _Question:
+    """A validated question with its regions resolved to codes."""
+
+    f: CenterFilters
+    pq: ParsedQuery
+    district: str | None
+    subdistrict: str | None
+
+    @property
+    def in_memory(self) -> bool:
+        # Text with static filters only: the in-memory index answers it (textindex.py).
+        # Open-now (the minute) and a point keep the SQL path, whose filters narrow first.
+        return not self.pq.is_empty and not self.f.open_now and self.f.lat is None
+
+    def plan(self) -> sql.Plan:
+        f = self.f
+        point = (f.lat, f.lng) if f.lat is not None and f.lng is not None else None
+        return sql.plan(
+            pq=self.pq,
+            district_code=self.district,
+            subdistrict_code=self.subdistrict,
+            themes=f.themes,
+            facilities=f.facilities,
+            levels=f.levels,
+            open_now_at=f.at,
+            want_open_now=f.open_now,
+            point=point,
+            radius_m=f.radius_m,
+        )
+
+    def page(self, version: int | None) -> tuple[int, list[int]]:
+        """(total, ids of the requested page, best first)."""
+        f = self.f
+        if not self.in_memory:
+            return self.plan().ids(limit=f.limit, offset=f.offset)
+        return textindex.search(
+            self.pq,
+            version=directory_version() if version is None else version,
+            district_code=self.district,
+            subdistrict_code=self.subdistrict,
+            themes=f.themes,
+            facilities=f.facilities,
+            levels=f.levels,
+            limit=f.limit,
+            offset=f.offset,
+        )
+
+
+def _question(f: CenterFilters, version: int | None = None) -> _Question:
     f.validate()
     pq = parse_query(f.q)
     district = (
@@ -170,26 +219,12 @@ def _plan(f: CenterFilters, version: int | None = None) -> tuple[sql.Plan, Parse
         if f.subdistrict
         else None
     )
-    point = (f.lat, f.lng) if f.lat is not None and f.lng is not None else None
-    p = sql.plan(
-        pq=pq,
-        district_code=district,
-        subdistrict_code=subdistrict,
-        themes=f.themes,
-        facilities=f.facilities,
-        levels=f.levels,
-        open_now_at=f.at,
-        want_open_now=f.open_now,
-        point=point,
-        radius_m=f.radius_m,
-    )
-    return p, pq
+    return _Question(f=f, pq=pq, district=district, subdistrict=subdistrict)
 
 
 def center_points(f: CenterFilters, *, cap: int = 3000) -> list[tuple[int, str, float, float]]:
     """(id, name, lat, lng) of up to `cap` matching centers, best first, for the map."""
-    p, _pq = _plan(f)
-    return p.points(cap)
+    return _question(f).plan().points(cap)
 
 
 def _distance(f: CenterFilters, lat: float, lng: float) -> float | None:
@@ -200,8 +235,8 @@ def _distance(f: CenterFilters, lat: float, lng: float) -> float | None:
 
 def search_centers(f: CenterFilters) -> CenterPage:
     """A page of matching centers as model objects (for pages that render them)."""
-    p, pq = _plan(f)
-    count, ids = p.ids(limit=f.limit, offset=f.offset)
+    question = _question(f)
+    count, ids = question.page(None)
     by_id = Center.objects.select_related("district", "subdistrict").in_bulk(ids)
     page = [by_id[i] for i in ids]
     open_map = sql.open_flags(ids, at=f.at)
@@ -209,13 +244,12 @@ def search_centers(f: CenterFilters) -> CenterPage:
         CenterHit(center=c, open_now=open_map[c.pk], distance_m=_distance(f, c.lat, c.lng))
         for c in page
     ]
-    return CenterPage(count=count, hits=hits, query=pq)
+    return CenterPage(count=count, hits=hits, query=question.pq)
 
 
 def search_rows(f: CenterFilters, *, version: int | None = None) -> tuple[int, list[dict]]:
     """The same page as search_centers(), as the API's plain dicts: no model objects."""
-    p, _pq = _plan(f, version)
-    count, ids = p.ids(limit=f.limit, offset=f.offset)
+    count, ids = _question(f, version).page(version)
     rows = sql.list_rows(ids)
     open_map = sql.open_flags(ids, at=f.at)
     for row in rows:

@@ -229,16 +229,40 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
         help="serve with CONN_HEALTH_CHECKS off (a settings module in the work dir): measures "
         "what the per-request SELECT 1 costs",
     )
+    p.add_argument(
+        "--server-side-binding",
+        action="store_true",
+        help="serve with psycopg's server-side binding (OPTIONS server_side_binding): "
+        "statements run 5 times on a connection are then prepared",
+    )
 
 
-def settings_without_health_checks(env: dict[str, str], workdir: Path) -> None:
-    """Point env at a settings module that is doorstep.settings with CONN_HEALTH_CHECKS off."""
-    (workdir / "bench_settings_nohc.py").write_text(
-        "from doorstep.settings import *  # noqa: F403\n"
-        'DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405\n'
+def settings_overrides(env: dict[str, str], workdir: Path, args: argparse.Namespace) -> None:
+    """With --no-health-checks or --server-side-binding, point env at a settings module in the
+    work dir: doorstep.settings with CONN_HEALTH_CHECKS off and/or psycopg's server-side
+    binding on (which lets psycopg prepare a statement it has run 5 times on a connection)."""
+    lines = []
+    if args.no_health_checks:
+        lines.append('DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405')
+    if args.server_side_binding:
+        lines.append(
+            'DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True  '
+            "# noqa: F405"
+        )
+    if not lines:
+        return
+    (workdir / "bench_settings.py").write_text(
+        "from doorstep.settings import *  # noqa: F403\n" + "\n".join(lines) + "\n"
     )
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(workdir), env.get("PYTHONPATH", "")]))
-    env["DJANGO_SETTINGS_MODULE"] = "bench_settings_nohc"
+    env["DJANGO_SETTINGS_MODULE"] = "bench_settings"
+
+
+def settings_described(args: argparse.Namespace) -> dict[str, object]:
+    return {
+        "conn_health_checks": not args.no_health_checks,
+        "server_side_binding": args.server_side_binding,
+    }
 
 
 # --- client ------------------------------------------------------------------------------
@@ -956,8 +980,7 @@ def main(argv: list[str] | None = None) -> int:
         summary["setup"] = {"accounts": len(data["accounts"]), "seconds": data["seconds"]}
         db = Db(pg.url)
 
-        if args.no_health_checks:
-            settings_without_health_checks(env, workdir)
+        settings_overrides(env, workdir, args)
         started_server = True
         server.start()
         print(f"  {args.server:<12} 127.0.0.1:{server.port} {server.describe()}", flush=True)
@@ -974,7 +997,7 @@ def main(argv: list[str] | None = None) -> int:
         summary["server"] = {
             **server.describe(),
             "client": args.client,
-            "conn_health_checks": not args.no_health_checks,
+            **settings_described(args),
         }
         if "floor" in scenarios:
             summary["floor"] = scenario_floor(server, db, data, args)

@@ -282,8 +282,7 @@ def main(argv: list[str] | None = None) -> int:
         postgres_analyze(pg.url)
         print(f"  centers      {len(centers)}", flush=True)
         rush.PG_ACCOUNTING.update(url=pg.url, name=args.pg_name)
-        if args.no_health_checks:
-            rush.settings_without_health_checks(env, workdir)
+        rush.settings_overrides(env, workdir, args)
         server = rush.make_server(args, APPS[args.app], env, workdir / "server.log")
         server.start()
         print(f"  {args.server:<12} 127.0.0.1:{server.port} {server.describe()}", flush=True)
@@ -346,7 +345,7 @@ def main(argv: list[str] | None = None) -> int:
             "server": {
                 **server.describe(),
                 "client": args.client,
-                "conn_health_checks": not args.no_health_checks,
+                **rush.settings_described(args),
             },
             "centers": len(centers),
             "answers": answers,

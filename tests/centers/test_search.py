@@ -160,3 +160,12 @@ def test_count_and_paging(directory):
     assert len(page1.hits) == 2 and len(page3.hits) == 1
     everything = {h.center.pk for h in search_centers(CenterFilters(limit=10)).hits}
     assert len(everything) == 5
+
+
+def test_a_place_jieba_does_not_know_is_still_required(regions):
+    # jieba splits 新泾 into 新 + 泾; the query's two characters stay one word, so the
+    # answer is 新泾's station, not every 党群服务站 in the city.
+    make_center("新泾镇第一居民区党群服务站", level="residential")
+    make_center("虹桥第二居民区党群服务站", level="residential")
+    assert parse_query("新泾 党群服务站").tokens == ("新泾", "党群", "服务站")
+    assert names(q="新泾 党群服务站") == ["新泾镇第一居民区党群服务站"]

@@ -139,9 +139,20 @@ def parse_query(raw: str) -> ParsedQuery:
         _ensure_jieba()
         # Words of the query, so 虹桥街道党群服务中心 finds 长宁区虹桥街道社区党群服务中心.
         seen = set()
-        for word in jieba.cut(re.sub(_SEPARATORS, " ", norm)):
+        words: list[str] = []
+        run = ""  # consecutive one-character Han words: jieba splits unknown names (新泾)
+        for word in [*jieba.cut(re.sub(_SEPARATORS, " ", norm)), " "]:
             w = compact(word)
-            if w and w not in seen and (len(w) > 1 or not _HAN.search(w)):
+            if len(w) == 1 and _HAN.search(w):
+                run += w
+                continue
+            if len(run) > 1:  # a lone character is too broad to require
+                words.append(run)
+            run = ""
+            if w:
+                words.append(w)
+        for w in words:
+            if w not in seen:
                 seen.add(w)
                 tokens.append(w)
     return ParsedQuery(raw=raw, text=text, latin=latin, tokens=tuple(tokens))

@@ -135,3 +135,11 @@ def test_an_empty_directory(db):
         0,
         [],
     )
+
+
+def test_a_served_process_builds_the_index_at_start(city):
+    textindex.forget()
+    assert textindex._current == []
+    textindex.warm_up()
+    assert [ix.version for ix in textindex._current] == [directory_version()]
+    assert textindex._current[0].size == Center.objects.count()

@@ -304,3 +304,24 @@ def search(
     chosen = np.flatnonzero(rank > 0)
     page = chosen[np.lexsort((ix.tie[rows[chosen]], -rank[chosen]))][offset : offset + limit]
     return total, [int(i) for i in ix.ids[rows[page]]]
+
+
+def warm_up() -> None:
+    """Build the index before the first request (a served process calls it at start).
+
+    Nothing happens when the database is not ready yet (before `migrate`): the first text
+    question then builds it.
+    """
+    from django.db import DatabaseError, connection
+
+    from .cache import directory_version
+
+    try:
+        index_for(directory_version())
+    except DatabaseError:
+        pass
+    finally:
+        # The server's request threads open their own connections (not inside a
+        # transaction: a test calls this in one).
+        if not connection.in_atomic_block:
+            connection.close()

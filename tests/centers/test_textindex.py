@@ -143,3 +143,13 @@ def test_a_served_process_builds_the_index_at_start(city):
     textindex.warm_up()
     assert [ix.version for ix in textindex._current] == [directory_version()]
     assert textindex._current[0].size == Center.objects.count()
+
+
+def test_map_points_of_a_text_question_match_the_sql_path(city):
+    from doorstep.centers.selectors import center_points
+
+    for q in ["党群服务站", "gubei", "服务", "jd"]:
+        f = CenterFilters(q=q)
+        points = center_points(f, cap=50)
+        assert points == _question(f).plan().points(50), q
+        assert points, q

@@ -190,11 +190,15 @@ class _Question:
             radius_m=f.radius_m,
         )
 
-    def page(self, version: int | None) -> tuple[int, list[int]]:
+    def page(
+        self, version: int | None, *, limit: int | None = None, offset: int | None = None
+    ) -> tuple[int, list[int]]:
         """(total, ids of the requested page, best first)."""
         f = self.f
+        limit = f.limit if limit is None else limit
+        offset = f.offset if offset is None else offset
         if not self.in_memory:
-            return self.plan().ids(limit=f.limit, offset=f.offset)
+            return self.plan().ids(limit=limit, offset=offset)
         return textindex.search(
             self.pq,
             version=directory_version() if version is None else version,
@@ -203,8 +207,8 @@ class _Question:
             themes=f.themes,
             facilities=f.facilities,
             levels=f.levels,
-            limit=f.limit,
-            offset=f.offset,
+            limit=limit,
+            offset=offset,
         )
 
 
@@ -224,7 +228,17 @@ def _question(f: CenterFilters, version: int | None = None) -> _Question:
 
 def center_points(f: CenterFilters, *, cap: int = 3000) -> list[tuple[int, str, float, float]]:
     """(id, name, lat, lng) of up to `cap` matching centers, best first, for the map."""
-    return _question(f).plan().points(cap)
+    question = _question(f)
+    if not question.in_memory:
+        return question.plan().points(cap)
+    _count, ids = question.page(None, limit=cap, offset=0)
+    rows = {
+        i: (n, float(la), float(lo))
+        for i, n, la, lo in Center.objects.filter(pk__in=ids).values_list(
+            "id", "name", "lat", "lng"
+        )
+    }
+    return [(i, *rows[i]) for i in ids if i in rows]
 
 
 def _distance(f: CenterFilters, lat: float, lng: float) -> float | None:

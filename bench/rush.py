@@ -345,9 +345,11 @@ def make_jobs(activity_id: int, accounts: list[list]) -> list[Job]:
 PG_ACCOUNTING: dict[str, str] = {}
 
 
-def postgres_cpu_seconds() -> float:
-    """User + system CPU seconds of the live PostgreSQL processes that serve this benchmark
-    (every PostgreSQL process when PG_ACCOUNTING names no database)."""
+def postgres_cpu_seconds() -> tuple[float, float]:
+    """User + system CPU seconds of (1) the live PostgreSQL processes that serve this benchmark
+    (every PostgreSQL process when PG_ACCOUNTING names no database) and (2) the backends that
+    have exited so far, of any database (the postmaster's reaped children: an autovacuum
+    worker that came and went mid-run, but also other sessions' closed connections)."""
     tick = os.sysconf("SC_CLK_TCK")
     mine: set[int] | None = None
     if PG_ACCOUNTING.get("url"):
@@ -362,9 +364,9 @@ def postgres_cpu_seconds() -> float:
                     [PG_ACCOUNTING["name"]],
                 )
             }
-    total = 0.0
+    live = exited = 0.0
     for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or (mine is not None and int(proc.name) not in mine):
+        if not proc.name.isdigit():
             continue
         try:
             if (proc / "comm").read_text().strip() != "postgres":
@@ -372,8 +374,15 @@ def postgres_cpu_seconds() -> float:
             fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+        try:
+            parent = Path(f"/proc/{fields[1]}/comm").read_text().strip()
+        except OSError:
+            parent = ""
+        if parent != "postgres":  # the postmaster: its reaped children's CPU
+            exited += (int(fields[13]) + int(fields[14])) / tick
+        if mine is None or int(proc.name) in mine:
+            live += (int(fields[11]) + int(fields[12])) / tick
+    return live, exited
 
 
 @dataclass
@@ -383,6 +392,7 @@ class Drive:
     server_cpu_s: float
     client_cpu_s: float
     db_cpu_s: float
+    db_exited_cpu_s: float
     connections: int
     machine_busy_s: float
     machine_s: float
@@ -409,11 +419,18 @@ class Drive:
             # PostgreSQL's processes (its backends exit with their connections, so this
             # undercounts only if gunicorn restarted a worker).
             "db_cpu_ms_per_req": round(self.db_cpu_s * 1000 / n, 2),
+            # PostgreSQL processes that exited meanwhile, of any database (see
+            # postgres_cpu_seconds): an upper bound of what the live count missed.
+            "db_exited_cpu_ms_per_req": round(self.db_exited_cpu_s * 1000 / n, 2),
             # The kernel and anything else running meanwhile (other sessions on the machine).
             "other_cpu_ms_per_req": round(
                 max(
                     0.0,
-                    self.machine_busy_s - self.server_cpu_s - self.client_cpu_s - self.db_cpu_s,
+                    self.machine_busy_s
+                    - self.server_cpu_s
+                    - self.client_cpu_s
+                    - self.db_cpu_s
+                    - self.db_exited_cpu_s,
                 )
                 * 1000
                 / n,
@@ -472,7 +489,8 @@ def drive(
         wall_s=r.wall_s,
         server_cpu_s=sum(t - before_s.get(pid, 0.0) for pid, t in after_s.items()),
         client_cpu_s=r.cpu_s,
-        db_cpu_s=after_db - before_db,
+        db_cpu_s=after_db[0] - before_db[0],
+        db_exited_cpu_s=after_db[1] - before_db[1],
         connections=r.connections_opened,
         machine_busy_s=r.machine_busy_s,
         machine_s=r.machine_s,
@@ -519,7 +537,8 @@ def drive_processes(
         server_cpu_s=sum(t - before_s.get(pid, 0.0) for pid, t in after_s.items()),
         client_cpu_s=(after_c.ru_utime + after_c.ru_stime)
         - (before_c.ru_utime + before_c.ru_stime),
-        db_cpu_s=after_db - before_db,
+        db_cpu_s=after_db[0] - before_db[0],
+        db_exited_cpu_s=after_db[1] - before_db[1],
         connections=sum(o for _out, _e, o in results),
         machine_busy_s=after_m[0] - before_m[0],
         machine_s=after_m[1] - before_m[1],
@@ -613,7 +632,8 @@ def print_run(label: str, f: dict[str, object], extra: str = "") -> None:
         f"({f['answers_per_s']}/s), p50 {f['p50_ms']} ms, p99 {f['p99_ms']} ms, "
         f"5xx {f['http_5xx']}, conn errors {f['connection_errors']}, "
         f"CPU ms/req srv {f['server_cpu_ms_per_req']} cli {f['client_cpu_ms_per_req']} "
-        f"pg {f['db_cpu_ms_per_req']} other {f['other_cpu_ms_per_req']}, "
+        f"pg {f['db_cpu_ms_per_req']} (+exited {f['db_exited_cpu_ms_per_req']}) "
+        f"other {f['other_cpu_ms_per_req']}, "
         f"busy {f['machine_busy_pct']} %{extra}",
         flush=True,
     )

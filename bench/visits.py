@@ -370,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{repeats} repeats answered 'counted once'), p50 {figures['p50_ms']} ms, "
             f"p99 {figures['p99_ms']} ms; CPU ms/req srv {f['server_cpu_ms_per_req']} "
             f"cli {f['client_cpu_ms_per_req']} pg {f['db_cpu_ms_per_req']} "
+            f"(+exited {f['db_exited_cpu_ms_per_req']}) "
             f"other {f['other_cpu_ms_per_req']}, machine busy {figures['machine_busy_pct']} %",
             flush=True,
         )

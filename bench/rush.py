@@ -803,8 +803,14 @@ def probe(env: dict[str, str], workdir: Path, repeat: int) -> dict[str, object]:
         print(
             f"  {kind:<11} HTTP {entry['http_status']}: {entry['statements']} SQL statements "
             f"({entry['statements_token_used_this_minute']} with a token used this minute), "
-            f"{entry['in_process_cpu_ms_median']} ms CPU in-process (median, one at a time)"
+            f"{entry['in_process_cpu_ms_median']} ms CPU in-process (median, one at a time), "
+            f"PostgreSQL backend {entry.get('postgres_cpu_ms_mean')} ms (mean)"
         )
+        for step in entry.get("cpu_ms_by_statement") or []:
+            print(
+                f"      {step['statement']:<58} python {step['python_ms_before']:>5} "
+                f"driver {step['driver_ms']:>5} postgres {step.get('postgres_ms', 0):>6} ms"
+            )
     return result
 
 

@@ -173,36 +173,53 @@ def _label(sql: str) -> str:
     return f"{verb} {m.group(1)}" if m else text[:40]
 
 
+def backend_ns(pid: int | None) -> int:
+    """Nanoseconds the PostgreSQL backend `pid` has spent on a CPU (/proc/<pid>/schedstat;
+    the database is on this machine), 0 when unknown."""
+    if not pid:
+        return 0
+    try:
+        return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 class StatementClock:
     """This process's CPU time around each statement: building it (and handling the previous
-    one's result) before, and psycopg's own work during."""
+    one's result) before, and psycopg's own work during; and the PostgreSQL backend's CPU
+    time during the statement (its parse, plan, execution and commit work)."""
 
-    def __init__(self) -> None:
-        self.marks: list[tuple[str, float, float]] = []
+    def __init__(self, backend_pid: int | None = None) -> None:
+        self.backend_pid = backend_pid
+        self.marks: list[tuple[str, float, float, int]] = []
 
     def __call__(self, execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        pg0 = backend_ns(self.backend_pid)
         start = time.process_time()
         try:
             return execute(sql, params, many, context)
         finally:
-            self.marks.append((sql, start, time.process_time()))
+            end = time.process_time()
+            self.marks.append((sql, start, end, backend_ns(self.backend_pid) - pg0))
 
 
 def cpu_by_statement(runs: list[tuple[float, float, list]]) -> list[dict[str, object]] | None:
     """Mean CPU ms per step over requests that ran the same statements in the same order."""
     if not runs:
         return None
-    shape = [_label(sql) for sql, _s, _e in runs[0][2]]
-    same = [r for r in runs if [_label(sql) for sql, _s, _e in r[2]] == shape]
+    shape = [_label(m[0]) for m in runs[0][2]]
+    same = [r for r in runs if [_label(m[0]) for m in r[2]] == shape]
     n = len(same)
     steps: list[dict[str, object]] = []
     before = [0.0] * (len(shape) + 1)
     during = [0.0] * len(shape)
+    backend = [0] * len(shape)
     for c0, c1, marks in same:
         prev = c0
-        for i, (_sql, start, end) in enumerate(marks):
+        for i, (_sql, start, end, pg_ns) in enumerate(marks):
             before[i] += start - prev
             during[i] += end - start
+            backend[i] += pg_ns
             prev = end
         before[-1] += c1 - prev
     for i, label in enumerate(shape):
@@ -211,6 +228,7 @@ def cpu_by_statement(runs: list[tuple[float, float, list]]) -> list[dict[str, ob
                 "statement": label,
                 "python_ms_before": round(1000 * before[i] / n, 2),
                 "driver_ms": round(1000 * during[i] / n, 2),
+                "postgres_ms": round(backend[i] / n / 1e6, 3),
             }
         )
     steps.append(
@@ -218,6 +236,7 @@ def cpu_by_statement(runs: list[tuple[float, float, list]]) -> list[dict[str, ob
             "statement": "(after the last: response)",
             "python_ms_before": round(1000 * before[-1] / n, 2),
             "driver_ms": 0.0,
+            "postgres_ms": 0.0,
         }
     )
     return steps
@@ -284,9 +303,16 @@ def probe(args: argparse.Namespace) -> dict[str, object]:
         # this process's cost.
         prof = cProfile.Profile(time.process_time) if args.profile == kind else None
         clocked: list[tuple[float, float, list]] = []
+        backend_pid = None
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cur:
+                cur.execute("SELECT pg_backend_pid()")
+                backend_pid = cur.fetchone()[0]
+        pg_total: list[int] = []
         for token, person_id in mine[3:]:
             reset_queries()
-            clock = StatementClock()
+            clock = StatementClock(backend_pid)
+            pg0 = backend_ns(backend_pid)
             t0, c0 = time.perf_counter(), time.process_time()
             if prof:
                 prof.enable()
@@ -295,6 +321,7 @@ def probe(args: argparse.Namespace) -> dict[str, object]:
             if prof:
                 prof.disable()
             c1 = time.process_time()
+            pg_total.append(backend_ns(backend_pid) - pg0)
             timings.append(time.perf_counter() - t0)
             cpu.append(c1 - c0)
             clocked.append((c0, c1, clock.marks))
@@ -310,6 +337,11 @@ def probe(args: argparse.Namespace) -> dict[str, object]:
             if timings
             else None,
             "in_process_cpu_ms_median": round(1000 * cpu[len(cpu) // 2], 2) if cpu else None,
+            # The PostgreSQL backend's CPU for the whole request (BEGIN and COMMIT included,
+            # which the per-statement figures below do not see), mean.
+            "postgres_cpu_ms_mean": round(sum(pg_total) / len(pg_total) / 1e6, 3)
+            if pg_total
+            else None,
             # Where the CPU goes, statement by statement. python_ms_before the first one
             # includes the test client, the middleware and ninja. Under gunicorn each request
             # also runs the connection health check (SELECT 1), which the test client skips.

@@ -5,6 +5,7 @@ these tests do not depend on the translations; the default language is still zh-
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from unittest import mock
 
 import pytest
 from django.conf import settings
@@ -588,16 +589,20 @@ def test_ics_folding_never_splits_a_character():
 
 
 def test_lobby_screen(english, center):
-    now = timezone.now()
-    today = timezone.localdate(now)
+    # The screen reads the clock itself: pin it at 10:00 local time today, so "in 30 minutes"
+    # is still today whatever hour the suite runs at.
+    now = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    today = now.date()
     make_activity(
         center,
         title="今日书法",
         capacity=12,
         starts_at=now + timedelta(minutes=30),
         registration_closes_at=now + timedelta(minutes=20),
+        now=now,
     )
-    r = english.get(f"/centers/{center.pk}/lobby/")
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        r = english.get(f"/centers/{center.pk}/lobby/")
     assert r.status_code == 200
     html = text(r)
     assert "site-header" not in html  # no chrome on the big screen
@@ -605,8 +610,7 @@ def test_lobby_screen(english, center):
     assert html.count('class="lobby-day') == 7
     today_section = html.split("lobby-today")[1].split("</section>")[0]
     assert f"lobby-{today:%Y%m%d}" in today_section
-    if timezone.localdate(now + timedelta(minutes=30)) == today:
-        assert "今日书法" in today_section and "12 places left" in today_section
+    assert "今日书法" in today_section and "12 places left" in today_section
     partial = english.get(f"/centers/{center.pk}/lobby/", HTTP_HX_REQUEST="true")
     assert "<html" not in text(partial) and center.name in text(partial)
     assert english.get("/centers/999999/lobby/").status_code == 404

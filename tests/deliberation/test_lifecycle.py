@@ -258,7 +258,7 @@ def test_milestones_only_after_a_decision_and_progress_checked(topic, staff):
             by=staff,
             title="选定餐饮公司",
             responsible="中心",
-            expected_date=date.today(),
+            expected_date=timezone.localdate(),
         )
     assert exc.value.code == "milestone_not_allowed"
     _to(topic, staff, "implementing")

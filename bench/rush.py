@@ -47,6 +47,7 @@ import multiprocessing
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -787,6 +788,92 @@ def scenario_c(server: Server, db: Db, data: dict, args: argparse.Namespace) -> 
     return f
 
 
+def compare_servers(
+    args: argparse.Namespace, data: dict, db: Db, env: dict[str, str], workdir: Path
+) -> dict[str, object]:
+    """Serve a (first come) and c (lottery) with each server:app pair in turn, `rounds` times,
+    each run with accounts of its own; medians per pair. On a shared machine only runs
+    minutes apart compare."""
+    pairs = [tuple(x.split(":")) for x in args.compare_servers.split(",") if x]
+    per_run = len(data["accounts"]) // (len(pairs) * args.rounds)
+    runs: dict[str, list[dict[str, object]]] = {f"{s}:{a}": [] for s, a in pairs}
+    k = 0
+    for rnd in range(1, args.rounds + 1):
+        for server_name, app in pairs:
+            label = f"{server_name}:{app}"
+            ns = argparse.Namespace(**{**vars(args), "server": server_name})
+            server = make_server(ns, APPS[app], env, workdir / f"server-{server_name}-{app}.log")
+            server.start()
+            try:
+                mine = data["accounts"][k * per_run : (k + 1) * per_run]
+                k += 1
+                # Warm-up on the warm activity (repeat accounts answer already_registered).
+                drive(
+                    server,
+                    make_jobs(data["activities"]["warm"], data["accounts"][-200:]),
+                    16,
+                    duration_s=5,
+                    timeout_s=args.timeout,
+                )
+                entry: dict[str, object] = {"round": rnd}
+                for scen, want, clients in (
+                    ("a", "confirmed", args.a_clients),
+                    ("c", "applied", args.c_clients),
+                ):
+                    db.forget_token_use()
+                    d = drive(
+                        server,
+                        make_jobs(data["activities"][scen], mine),
+                        clients,
+                        duration_s=args.compare_duration,
+                        timeout_s=args.timeout,
+                    )
+                    f = d.figures()
+                    ok = f["outcomes"].get(want, 0)  # type: ignore[union-attr]
+                    f["per_s"] = round(ok / d.wall_s, 1)
+                    f["unexpected"] = f["answers"] - ok  # type: ignore[operator]
+                    entry[scen] = f
+                    print_run(f"{label} r{rnd} {scen}", f, f"; {want} {f['per_s']}/s")
+                runs[label].append(entry)
+            finally:
+                server.stop()
+    out: dict[str, object] = {"runs": runs}
+    medians: dict[str, dict[str, object]] = {}
+    keys = ("per_s", "p50_ms", "p99_ms", "server_cpu_ms_per_req", "client_cpu_ms_per_req")
+    keys += ("db_cpu_ms_per_req", "other_cpu_ms_per_req")
+    for label, entries in runs.items():
+        medians[label] = {
+            f"{scen}_{key}": statistics.median(float(e[scen][key]) for e in entries)  # type: ignore[index]
+            for scen in ("a", "c")
+            for key in keys
+        }
+        medians[label]["unexpected_answers"] = sum(
+            int(e[scen]["unexpected"]) + int(e[scen]["http_5xx"])  # type: ignore[index]
+            for e in entries
+            for scen in ("a", "c")
+        )
+    out["medians"] = medians
+    state = db.activity_state(data["activities"]["a"])
+    confirmed = sum(
+        int(e["a"]["outcomes"].get("confirmed", 0))  # type: ignore[index,union-attr]
+        for entries in runs.values()
+        for e in entries
+    )
+    out["a_confirmed_answers_vs_db"] = [confirmed, state["taken"], state["holding_places"]]
+    print("  medians (a: accepted/s, c: applications/s; CPU ms per request):")
+    for label, m in medians.items():
+        print(
+            f"    {label:<16} a {m['a_per_s']:>6}/s p99 {m['a_p99_ms']:>7} ms srv "
+            f"{m['a_server_cpu_ms_per_req']} pg {m['a_db_cpu_ms_per_req']} cli "
+            f"{m['a_client_cpu_ms_per_req']} other {m['a_other_cpu_ms_per_req']} | c "
+            f"{m['c_per_s']:>6}/s p99 {m['c_p99_ms']:>7} ms srv {m['c_server_cpu_ms_per_req']} "
+            f"pg {m['c_db_cpu_ms_per_req']} other {m['c_other_cpu_ms_per_req']} | "
+            f"unexpected {m['unexpected_answers']}"
+        )
+    print(f"  a: confirmed answers / taken / places held: {out['a_confirmed_answers_vs_db']}")
+    return out
+
+
 # --- main --------------------------------------------------------------------------------
 
 
@@ -939,6 +1026,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="answers of each kind per WSGI application, in-process (0: skip)",
     )
     p.add_argument("--probe", type=int, default=20, help="in-process repeats per kind (0: skip)")
+    p.add_argument(
+        "--compare-servers",
+        default="",
+        help="instead of the scenarios: server:app pairs, e.g. "
+        "gunicorn:django,granian:django,granian:lean,gunicorn:lean, each serving a then c "
+        "for --compare-duration s, in turn, --rounds times (paired, for a shared machine)",
+    )
+    p.add_argument("--rounds", type=int, default=2)
+    p.add_argument("--compare-duration", type=float, default=10.0)
     p.add_argument("--pg-host", default="127.0.0.1")
     p.add_argument("--pg-port", type=int, default=5432)
     p.add_argument("--pg-user", default="postgres")
@@ -1007,10 +1103,14 @@ def main(argv: list[str] | None = None) -> int:
         db = Db(pg.url)
 
         settings_overrides(env, workdir, args)
-        started_server = True
-        server.start()
-        print(f"  {args.server:<12} 127.0.0.1:{server.port} {server.describe()}", flush=True)
-        if args.warmup:
+        if args.compare_servers:
+            summary["compare_servers"] = compare_servers(args, data, db, env, workdir)
+            scenarios = []
+        else:
+            started_server = True
+            server.start()
+            print(f"  {args.server:<12} 127.0.0.1:{server.port} {server.describe()}", flush=True)
+        if args.warmup and started_server:
             # Warm every worker (imports, prepared caches) on an activity nobody measures.
             warm = drive(
                 server,
@@ -1118,6 +1218,14 @@ def correctness_problems(summary: dict[str, object]) -> list[str]:
             out.append(f"{label}: overbooked by {r['overbooked']}")
         if "correct" in r and not r["correct"]:
             out.append(f"{label}: not exactly {CAPACITY_B} confirmed with clean answers")
+    cmp = summary.get("compare_servers")
+    if cmp:
+        for label, m in cmp["medians"].items():  # type: ignore[index]
+            if m["unexpected_answers"]:
+                out.append(f"{label}: {m['unexpected_answers']} answers not 201 or 5xx")
+        told, taken, held = cmp["a_confirmed_answers_vs_db"]  # type: ignore[index]
+        if not told == taken == held:
+            out.append(f"a: {told} confirmed answers, taken {taken}, places held {held}")
     if summary.get("server_log_errors"):
         out.append(f"the server logged {summary['server_log_errors']} tracebacks")
     return out

@@ -792,8 +792,8 @@ def compare_servers(
     args: argparse.Namespace, data: dict, db: Db, env: dict[str, str], workdir: Path
 ) -> dict[str, object]:
     """Serve a (first come) and c (lottery) with each server:app pair in turn, `rounds` times,
-    each run with accounts of its own; medians per pair. On a shared machine only runs
-    minutes apart compare."""
+    each run with accounts and a fresh pair of activities of its own; medians per pair. On a
+    shared machine only runs minutes apart compare."""
     pairs = [tuple(x.split(":")) for x in args.compare_servers.split(",") if x]
     per_run = len(data["accounts"]) // (len(pairs) * args.rounds)
     runs: dict[str, list[dict[str, object]]] = {f"{s}:{a}": [] for s, a in pairs}
@@ -815,15 +815,19 @@ def compare_servers(
                     duration_s=5,
                     timeout_s=args.timeout,
                 )
-                entry: dict[str, object] = {"round": rnd}
+                entry: dict[str, object] = {
+                    "round": rnd,
+                    "activity_a": data["activities"]["a_runs"][k - 1],
+                }
                 for scen, want, clients in (
                     ("a", "confirmed", args.a_clients),
                     ("c", "applied", args.c_clients),
                 ):
                     db.forget_token_use()
+                    activity = data["activities"][f"{scen}_runs"][k - 1]
                     d = drive(
                         server,
-                        make_jobs(data["activities"][scen], mine),
+                        make_jobs(activity, mine),
                         clients,
                         duration_s=args.compare_duration,
                         timeout_s=args.timeout,
@@ -853,13 +857,14 @@ def compare_servers(
             for scen in ("a", "c")
         )
     out["medians"] = medians
-    state = db.activity_state(data["activities"]["a"])
-    confirmed = sum(
-        int(e["a"]["outcomes"].get("confirmed", 0))  # type: ignore[index,union-attr]
-        for entries in runs.values()
-        for e in entries
-    )
-    out["a_confirmed_answers_vs_db"] = [confirmed, state["taken"], state["holding_places"]]
+    told = taken = held = 0
+    for entries in runs.values():
+        for e in entries:
+            state = db.activity_state(e["activity_a"])  # type: ignore[arg-type]
+            told += int(e["a"]["outcomes"].get("confirmed", 0))  # type: ignore[index,union-attr]
+            taken += int(state["taken"])  # type: ignore[call-overload]
+            held += int(state["holding_places"])  # type: ignore[call-overload]
+    out["a_confirmed_answers_vs_db"] = [told, taken, held]
     print("  medians (a: accepted/s, c: applications/s; CPU ms per request):")
     for label, m in medians.items():
         print(
@@ -1091,6 +1096,9 @@ def main(argv: list[str] | None = None) -> int:
         data_file = workdir / "rush.json"
         setup = [sys.executable, str(ROOT / "bench" / "rush_setup.py"), "setup"]
         setup += ["--accounts", str(args.accounts), "--b-runs", str(args.b_runs)]
+        if args.compare_servers:
+            pairs = len([x for x in args.compare_servers.split(",") if x])
+            setup += ["--paired-runs", str(pairs * args.rounds)]
         setup += ["--out", str(data_file)]
         proc = subprocess.run(setup, cwd=ROOT, env=env, capture_output=True, text=True)
         if proc.returncode != 0:

@@ -143,6 +143,18 @@ def setup(args: argparse.Namespace) -> dict[str, object]:
                 for i in range(args.b_runs)
             ],
             "warm": make_activity(center, "预热(不计)", capacity=10_000_000).pk,
+            # One fresh pair per paired run (rush.py --compare-servers): a run then never
+            # pays for the versions an earlier run left on its hot row.
+            "a_runs": [
+                make_activity(center, f"围棋公开课 {i + 1}", capacity=10_000_000).pk
+                for i in range(args.paired_runs)
+            ],
+            "c_runs": [
+                make_activity(
+                    center, f"亲子绘本 {i + 1}", capacity=30, allocation=Allocation.LOTTERY
+                ).pk
+                for i in range(args.paired_runs)
+            ],
             "c": make_activity(
                 center, "亲子绘本(抽签)", capacity=30, allocation=Allocation.LOTTERY
             ).pk,
@@ -361,6 +373,7 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("setup", help="center, accounts, tokens, activities")
     s.add_argument("--accounts", type=int, default=30000)
     s.add_argument("--b-runs", type=int, default=3)
+    s.add_argument("--paired-runs", type=int, default=0, help="fresh a and c activities")
     s.add_argument("--out", type=Path, required=True)
     pr = sub.add_parser("probe", help="SQL statements and in-process time per registration")
     pr.add_argument("--repeat", type=int, default=200, help="timed requests per kind")

@@ -847,7 +847,7 @@ def compare_servers(
     keys += ("db_cpu_ms_per_req", "other_cpu_ms_per_req")
     for label, entries in runs.items():
         medians[label] = {
-            f"{scen}_{key}": statistics.median(float(e[scen][key]) for e in entries)  # type: ignore[index]
+            f"{scen}_{key}": round(statistics.median(float(e[scen][key]) for e in entries), 2)  # type: ignore[index]
             for scen in ("a", "c")
             for key in keys
         }

@@ -27,8 +27,9 @@ demo: install
 
 run: demo
 	@echo "doorstep is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
-	$(VENV)/bin/gunicorn doorstep.wsgi:application --bind $(HOST):$(PORT) \
-		--workers 3 --access-logfile - --log-level warning
+	$(VENV)/bin/granian --interface wsgi --host $(HOST) --port $(PORT) \
+		--workers 2 --blocking-threads 2 --access-log --log-level warning \
+		doorstep.served:application
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -105,6 +105,7 @@ REFERENCE = {
 APPS = {
     "django": "doorstep.wsgi:application",
     "lean": "doorstep.activities.rushwsgi:application",
+    "served": "doorstep.served:application",  # what make run serves
 }
 
 
@@ -202,8 +203,8 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--server",
         choices=("gunicorn", "granian"),
-        default="gunicorn",
-        help="gunicorn (as make run) or granian's WSGI interface",
+        default="granian",
+        help="granian's WSGI interface (as make run) or gunicorn",
     )
     p.add_argument(
         "--workers", type=int, default=None, help="server processes (gunicorn 4, granian 2)"
@@ -1020,9 +1021,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--app",
         choices=sorted(APPS),
-        default="django",
-        help="django = doorstep.wsgi (as make run); lean = doorstep.activities.rushwsgi, which "
-        "answers the registration endpoint without Django's middleware (a prototype)",
+        default="served",
+        help="served = doorstep.served (as make run: the lean entries, then Django); django = "
+        "doorstep.wsgi alone; lean = doorstep.activities.rushwsgi alone",
     )
     p.add_argument(
         "--compare-apps",

@@ -40,7 +40,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_S = 1500
 PG_DEFAULT_NAME = "doorstep_visits_bench"
-APPS = {"django": "doorstep.wsgi:application", "lean": "doorstep.visits.fastwsgi:application"}
+APPS = {
+    "django": "doorstep.wsgi:application",
+    "lean": "doorstep.visits.fastwsgi:application",
+    "served": "doorstep.served:application",  # what make run serves
+}
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 # One attempt: (index, path, body); one answer: (index, latency s, HTTP status, code).
@@ -193,9 +197,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--app",
         choices=sorted(APPS),
-        default="django",
-        help="django = doorstep.wsgi (as make run); lean = doorstep.visits.fastwsgi, which "
-        "answers the check-in without Django's middleware and hands the rest on",
+        default="served",
+        help="served = doorstep.served (as make run: the lean entries, then Django); django = "
+        "doorstep.wsgi alone; lean = doorstep.visits.fastwsgi, which answers the check-in "
+        "without Django's middleware and hands the rest on",
     )
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("--pg-host", default="127.0.0.1")

@@ -3,8 +3,10 @@
 `CenterDay` holds one center's counters for one local day; `AreaDay` sums them per
 subdistrict (or per district, for centers without one) so a city-wide year adds up some
 85,000 rows instead of 4.6 million. `Presence` keeps one row per signed-in person, center and
-day: the only per-person data, needed for unique visitors and the return rate. Everything
-here can be thrown away and recomputed (`doorstep rebuild-figures`); docs/figures.md.
+day: the only per-person data. `PeopleDay` rolls Presence up per scope and day by the
+previous day each person was present there, so unique visitors and the return rate of any
+period sum rows whose number does not grow with the people. Everything here can be thrown
+away and recomputed (`doorstep rebuild-figures`); docs/figures.md.
 """
 
 from __future__ import annotations
@@ -107,6 +109,50 @@ class Presence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}@{self.center_id} {self.day}"
+
+
+# How far back PeopleDay remembers the previous day present: any longer gap (or none) is
+# stored as `since = day - PEOPLE_HORIZON`. A period of at most PEOPLE_HORIZON days (three
+# years, the longest the pages accept) then still sees every such person as "first visit in
+# the period", and the rows per scope and day stay at most PEOPLE_HORIZON.
+PEOPLE_HORIZON = 366 * 3
+# Came back within this many days after a day present (days d+1 ... d+RETURN_DAYS).
+RETURN_DAYS = 30
+
+
+def scope_key(kind: str, code: str | int = "") -> str:
+    """PeopleDay.scope for a center (its id), a subdistrict or district (its code), the city."""
+    if kind == "city":
+        return "*"
+    return f"{kind[0]}:{code}"
+
+
+class PeopleDay(models.Model):
+    """Signed-in people present in a scope on a day, by the previous day they were present in
+    that scope (`since`), and how many of them were present there again within RETURN_DAYS.
+
+    A person counts once per scope and day, however many centers of the scope they visited.
+    The people of a period [a, b] whose first day there in the period is `day` are the rows
+    with a <= day <= b and since < a; docs/figures.md ("Rollups").
+    """
+
+    # "c:<center id>", "s:<subdistrict code>", "d:<district code>" or "*" (the city).
+    scope = models.CharField(max_length=24)
+    day = models.DateField()
+    # The previous day present in the scope, or day - PEOPLE_HORIZON (never, or longer ago).
+    since = models.DateField()
+    people = models.PositiveIntegerField(default=0)
+    returned = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "day", "since"], name="figures_people_day_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.day} since {self.since}: {self.people}"
 
 
 class RefreshState(models.Model):

@@ -3,8 +3,10 @@
 `access_center` / `access_region` are the permission-checked fetches: a scope the account may
 not read is a NotFound (404), exactly like one that does not exist. `figures_for` answers
 everything a dashboard shows with a handful of queries whatever the size of the scope:
-counts from CenterDay (one center) or AreaDay (a region), people from Presence, activities
-from the activities tables. Definitions: docs/figures.md.
+counts from CenterDay (one center) or AreaDay (a region), people from PeopleDay, activities
+from the activities tables. Definitions: docs/figures.md. `cohorts_from_presence` and
+`unique_visitors` compute the people figures straight from Presence: the reference the
+PeopleDay rollup is tested against, and the answer for periods longer than PEOPLE_HORIZON.
 """
 
 from __future__ import annotations
@@ -31,14 +33,17 @@ from .models import (
     DWELL_FIELDS,
     GROUPS,
     HOUR_FIELDS,
+    PEOPLE_HORIZON,
+    RETURN_DAYS,
     SERVICES,
     AreaDay,
     CenterDay,
+    PeopleDay,
     Presence,
+    scope_key,
 )
 from .services import WHOLE
 
-RETURN_DAYS = 30
 MAX_PERIOD_DAYS = 366 * 3
 DEFAULT_DAYS = 30
 
@@ -290,9 +295,50 @@ def unique_visitors(scope: Scope, start: date, end: date) -> int:
     return qs.values("user_id").distinct().count()
 
 
+def _people_scope(scope: Scope) -> str:
+    if scope.center is not None:
+        return scope_key("center", scope.center.pk)
+    assert scope.region is not None
+    return scope_key(scope.kind, scope.region.pk)
+
+
 def cohorts(scope: Scope, start: date, end: date, today: date) -> list[Cohort]:
-    """Return rate by first-visit month: each signed-in person's first day in the period in
-    scope, and whether their next visit day in scope came within RETURN_DAYS after it."""
+    """Return rate by first-visit month, from PeopleDay: the people whose first day in the
+    period in scope is `day` are the rows of that day whose previous day there is before the
+    period; `returned` says whether their next day there came within RETURN_DAYS."""
+    if (end - start).days >= PEOPLE_HORIZON:
+        return cohorts_from_presence(scope, start, end, today)
+    rows = (
+        PeopleDay.objects.filter(
+            scope=_people_scope(scope), day__gte=start, day__lte=end, since__lt=start
+        )
+        .values("day")
+        .order_by()
+        .annotate(people=Sum("people"), returned=Sum("returned"))
+        .values_list("day", "returned", "people")
+    )
+    return _by_month(list(rows), today)
+
+
+def _by_month(rows: list[tuple[Any, Any, Any]], today: date) -> list[Cohort]:
+    months: dict[str, Cohort] = {}
+    for raw_day, returned, people in rows:
+        day = _as_date(raw_day) if not isinstance(raw_day, date) else raw_day
+        assert day is not None
+        c = months.setdefault(day.strftime("%Y-%m"), Cohort(day.strftime("%Y-%m"), 0, 0, 0))
+        c.people += int(people)
+        # Settled: the whole window d+1..d+30 lies before today. Someone who already came
+        # back is settled early; counting them while the others wait would inflate the rate.
+        if day + timedelta(days=RETURN_DAYS) < today:
+            c.settled += int(people)
+            c.returned += int(returned)
+    return [months[k] for k in sorted(months)]
+
+
+def cohorts_from_presence(scope: Scope, start: date, end: date, today: date) -> list[Cohort]:
+    """The same as cohorts(), straight from Presence with window functions (the reference):
+    each signed-in person's first day in the period in scope, and whether their next visit
+    day in scope came within RETURN_DAYS after it."""
     where, params = _presence(scope)
     if connection.vendor == "postgresql":
         gap = "(next_day - day)"
@@ -315,18 +361,7 @@ def cohorts(scope: Scope, start: date, end: date, today: date) -> list[Cohort]:
     with connection.cursor() as cur:
         cur.execute(sql, [RETURN_DAYS, *params, start, end + timedelta(days=RETURN_DAYS), end])
         rows = cur.fetchall()
-    months: dict[str, Cohort] = {}
-    for raw_day, returned, people in rows:
-        day = _as_date(raw_day) if not isinstance(raw_day, date) else raw_day
-        assert day is not None
-        c = months.setdefault(day.strftime("%Y-%m"), Cohort(day.strftime("%Y-%m"), 0, 0, 0))
-        c.people += int(people)
-        # Settled: the whole window d+1..d+30 lies before today. Someone who already came
-        # back is settled early; counting them while the others wait would inflate the rate.
-        if day + timedelta(days=RETURN_DAYS) < today:
-            c.settled += int(people)
-            c.returned += int(returned)
-    return [months[k] for k in sorted(months)]
+    return _by_month(rows, today)
 
 
 def activity_figures(scope: Scope, start: date, end: date, now: datetime) -> dict[str, Any]:
@@ -393,7 +428,7 @@ def figures_for(
         by_day=by_day,
         by_weekday=by_weekday,
         # Everyone with a visit in the period has a first one there: the cohorts count each
-        # unique visitor exactly once, so one scan of Presence answers both.
+        # unique visitor exactly once, so one sum over PeopleDay answers both.
         unique_visitors=sum(c.people for c in found),
         cohorts=found,
         activities=activity_figures(scope, start, end, now),

@@ -9,15 +9,16 @@ transaction may commit after a later-stamped one was already read (docs/figures.
 
 from __future__ import annotations
 
+import logging
 import zoneinfo
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
@@ -31,12 +32,18 @@ from .models import (
     DWELL_FIELDS,
     GROUPS,
     HOUR_FIELDS,
+    PEOPLE_HORIZON,
+    RETURN_DAYS,
     SERVICES,
     AreaDay,
     CenterDay,
+    PeopleDay,
     Presence,
     RefreshState,
+    scope_key,
 )
+
+log = logging.getLogger(__name__)
 
 # Longer than any transaction that writes visits (a check-in or a tally commits in
 # milliseconds; a CSV import of a day's tallies in seconds). Every refresh recomputes the pairs
@@ -67,8 +74,9 @@ def refresh_figures(*, now: datetime | None = None) -> RefreshResult:
             count, days = 0, 0
             for day in _days_with_data(None, None):
                 pairs = _all_pairs(day, day)
-                recompute_center_days(pairs=pairs)
+                recompute_center_days(pairs=pairs, people=False)
                 count, days = count + len(pairs), days + 1
+            rebuild_people()
         else:
             touched = _touched_pairs(state.watermark - SAFETY_MARGIN)
             recompute_center_days(pairs=touched)
@@ -99,8 +107,14 @@ def rebuild_figures(*, start: date | None = None, end: date | None = None) -> in
         count = 0
         for day in _days_with_data(start, end):
             pairs = _all_pairs(day, day)
-            recompute_center_days(pairs=pairs, clean=True)
+            recompute_center_days(pairs=pairs, clean=True, people=False)
             count += len(pairs)
+        # Presence changed in [start, end]: the people of those days, the returned flags of the
+        # RETURN_DAYS before and the previous days of the PEOPLE_HORIZON after.
+        rebuild_people(
+            start - timedelta(days=RETURN_DAYS) if start is not None else None,
+            end + timedelta(days=PEOPLE_HORIZON) if end is not None else None,
+        )
         if start is None and end is None:
             RefreshState.objects.get_or_create(name=STATE_NAME)
             RefreshState.objects.filter(name=STATE_NAME, watermark__isnull=True).update(
@@ -121,11 +135,16 @@ def _days_with_data(start: date | None, end: date | None) -> list[date]:
     return sorted(days)
 
 
-def recompute_center_days(*, pairs: Iterable[Pair], clean: bool = False) -> None:
+def recompute_center_days(
+    *, pairs: Iterable[Pair], clean: bool = False, people: bool = True
+) -> None:
     """Recompute the given (center id, local day) pairs from the raw rows, and their areas.
 
     Call it after deleting visits or service records (an update stamps updated_at and is found
     by refresh_figures; a deletion leaves no trace). `clean` means the old rows are known gone.
+    With `people`, PeopleDay follows the Presence rows replaced here (the touched people's
+    whole history is re-read before and after, and the difference applied); the rebuilds pass
+    False and call rebuild_people() once at the end instead.
     """
     by_day: dict[date, set[int]] = defaultdict(set)
     for center_id, day in pairs:
@@ -138,12 +157,16 @@ def recompute_center_days(*, pairs: Iterable[Pair], clean: bool = False) -> None
         # worker's refresh) would both delete, then both insert, and one would fail.
         RefreshState.objects.get_or_create(name=STATE_NAME)
         RefreshState.objects.select_for_update().get(name=STATE_NAME)
+        users = _people_at(by_day) if people else set()
+        before = _people_contributions(users)
         for day in sorted(by_day):
             centers = sorted(by_day[day])
             for i in range(0, len(centers), CHUNK):
                 _recompute_chunk(day, centers[i : i + CHUNK], regions, clean)
             districts = sorted({regions[c][0] for c in centers if c in regions})
             _recompute_areas(day, districts, clean)
+        if users:
+            _apply_people_delta(_people_contributions(users), before)
 
 
 def _center_regions(center_ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -295,6 +318,187 @@ def _recompute_areas(day: date, districts: list[str], clean: bool) -> None:
     )
     if city.pop("n"):
         AreaDay.objects.create(district=WHOLE, subdistrict=WHOLE, day=day, **city)
+
+
+# People (PeopleDay) ---------------------------------------------------------------------------
+
+# (scope, day, since) -> [people, returned]
+Contributions = Counter[tuple[str, date, date]]
+PresenceRow = tuple[int, int, date, str, str]  # user, center, day, district, subdistrict
+
+
+def _people_at(by_day: dict[date, set[int]]) -> set[int]:
+    """The signed-in people present at the pairs before or after their recompute."""
+    users: set[int] = set()
+    for day, center_set in by_day.items():
+        centers = sorted(center_set)
+        for i in range(0, len(centers), CHUNK):
+            chunk = centers[i : i + CHUNK]
+            users.update(
+                Presence.objects.filter(day=day, center_id__in=chunk)
+                .values_list("user_id", flat=True)
+                .order_by()
+            )
+            users.update(
+                Visit.objects.filter(day=day, center_id__in=chunk, user__isnull=False)
+                .values_list("user_id", flat=True)
+                .distinct()
+                .order_by()
+            )
+    return users
+
+
+def _people_contributions(users: set[int]) -> tuple[Contributions, Contributions]:
+    """What the given people's Presence rows contribute to PeopleDay: (people, returned)."""
+    ids = sorted(users)
+    rows: list[PresenceRow] = []
+    for i in range(0, len(ids), CHUNK):
+        rows.extend(
+            Presence.objects.filter(user_id__in=ids[i : i + CHUNK])
+            .values_list("user_id", "center_id", "day", "district", "subdistrict")
+            .order_by()
+        )
+    return contributions(rows)
+
+
+def contributions(rows: Iterable[PresenceRow]) -> tuple[Contributions, Contributions]:
+    """PeopleDay as a function of Presence rows (the rebuild computes the same in SQL)."""
+    days: dict[tuple[int, str], set[date]] = defaultdict(set)
+    for user, center, day, district, subdistrict in rows:
+        days[(user, scope_key("center", center))].add(day)
+        if subdistrict:
+            days[(user, scope_key("subdistrict", subdistrict))].add(day)
+        days[(user, scope_key("district", district))].add(day)
+        days[(user, scope_key("city"))].add(day)
+    people: Contributions = Counter()
+    returned: Contributions = Counter()
+    horizon, window = timedelta(days=PEOPLE_HORIZON), timedelta(days=RETURN_DAYS)
+    for (_user, scope), found in days.items():
+        ordered = sorted(found)
+        for i, day in enumerate(ordered):
+            since = day - horizon
+            if i > 0 and ordered[i - 1] > since:
+                since = ordered[i - 1]
+            key = (scope, day, since)
+            people[key] += 1
+            if i + 1 < len(ordered) and ordered[i + 1] <= day + window:
+                returned[key] += 1
+    return people, returned
+
+
+def _apply_people_delta(
+    after: tuple[Contributions, Contributions], before: tuple[Contributions, Contributions]
+) -> None:
+    keys = {k for c in (*after, *before) for k in c}
+    delta: dict[tuple[str, date, date], tuple[int, int]] = {}
+    for key in keys:
+        d = (after[0][key] - before[0][key], after[1][key] - before[1][key])
+        if d != (0, 0):
+            delta[key] = d
+    if not delta:
+        return
+    by_scope: dict[str, list[date]] = defaultdict(list)
+    for scope, day, _since in delta:
+        by_scope[scope].append(day)
+    scopes = sorted(by_scope)
+    existing: dict[tuple[str, date, date], PeopleDay] = {}
+    for i in range(0, len(scopes), CHUNK // 4):
+        chunk = scopes[i : i + CHUNK // 4]
+        lo = min(min(by_scope[s]) for s in chunk)
+        hi = max(max(by_scope[s]) for s in chunk)
+        for found in PeopleDay.objects.filter(scope__in=chunk, day__gte=lo, day__lte=hi):
+            key = (found.scope, found.day, found.since)
+            if key in delta:
+                existing[key] = found
+    create: list[PeopleDay] = []
+    update: list[PeopleDay] = []
+    gone: list[int] = []
+    for key, (dp, dr) in delta.items():
+        row = existing.get(key)
+        p = (row.people if row else 0) + dp
+        r = (row.returned if row else 0) + dr
+        if p < 0 or r < 0 or r > p:
+            # Only possible if Presence changed behind the refresh's back (a cascade from a
+            # deleted account or center): rebuild-figures puts it right.
+            log.warning("figures: PeopleDay %s would be (%s, %s); run rebuild-figures", key, p, r)
+            p, r = max(p, 0), max(0, min(r, p))
+        if row is None:
+            if p:
+                scope, day, since = key
+                create.append(PeopleDay(scope=scope, day=day, since=since, people=p, returned=r))
+        elif p == 0:
+            gone.append(row.pk)
+        else:
+            row.people, row.returned = p, r
+            update.append(row)
+    for i in range(0, len(gone), CHUNK):
+        PeopleDay.objects.filter(pk__in=gone[i : i + CHUNK]).delete()
+    PeopleDay.objects.bulk_update(update, ["people", "returned"], batch_size=500)
+    PeopleDay.objects.bulk_create(create, batch_size=2000)
+
+
+def rebuild_people(lo: date | None = None, hi: date | None = None) -> int:
+    """Recompute the PeopleDay rows of days lo ... hi (all when None) from Presence, in SQL.
+
+    A row depends on the person's previous day in scope (up to PEOPLE_HORIZON back) and next
+    one (up to RETURN_DAYS ahead), so Presence is read that much beyond the days written.
+    """
+    rows = PeopleDay.objects.all()
+    if lo is not None:
+        rows = rows.filter(day__gte=lo)
+    if hi is not None:
+        rows = rows.filter(day__lte=hi)
+    rows.delete()
+    where, params = ["1 = 1"], []
+    out_where, out_params = ["1 = 1"], []
+    if lo is not None:
+        where.append("day >= %s")
+        params.append(lo - timedelta(days=PEOPLE_HORIZON + 1))
+        out_where.append("day >= %s")
+        out_params.append(lo)
+    if hi is not None:
+        where.append("day <= %s")
+        params.append(hi + timedelta(days=RETURN_DAYS + 1))
+        out_where.append("day <= %s")
+        out_params.append(hi)
+    cond = " AND ".join(where)
+    if connection.vendor == "postgresql":
+        center = "'c:' || center_id::text"
+        minus = f"day - {PEOPLE_HORIZON}"
+        plus = f"day + {RETURN_DAYS}"
+    else:
+        center = "'c:' || center_id"
+        minus = f"date(day, '-{PEOPLE_HORIZON} days')"
+        plus = f"date(day, '+{RETURN_DAYS} days')"
+    sql = f"""
+        INSERT INTO {PeopleDay._meta.db_table} (scope, day, since, people, returned)
+        SELECT scope, day, since, COUNT(*), SUM(ret) FROM (
+            SELECT scope, day,
+                   CASE WHEN prev IS NULL OR prev <= {minus} THEN {minus} ELSE prev END AS since,
+                   CASE WHEN nxt IS NOT NULL AND nxt <= {plus} THEN 1 ELSE 0 END AS ret
+            FROM (
+                SELECT scope, day, LAG(day) OVER w AS prev, LEAD(day) OVER w AS nxt
+                FROM (
+                    SELECT user_id, {center} AS scope, day
+                    FROM {Presence._meta.db_table} WHERE {cond}
+                    UNION ALL
+                    SELECT DISTINCT user_id, 's:' || subdistrict, day
+                    FROM {Presence._meta.db_table} WHERE {cond} AND subdistrict <> ''
+                    UNION ALL
+                    SELECT DISTINCT user_id, 'd:' || district, day
+                    FROM {Presence._meta.db_table} WHERE {cond}
+                    UNION ALL
+                    SELECT DISTINCT user_id, '*', day FROM {Presence._meta.db_table} WHERE {cond}
+                ) p
+                WINDOW w AS (PARTITION BY user_id, scope ORDER BY day)
+            ) t
+            WHERE {" AND ".join(out_where)}
+        ) u
+        GROUP BY scope, day, since
+    """  # noqa: S608 -- only fixed fragments are interpolated; values are parameters
+    with connection.cursor() as cur:
+        cur.execute(sql, params * 4 + out_params)
+        return int(cur.rowcount or 0)
 
 
 def data_span() -> tuple[date | None, date | None]:

@@ -253,3 +253,27 @@ def test_a_person_at_two_centers_of_a_district_on_one_day_counts_once(regions):
     recompute_center_days(pairs=[pair])
     assert rows(cohorts(district, day, day, today)) == [("2026-03", 1, 1, 0)]
     assert rows(cohorts(by_name["上海市"], day, day, today)) == [("2026-03", 1, 1, 0)]
+
+
+def test_deleting_an_account_or_a_center_takes_its_people_out(regions):
+    (a, b, c, _d, _e), scopes = make_world(regions)
+    u, w = make_account(name="走了"), make_account(name="留下")
+    for center, off, person in ((a, 0, u), (b, 5, u), (a, 1, w), (c, 3, w)):
+        day = DAY0 + timedelta(days=off)
+        Visit.objects.create(
+            center=center, user=person, channel="qr", arrived_at=local(day, 10), day=day
+        )
+    refresh_figures()
+    assert PeopleDay.objects.filter(scope="*").count() == 4  # two days each
+    city = next(s for s, _m in scopes if s.kind == "city")
+    start, today = DAY0, DAY0 + timedelta(days=60)
+    period = (start, start + timedelta(days=9), today)
+    assert rows(cohorts(city, *period)) == [("2026-01", 2, 2, 2)]
+    u.delete()
+    assert people_table() == implied_by_presence()
+    c.delete()
+    assert people_table() == implied_by_presence()
+    # Only w is left in the city, on day 1 alone (day 3 was at the deleted C).
+    assert rows(cohorts(city, *period)) == [("2026-01", 1, 1, 0)]
+    rebuild_figures()
+    assert people_table() == implied_by_presence()

@@ -437,6 +437,33 @@ def _apply_people_delta(
     PeopleDay.objects.bulk_create(create, batch_size=2000)
 
 
+def forget_presence(*, user_id: int | None = None, center_id: int | None = None) -> None:
+    """Take the Presence rows of an account or a center about to be deleted (by the cascade)
+    out of PeopleDay, which would otherwise go on counting them (figures/signals.py)."""
+    rows = Presence.objects.all()
+    if user_id is not None:
+        rows = rows.filter(user_id=user_id)
+    if center_id is not None:
+        rows = rows.filter(center_id=center_id)
+    with transaction.atomic():
+        users = set(rows.values_list("user_id", flat=True).distinct().order_by())
+        if not users:
+            return
+        RefreshState.objects.get_or_create(name=STATE_NAME)
+        RefreshState.objects.select_for_update().get(name=STATE_NAME)
+        before = _people_contributions(users)
+        ids = sorted(users)
+        left: list[PresenceRow] = []
+        for i in range(0, len(ids), CHUNK):
+            left.extend(
+                Presence.objects.filter(user_id__in=ids[i : i + CHUNK])
+                .exclude(pk__in=rows.values("pk"))
+                .values_list("user_id", "center_id", "day", "district", "subdistrict")
+                .order_by()
+            )
+        _apply_people_delta(contributions(left), before)
+
+
 def rebuild_people(lo: date | None = None, hi: date | None = None) -> int:
     """Recompute the PeopleDay rows of days lo ... hi (all when None) from Presence, in SQL.
 

@@ -44,7 +44,7 @@ from .models import (
 )
 from .services import WHOLE
 
-MAX_PERIOD_DAYS = 366 * 3
+MAX_PERIOD_DAYS = PEOPLE_HORIZON  # three years: PeopleDay answers any period the pages accept
 DEFAULT_DAYS = 30
 
 

@@ -137,6 +137,8 @@ def forget() -> None:
 # Past this many matching centers the scan of the joined keys stops and numpy tests every
 # center's key instead (a broad query: "党群服务站" matches nine in ten).
 BLOB_HITS_MAX = 1000
+# Every this many hits the scan projects the total from the density so far and gives up early.
+BLOB_PROBE = 50
 
 
 def _blob_hits(ix: Index, key: str, value: str) -> list[int] | None:
@@ -144,14 +146,21 @@ def _blob_hits(ix: Index, key: str, value: str) -> list[int] | None:
     blob, starts = ix.blobs[key], ix.starts[key]
     found: list[int] = []
     last = len(starts) - 1
-    at = blob.find(value)
+    first = at = blob.find(value)
     while at != -1:
         row = bisect.bisect_right(starts, at) - 1
         found.append(row)
-        if len(found) > BLOB_HITS_MAX or row == last:
+        if row == last:
             break
+        if len(found) % BLOB_PROBE == 0:
+            # At the density seen since the first hit (hits cluster: a district's centers
+            # are neighbours), would the whole blob hold more than BLOB_HITS_MAX?
+            if len(found) * len(blob) > BLOB_HITS_MAX * (at - first + 1):
+                return None
+        if len(found) > BLOB_HITS_MAX:
+            return None
         at = blob.find(value, starts[row + 1])
-    return None if len(found) > BLOB_HITS_MAX else found
+    return found
 
 
 def _contains(ix: Index, key: str, rows: Ints, value: str) -> Bools:

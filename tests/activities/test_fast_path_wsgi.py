@@ -1,64 +1,23 @@
 """The rush's lean WSGI entry (doorstep.activities.rushwsgi) answers exactly as the API."""
 
-import io
 import json
 
 import pytest
-from django.core import signals
-from django.db import close_old_connections
 
 from doorstep.accounts.services import issue_token
 from doorstep.activities import rushwsgi
 from doorstep.activities.models import Activity, Registration
 from tests.factories import make_account, make_activity, make_center
+from tests.wsgi_call import wsgi_call
 
 pytestmark = pytest.mark.django_db
 
 
 def call(path, body, headers, via_django=False):
     """One request through the lean entry (or straight to Django), in-process."""
-    raw = json.dumps(body).encode() if not isinstance(body, bytes) else body
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(raw)),
-        "wsgi.input": io.BytesIO(raw),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
-    for name, value in headers.items():
-        environ["HTTP_" + name.upper().replace("-", "_")] = value
-    got = {}
-
-    def start_response(status, response_headers, exc_info=None):
-        got["status"] = int(status.split()[0])
-        got["headers"] = dict(response_headers)
-
-    # As Django's test client does: keep the test's connection (and its transaction) open.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        app = rushwsgi.django_application if via_django else rushwsgi.application
-        chunks = app(environ, start_response)
-        data = b"".join(chunks)
-        if hasattr(chunks, "close"):
-            chunks.close()
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
-    return got["status"], got["headers"], json.loads(data)
+    app = rushwsgi.django_application if via_django else rushwsgi.application
+    status, response_headers, data = wsgi_call(app, path, body, headers)
+    return status, dict(response_headers), json.loads(data)
 
 
 @pytest.fixture

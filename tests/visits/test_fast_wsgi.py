@@ -1,19 +1,17 @@
 """The check-in's lean WSGI entry (doorstep.visits.fastwsgi) answers exactly as the API."""
 
-import io
 import json
 from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.core import signals
-from django.db import close_old_connections
 from django.utils import timezone
 
 from doorstep.activities import rushwsgi
 from doorstep.visits import codes, fastwsgi
 from doorstep.visits.models import Visit, VisitGuard
 from tests.visits.conftest import DEVICE
+from tests.wsgi_call import wsgi_call
 
 pytestmark = pytest.mark.django_db
 
@@ -21,48 +19,10 @@ pytestmark = pytest.mark.django_db
 def call(path, body, headers=None, *, via_django=False, method="POST", content_type=None):
     """One request through the lean entry (or straight to Django), in-process: the status,
     the headers (in order) and the body's bytes."""
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    environ = {
-        "REQUEST_METHOD": method,
-        "PATH_INFO": path,
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "CONTENT_TYPE": content_type or "application/json",
-        "CONTENT_LENGTH": str(len(raw)),
-        "wsgi.input": io.BytesIO(raw),
-        "wsgi.errors": io.StringIO(),
-        "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
-    for name, value in (headers or {}).items():
-        environ["HTTP_" + name.upper().replace("-", "_")] = value
-    got = {}
-
-    def start_response(status, response_headers, exc_info=None):
-        got["status"] = int(status.split()[0])
-        got["headers"] = list(response_headers)
-
-    # As Django's test client does: keep the test's connection (and its transaction) open.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
-        app = rushwsgi.django_application if via_django else fastwsgi.application
-        chunks = app(environ, start_response)
-        data = b"".join(chunks)
-        if hasattr(chunks, "close"):
-            chunks.close()
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
-    return got["status"], got["headers"], data
+    app = rushwsgi.django_application if via_django else fastwsgi.application
+    return wsgi_call(
+        app, path, body, headers, method=method, content_type=content_type or "application/json"
+    )
 
 
 def both(path, body, headers=None, **kw):

@@ -128,3 +128,15 @@ def test_what_the_lean_entry_is_unsure_of_goes_to_django(place):
         {"Authorization": f"Bearer {place['token']}"},
     )
     assert status == 404 and json.loads(body)["code"] == "not_found"
+
+
+def test_an_unexpected_failure_is_a_logged_json_500_and_stores_nothing(place, caplog):
+    c = place["center"]
+    with mock.patch.object(fastwsgi.services, "check_in", side_effect=RuntimeError("boom")):
+        status, headers, body = call(
+            f"/api/v1/centers/{c.pk}/visits", {"k": place["code"], "device": DEVICE}
+        )
+    assert status == 500 and dict(headers)["Content-Type"] == "application/json"
+    assert json.loads(body)["code"] == "server_error"
+    assert "check-in fast path failed" in caplog.text
+    assert Visit.objects.count() == 0

@@ -154,8 +154,13 @@ def _registration(
             }
             return _answer(start_response, 200 if result.replayed else 201, data, language)
     except Exception:
-        logger.exception("registration fast path failed", extra={"status_code": 500})
-        start_response("500 Internal Server Error", [("Content-Type", "application/json")])
-        return [b'{"code": "server_error", "message": "Server error."}']
+        return _server_error(start_response, "registration")
     finally:
         signals.request_finished.send(sender=__name__)
+
+
+def _server_error(start_response: StartResponse, what: str) -> list[bytes]:
+    """A lean path failed unexpectedly: logged as Django logs a 500, answered in JSON."""
+    logger.exception("%s fast path failed", what, extra={"status_code": 500})
+    start_response("500 Internal Server Error", [("Content-Type", "application/json")])
+    return [b'{"code": "server_error", "message": "Server error."}']

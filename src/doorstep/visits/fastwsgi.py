@@ -20,7 +20,6 @@ not allowed. Its answers carry the same JSON, status codes and headers as the AP
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -39,13 +38,13 @@ from doorstep.activities.rushwsgi import (
     _host_allowed,
     _language,
     _read_body,
+    _server_error,
 )
 
 from . import services
 from .api import _device, visit_out
 from .vocab import Group
 
-logger = logging.getLogger("django.request")
 ROUTE = re.compile(r"/api/v1/centers/([0-9]{1,18})/visits")
 # The API's limits (visits/api.py, CheckInIn).
 LIMITS = {"k": 32, "device": 128, "group": 10}
@@ -116,8 +115,6 @@ def _check_in(
             data = visit_out(result.visit, center_id, result.counted)
             return _answer(start_response, 201 if result.counted else 200, data, language)
     except Exception:
-        logger.exception("check-in fast path failed", extra={"status_code": 500})
-        start_response("500 Internal Server Error", [("Content-Type", "application/json")])
-        return [b'{"code": "server_error", "message": "Server error."}']
+        return _server_error(start_response, "check-in")
     finally:
         signals.request_finished.send(sender=__name__)

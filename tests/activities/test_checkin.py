@@ -130,3 +130,41 @@ def test_a_nonce_belongs_to_one_scan_and_doors_know_their_activity(setup):
     with pytest.raises(RegistrationError) as exc:
         check_in(token=token, nonce="short", staff=staff, now=now)
     assert exc.value.code == "nonce_required"
+
+
+@pytest.mark.parametrize(
+    ("start", "length", "scan", "expected"),
+    [
+        # 23:00-01:00: a late arrival after midnight is still welcome.
+        ((23, 0), timedelta(hours=2), timedelta(hours=1, minutes=10), "welcome"),
+        # Starts at 00:15: arriving at 23:50 the evening before is welcome.
+        ((0, 15), timedelta(hours=1), -timedelta(minutes=25), "welcome"),
+        # Starts at 00:15: two hours early is the wrong day.
+        ((0, 15), timedelta(hours=1), -timedelta(hours=2), "wrong_day"),
+        # 23:00-01:00: the next morning is the wrong day.
+        ((23, 0), timedelta(hours=2), timedelta(hours=11), "wrong_day"),
+    ],
+)
+def test_the_door_admits_across_midnight_while_the_activity_is_on(
+    regions, start, length, scan, expected
+):
+    local_now = timezone.localtime()
+    starts_at = (local_now + timedelta(days=2)).replace(
+        hour=start[0], minute=start[1], second=0, microsecond=0
+    )
+    center = make_center("东明路街道社区党群服务中心", district="浦东新区")
+    activity = make_activity(
+        center,
+        audience="everyone",
+        starts_at=starts_at,
+        ends_at=starts_at + length,
+        registration_closes_at=starts_at - timedelta(hours=3),
+    )
+    a = make_account()
+    reg = register(
+        account=a, activity_id=activity.pk, person_ids=[a.people.first().pk], now=local_now
+    ).registrations[0]
+    staff = make_staff(center=center)
+    token = tickets.token_for(reg)
+    result = check_in(token=token, nonce="scan-mid-0001", staff=staff, now=starts_at + scan)
+    assert result.code == expected

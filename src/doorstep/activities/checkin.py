@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -46,6 +46,18 @@ class CheckInResult:
     @property
     def ok(self) -> bool:
         return self.code == CheckInCode.WELCOME
+
+
+# How early before the start the door admits someone when that is still the day before.
+EARLY_ARRIVAL = timedelta(hours=1)
+
+
+def _on_its_day(now: datetime, activity: Activity, day: date) -> bool:
+    """The ticket's local day, and across midnight while the activity is on: an arrival at
+    00:10 for one running 23:00–01:00, or at 23:50 for one starting at 00:15."""
+    if timezone.localdate(now) == day:
+        return True
+    return activity.starts_at - EARLY_ARRIVAL <= now <= activity.ends_at
 
 
 def check_in(
@@ -97,7 +109,7 @@ def check_in(
         )
     if activity_id is not None and reg.activity_id != activity_id:
         return _record(nonce, reg, reg.activity, CheckInCode.WRONG_ACTIVITY, staff)
-    if timezone.localdate(now) != claim.day:
+    if not _on_its_day(now, reg.activity, claim.day):
         return _record(nonce, reg, reg.activity, CheckInCode.WRONG_DAY, staff)
     if (
         reg.status == RegistrationStatus.CANCELLED

@@ -12,14 +12,24 @@ from __future__ import annotations
 import logging
 import zoneinfo
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Max, Min, Q, Sum
+from django.db.models import (
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    Max,
+    Min,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
@@ -123,14 +133,20 @@ def rebuild_figures(*, start: date | None = None, end: date | None = None) -> in
     return count
 
 
-def _days_with_data(start: date | None, end: date | None) -> list[date]:
-    days: set[date] = set()
+def _facts_between(start: date | None, end: date | None) -> Iterator[QuerySet[Any]]:
+    """Visits and service records with a day in [start, end] (open where None)."""
     for model in (Visit, ServiceRecord):
         qs = model.objects.all()
         if start is not None:
             qs = qs.filter(day__gte=start)
         if end is not None:
             qs = qs.filter(day__lte=end)
+        yield qs
+
+
+def _days_with_data(start: date | None, end: date | None) -> list[date]:
+    days: set[date] = set()
+    for qs in _facts_between(start, end):
         days.update(qs.values_list("day", flat=True).distinct().order_by())
     return sorted(days)
 
@@ -194,12 +210,7 @@ def _touched_pairs(since: datetime) -> set[Pair]:
 
 def _all_pairs(start: date | None, end: date | None) -> set[Pair]:
     pairs: set[Pair] = set()
-    for model in (Visit, ServiceRecord):
-        qs = model.objects.all()
-        if start is not None:
-            qs = qs.filter(day__gte=start)
-        if end is not None:
-            qs = qs.filter(day__lte=end)
+    for qs in _facts_between(start, end):
         pairs.update(qs.values_list("center_id", "day").distinct().order_by())
     return pairs
 

@@ -70,10 +70,12 @@ def both(f: CenterFilters) -> tuple[tuple[int, list[int]], tuple[int, list[int]]
     max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(data=st.data())
-@pytest.mark.parametrize("blob_hits_max", [1000, 2])
-def test_the_index_and_sql_agree(city, data, blob_hits_max, monkeypatch):
-    # Both ways of testing a key: scanning the joined keys, and numpy over every center.
+@pytest.mark.parametrize(("blob_hits_max", "blob_probe"), [(1000, 50), (2, 50), (12, 3)])
+def test_the_index_and_sql_agree(city, data, blob_hits_max, blob_probe, monkeypatch):
+    # Every way of testing a key: scanning the joined keys, giving up on a dense scan early,
+    # and numpy over every center.
     monkeypatch.setattr(textindex, "BLOB_HITS_MAX", blob_hits_max)
+    monkeypatch.setattr(textindex, "BLOB_PROBE", blob_probe)
     q = data.draw(st.sampled_from(city["words"]))
     if data.draw(st.booleans()):
         q = q + data.draw(st.sampled_from(["", " ", "服务", "站", "zhan", " 中心"]))

@@ -24,6 +24,7 @@ rows first, and open-now depends on the minute.
 from __future__ import annotations
 
 import bisect
+import logging
 import threading
 from dataclasses import dataclass
 
@@ -329,6 +330,8 @@ def warm_up() -> None:
         index_for(directory_version())
     except DatabaseError:
         pass
+    except Exception:  # a warm-up never stops a server from starting
+        logging.getLogger(__name__).warning("text index warm-up failed", exc_info=True)
     finally:
         # The server's request threads open their own connections (not inside a
         # transaction: a test calls this in one).

@@ -6,6 +6,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 from django.db.models import Count
 from django.utils import timezone
@@ -179,11 +180,7 @@ class _Question:
         point = (f.lat, f.lng) if f.lat is not None and f.lng is not None else None
         return sql.plan(
             pq=self.pq,
-            district_code=self.district,
-            subdistrict_code=self.subdistrict,
-            themes=f.themes,
-            facilities=f.facilities,
-            levels=f.levels,
+            **self._static_filters(),
             open_now_at=f.at,
             want_open_now=f.open_now,
             point=point,
@@ -202,14 +199,20 @@ class _Question:
         return textindex.search(
             self.pq,
             version=directory_version() if version is None else version,
-            district_code=self.district,
-            subdistrict_code=self.subdistrict,
-            themes=f.themes,
-            facilities=f.facilities,
-            levels=f.levels,
+            **self._static_filters(),
             limit=limit,
             offset=offset,
         )
+
+    def _static_filters(self) -> dict[str, Any]:
+        """The filters that do not depend on the time or a point: both paths take them."""
+        return {
+            "district_code": self.district,
+            "subdistrict_code": self.subdistrict,
+            "themes": self.f.themes,
+            "facilities": self.f.facilities,
+            "levels": self.f.levels,
+        }
 
 
 def _question(f: CenterFilters, version: int | None = None) -> _Question:

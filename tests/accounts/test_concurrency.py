@@ -5,15 +5,13 @@ race is real; then the service, under the same pressure, sends exactly one code.
 holds for a code entered on two devices at once: it signs in once.
 """
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from doorstep.accounts import services
 from doorstep.accounts.models import PhoneCode, User
 from doorstep.accounts.services import AccountError, request_code, verify_code
+from tests.races import failures, run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -22,27 +20,10 @@ RACERS = 12
 
 
 def run_all(target, count: int) -> list:
-    barrier = threading.Barrier(count)
-    results: list = []
-
-    def wrapped():
-        try:
-            results.append(target(barrier))
-        except AccountError as exc:
-            results.append(exc.code)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
-            results.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=wrapped) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not [r for r in results if isinstance(r, BaseException)], results
-    return results
+    """Outcomes with an AccountError as its code; any other exception fails the test."""
+    outcomes = run_at_once(target, [()] * count)
+    assert not failures(outcomes, AccountError), outcomes
+    return [o.code if isinstance(o, AccountError) else o for o in outcomes]
 
 
 def test_the_race_exists_without_the_guard():

@@ -5,14 +5,12 @@ before any writes (a barrier makes the interleaving certain), hands out more pla
 exist. Then the real service, under the same pressure, confirms exactly `capacity`.
 """
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
 
 from doorstep.activities.models import Activity, Registration, RegistrationStatus
 from doorstep.activities.services import new_public_id, register
 from tests.factories import make_account, make_activity, make_center
+from tests.races import failures, run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -21,24 +19,8 @@ RACERS = 16
 
 
 def run_all(target, args_list):
-    barrier = threading.Barrier(len(args_list))
-    errors: list[BaseException] = []
-
-    def wrapped(*args):
-        try:
-            target(barrier, *args)
-        except BaseException as exc:  # noqa: BLE001 - reported by the test below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=wrapped, args=a) for a in args_list]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
+    outcomes = run_at_once(target, args_list)
+    assert not failures(outcomes), outcomes
 
 
 @pytest.fixture

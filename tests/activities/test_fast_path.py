@@ -1,11 +1,10 @@
 """The registration hot path (docs/performance.md, "Registration rush"): few statements per
 answer, and the rules of docs/concurrency.md kept while doing so."""
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -18,6 +17,7 @@ from doorstep.activities.models import (
 )
 from doorstep.activities.services import RegistrationError, cancel, register
 from tests.factories import make_account, make_activity, make_center
+from tests.races import failures, run_at_once
 
 
 def postgres() -> bool:
@@ -218,26 +218,16 @@ def test_a_family_takes_its_places_together_in_one_statement(center):
     assert Activity.objects.get(pk=activity.pk).taken == 2
 
 
-def run_at_once(target, args_list):
-    barrier = threading.Barrier(len(args_list))
-    results: list = [None] * len(args_list)
+def racing(target, args_list):
+    """Each call's answer (a RegistrationError as its code), all started at once."""
 
-    def wrapped(i, *args):
-        try:
-            barrier.wait()
-            results[i] = target(*args)
-        except RegistrationError as exc:
-            results[i] = exc.code
-        finally:
-            close_old_connections()
-            connection.close()
+    def at_the_barrier(barrier, *args):
+        barrier.wait()
+        return target(*args)
 
-    threads = [threading.Thread(target=wrapped, args=(i, *a)) for i, a in enumerate(args_list)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results
+    outcomes = run_at_once(at_the_barrier, args_list)
+    assert not failures(outcomes, RegistrationError), outcomes
+    return [o.code if isinstance(o, RegistrationError) else o for o in outcomes]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -253,7 +243,7 @@ def test_one_households_simultaneous_requests_keep_its_limit(regions):
     def one(person_id):
         return register(account=family, activity_id=activity.pk, person_ids=[person_id]).status
 
-    results = run_at_once(one, [(pid,) for pid in ids])
+    results = racing(one, [(pid,) for pid in ids])
     assert sorted(results) == ["confirmed", "confirmed", "limit_reached"]
     assert Registration.objects.filter(activity=activity).count() == 2
     assert Activity.objects.get(pk=activity.pk).taken == 2
@@ -272,7 +262,7 @@ def test_a_double_click_with_one_key_gets_one_place_and_one_answer(regions):
         )
         return (result.replayed, [r.pk for r in result.registrations])
 
-    results = run_at_once(one, [(), (), ()])
+    results = racing(one, [(), (), ()])
     assert sorted(r[0] for r in results) == [False, True, True]
     assert len({tuple(r[1]) for r in results}) == 1
     assert Registration.objects.filter(activity=activity).count() == 1

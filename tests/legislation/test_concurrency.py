@@ -6,16 +6,16 @@ unique constraint stops the copies. Then the service under the same pressure sto
 opinion and answers every other request with the stable code "repeated", never a 500.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.db import IntegrityError, close_old_connections, connection
+from django.db import IntegrityError
 from django.utils import timezone
 
 from doorstep.legislation import dedupe, services
 from doorstep.legislation.models import Opinion, StatusChange
 from tests.factories import make_account, make_center, make_staff
+from tests.races import run_at_once
 
 from .conftest import SNIPPET
 
@@ -26,24 +26,7 @@ TEXT = "建议增加社区养老服务设施。"
 
 
 def run_all(target, n):
-    barrier = threading.Barrier(n)
-    outcomes: list[object] = []
-
-    def wrapped():
-        try:
-            outcomes.append(target(barrier))
-        except BaseException as exc:  # noqa: BLE001 - every outcome is checked by the test
-            outcomes.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=wrapped) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return outcomes
+    return run_at_once(target, [()] * n)
 
 
 @pytest.fixture

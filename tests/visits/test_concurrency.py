@@ -5,41 +5,22 @@ First the race is shown to be real with a naive check-then-insert (a barrier mak
 request read before any writes); then the real service under the same pressure makes one.
 """
 
-import threading
-
 import pytest
-from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from doorstep.visits import codes, services
 from doorstep.visits.models import Visit
 from tests.factories import make_center
+from tests.races import failures, run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 RACERS = 12
 
 
 def run_all(target, n):
-    barrier = threading.Barrier(n)
-    errors: list[BaseException] = []
-    results: list[object] = []
-
-    def wrapped():
-        try:
-            results.append(target(barrier))
-        except BaseException as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            close_old_connections()
-            connection.close()
-
-    threads = [threading.Thread(target=wrapped) for _ in range(n)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    assert not errors, errors
-    return results
+    outcomes = run_at_once(target, [()] * n)
+    assert not failures(outcomes), outcomes
+    return outcomes
 
 
 @pytest.fixture

@@ -95,36 +95,47 @@ def check_in(
         )
     if claim is None:
         return _record(nonce, None, None, CheckInCode.INVALID, staff)
-    reg = (
-        Registration.objects.select_related("activity", "person")
-        .filter(public_id=claim.public_id, activity_id=claim.activity_id)
+    found = (
+        Registration.objects.filter(public_id=claim.public_id, activity_id=claim.activity_id)
+        .values_list("pk", "activity__center_id")
         .first()
     )
-    if reg is None:
+    if found is None:
         return _record(nonce, None, None, CheckInCode.NOT_FOUND, staff)
-    if not can_manage(staff, reg.activity.center_id):
+    reg_id, center_id = found
+    if not can_manage(staff, center_id):
         # Staff of another center learn nothing about this ticket.
         raise RegistrationError(
             _("You cannot check people in at this center."), code="forbidden", status=403
         )
+    with transaction.atomic():
+        # Lock, then decide (pretix's perform_checkin): a cancellation, an offer moving on or
+        # another door waits for this row, so what is read below is what is written.
+        reg = (
+            Registration.objects.select_for_update(of=("self",))
+            .select_related("activity", "person")
+            .get(pk=reg_id)
+        )
+        code = _decide(reg, claim.day, activity_id, now)
+        return _record(nonce, reg, reg.activity, code, staff, now=now)
+
+
+def _decide(reg: Registration, day: date, activity_id: int | None, now: datetime) -> str:
+    """The door's answer for a registration row the caller holds locked."""
     if activity_id is not None and reg.activity_id != activity_id:
-        return _record(nonce, reg, reg.activity, CheckInCode.WRONG_ACTIVITY, staff)
-    if not _on_its_day(now, reg.activity, claim.day):
-        return _record(nonce, reg, reg.activity, CheckInCode.WRONG_DAY, staff)
+        return CheckInCode.WRONG_ACTIVITY
+    if not _on_its_day(now, reg.activity, day):
+        return CheckInCode.WRONG_DAY
     if (
         reg.status == RegistrationStatus.CANCELLED
         or reg.activity.status == ActivityStatus.CANCELLED
     ):
-        return _record(nonce, reg, reg.activity, CheckInCode.CANCELLED, staff)
+        return CheckInCode.CANCELLED
     if reg.status not in (RegistrationStatus.CONFIRMED, RegistrationStatus.NO_SHOW):
-        return _record(nonce, reg, reg.activity, CheckInCode.NOT_CONFIRMED, staff)
-    with transaction.atomic():
-        first = Registration.objects.filter(pk=reg.pk, checked_in_at__isnull=True).update(
-            checked_in_at=now, status=RegistrationStatus.CONFIRMED
-        )
-        reg.refresh_from_db()
-        code = CheckInCode.WELCOME if first else CheckInCode.ALREADY
-        return _record(nonce, reg, reg.activity, code, staff)
+        return CheckInCode.NOT_CONFIRMED
+    if reg.checked_in_at is not None:
+        return CheckInCode.ALREADY
+    return CheckInCode.WELCOME
 
 
 def _record(
@@ -133,9 +144,19 @@ def _record(
     activity: Activity | None,
     code: str,
     staff: User,
+    *,
+    now: datetime | None = None,
 ) -> CheckInResult:
+    """Store the scan and its answer; a welcome also marks the arrival (the caller holds the
+    registration's lock) and records the visit, all or nothing."""
     try:
         with transaction.atomic():
+            if code == CheckInCode.WELCOME:
+                assert reg is not None and now is not None
+                Registration.objects.filter(pk=reg.pk).update(
+                    checked_in_at=now, status=RegistrationStatus.CONFIRMED
+                )
+                reg.checked_in_at, reg.status = now, RegistrationStatus.CONFIRMED
             row = CheckIn.objects.create(
                 nonce=nonce, registration=reg, activity=activity, result=code, staff=staff
             )

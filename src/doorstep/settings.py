@@ -1,7 +1,8 @@
 """One settings module, configured by the environment.
 
 DATABASE_URL   postgres://user@host:5432/name (production); unset -> SQLite under DATA_DIR
-SECRET_KEY     required when DEBUG is off
+SECRET_KEY     signs tickets, poster codes, sessions; unset -> a random key kept in DATA_DIR
+SECRET_KEY_FALLBACKS  comma-separated earlier keys, still accepted (key rotation)
 DEBUG          1/true to enable debug pages (default off)
 ALLOWED_HOSTS  comma-separated (default 127.0.0.1,localhost)
 TIME_ZONE      default Asia/Shanghai
@@ -14,6 +15,8 @@ CLIENT_IP_HEADER  META key of a trusted proxy's client-address header, e.g. HTTP
 """
 
 import os
+import secrets
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -31,16 +34,48 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 
 DEBUG = env_bool("DEBUG")
-_secret = os.environ.get("SECRET_KEY")
-if not _secret:
-    if not DEBUG and os.environ.get("DOORSTEP_REQUIRE_SECRET"):
-        raise RuntimeError("SECRET_KEY must be set when DEBUG is off")
-    _secret = "doorstep-insecure-development-key-change-me"  # noqa: S105
-SECRET_KEY = _secret
+DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
+
+
+def stored_secret_key(data_dir: Path) -> str:
+    """This installation's own random key, made on first start and kept in DATA_DIR.
+
+    Made whole in a private temporary file (mode 0600) and linked into place, which fails if
+    the key exists: of two processes starting together, one makes it and both read it. A key
+    file that others can read is narrowed to 0600.
+    """
+    path = data_dir / "secret_key"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd, tmp = tempfile.mkstemp(dir=data_dir, prefix=".secret_key.")  # mode 0600
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_urlsafe(50) + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o600)
+    key = path.read_text().strip()
+    if len(key) < 32:
+        raise RuntimeError(f"{path} holds no usable key: delete it to make a new one")
+    return key
+
+
+# No key is built in: SECRET_KEY from the environment, or this installation's own.
+SECRET_KEY = os.environ.get("SECRET_KEY", "").strip() or stored_secret_key(DATA_DIR)
+# Keys being rotated out: what they signed (tickets, poster codes, sessions) stays valid.
+SECRET_KEY_FALLBACKS = [
+    k.strip() for k in os.environ.get("SECRET_KEY_FALLBACKS", "").split(",") if k.strip()
+]
 ALLOWED_HOSTS = [
     h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h
 ]
-DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / "data"))
 NODE_MODULES = Path(os.environ.get("NODE_MODULES", BASE_DIR / "node_modules"))
 
 INSTALLED_APPS = [

@@ -28,6 +28,7 @@ from django.utils.translation import ngettext
 from doorstep.activities.models import ACTIVE_STATUSES
 from doorstep.centers.models import Region
 from doorstep.core.errors import DoorstepError
+from doorstep.core.keys import signing_keys
 
 from .models import ApiToken, Person, PhoneCode, User
 from .senders import SendError, get_sender
@@ -105,10 +106,17 @@ def normalize_phone(raw: str) -> str:
 # Codes --------------------------------------------------------------------------------------
 
 
-def _code_hash(phone: str, code: str) -> str:
+def _code_hash(phone: str, code: str, secret: str | None = None) -> str:
     return salted_hmac(
-        "doorstep.accounts.PhoneCode", f"{phone}:{code}", algorithm="sha256"
+        "doorstep.accounts.PhoneCode", f"{phone}:{code}", secret=secret, algorithm="sha256"
     ).hexdigest()
+
+
+def _code_matches(stored: str, phone: str, code: str) -> bool:
+    """A code sent before a key rotation still matches (SECRET_KEY_FALLBACKS)."""
+    return any(
+        constant_time_compare(stored, _code_hash(phone, code, key)) for key in signing_keys()
+    )
 
 
 def _lock(key: str) -> None:
@@ -274,7 +282,7 @@ def verify_code(*, phone: str, code: str, ip: str | None, now: datetime | None =
             failure = AccountError(
                 _("Too many wrong codes. Please ask for a new one."), code="too_many_attempts"
             )
-        elif not constant_time_compare(record.code_hash, _code_hash(phone, code)):
+        elif not _code_matches(record.code_hash, phone, code):
             record.attempts += 1
             record.save(update_fields=["attempts"])
             _count_failure(ip, now)

@@ -3,7 +3,8 @@
 A token is `<registration public id>.<activity id>.<YYYYMMDD of the activity>.<signature>`
 where the signature is the first 16 bytes of HMAC-SHA256 over the rest, keyed by a key
 derived from SECRET_KEY, in base32 (QR alphanumeric-friendly). The public id is random
-(96 bits), so a token cannot be guessed, and any change breaks the signature.
+(96 bits), so a token cannot be guessed, and any change breaks the signature. Tokens signed
+with a key in SECRET_KEY_FALLBACKS still verify, so rotating the key keeps issued tickets.
 """
 
 from __future__ import annotations
@@ -13,26 +14,30 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from django.conf import settings
 from django.utils import timezone
 
+from doorstep.core.keys import signing_keys
+
 from .models import Registration
 
 
-def _key() -> bytes:
-    return hashlib.sha256(b"doorstep.ticket:" + settings.SECRET_KEY.encode()).digest()
+@lru_cache(maxsize=8)
+def _key(secret: str) -> bytes:
+    return hashlib.sha256(b"doorstep.ticket:" + secret.encode()).digest()
 
 
-def _sign(body: str) -> str:
-    mac = hmac.new(_key(), body.encode(), hashlib.sha256).digest()[:16]
+def _sign(body: str, secret: str) -> str:
+    mac = hmac.new(_key(secret), body.encode(), hashlib.sha256).digest()[:16]
     return base64.b32encode(mac).decode().rstrip("=")
 
 
 def token_for(registration: Registration) -> str:
     day = timezone.localtime(registration.activity.starts_at).strftime("%Y%m%d")
     body = f"{registration.public_id}.{registration.activity_id}.{day}"
-    return f"{body}.{_sign(body)}"
+    return f"{body}.{_sign(body, settings.SECRET_KEY)}"
 
 
 @dataclass(frozen=True)
@@ -53,7 +58,8 @@ def verify(token: str) -> TicketClaim | None:
         return None
     public_id, activity_id, day, signature = parts
     body = f"{public_id}.{activity_id}.{day}"
-    if not hmac.compare_digest(_sign(body), signature.upper()):
+    signature = signature.upper()
+    if not any(hmac.compare_digest(_sign(body, k), signature) for k in signing_keys()):
         return None
     try:
         return TicketClaim(

@@ -5,6 +5,8 @@ in base32: 10 characters, readable and QR-alphanumeric friendly. The key is deri
 SECRET_KEY, so nobody can compute tomorrow's code from today's, and a code for one center is
 worthless at another. Yesterday's code is still accepted for a short grace period after
 midnight (VISIT_CODE_GRACE_MINUTES), so a scan at 00:05 of a poster printed that day works.
+Codes made with a key in SECRET_KEY_FALLBACKS are accepted too, so rotating the key does not
+void the posters already up.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils import timezone
 
+from doorstep.core.keys import signing_keys
+
 CODE_LENGTH = 10
 # How far back a code is still recognised, only to tell "expired" from "forged": about two
 # months ("last month's poster"); older codes are simply invalid. Kept short because every
@@ -25,8 +29,8 @@ CODE_LENGTH = 10
 RECOGNISE_DAYS = 62
 
 
-def _key(purpose: bytes) -> bytes:
-    return _derived(purpose, settings.SECRET_KEY)
+def _key(purpose: bytes, secret: str | None = None) -> bytes:
+    return _derived(purpose, secret or settings.SECRET_KEY)
 
 
 @lru_cache(maxsize=8)
@@ -34,9 +38,17 @@ def _derived(purpose: bytes, secret: str) -> bytes:
     return hashlib.sha256(b"doorstep.visits." + purpose + b":" + secret.encode()).digest()
 
 
-def code_for(center_id: int, day: date) -> str:
-    mac = hmac.new(_key(b"poster"), f"{center_id}:{day.isoformat()}".encode(), hashlib.sha256)
+def code_for(center_id: int, day: date, secret: str | None = None) -> str:
+    mac = hmac.new(
+        _key(b"poster", secret), f"{center_id}:{day.isoformat()}".encode(), hashlib.sha256
+    )
     return base64.b32encode(mac.digest()[:10]).decode()[:CODE_LENGTH]
+
+
+def _is_code_of(center_id: int, day: date, code: str) -> bool:
+    return any(
+        hmac.compare_digest(code_for(center_id, day, key), code) for key in signing_keys()
+    )
 
 
 def today_code(center_id: int, now: datetime | None = None) -> str:
@@ -58,11 +70,11 @@ def code_state(center_id: int, code: str, now: datetime) -> str:
         return "invalid"
     local = timezone.localtime(now)
     today = local.date()
-    if hmac.compare_digest(code_for(center_id, today), code):
+    if _is_code_of(center_id, today, code):
         return "valid"
     yesterday = today - timedelta(days=1)
     since_midnight = local - local.replace(hour=0, minute=0, second=0, microsecond=0)
-    if hmac.compare_digest(code_for(center_id, yesterday), code):
+    if _is_code_of(center_id, yesterday, code):
         return "valid" if since_midnight < grace() else "expired"
     # Only reached by bad scans: worth a few hundred HMACs to give the right message.
     for back in range(2, RECOGNISE_DAYS):

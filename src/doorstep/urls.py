@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
-from doorstep.core.api import api
+from doorstep.api import api
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -21,5 +21,6 @@ urlpatterns = [
     path("", include("doorstep.legislation.urls")),
 ]
 
+handler400 = "doorstep.core.views.bad_request"
 handler404 = "doorstep.core.views.page_not_found"
 handler500 = "doorstep.core.views.server_error"

@@ -110,7 +110,7 @@ def test_detail_has_hours_and_source(client, two):
         ({"lat": "abc", "lng": 121}, 422, "invalid_parameter"),
         ({"limit": "ten"}, 422, "invalid_parameter"),
         ({"open_now": "maybe"}, 422, "invalid_parameter"),
-        ({"lat": "nan", "lng": "121"}, 400, "invalid_lat"),
+        ({"lat": "nan", "lng": "121"}, 422, "invalid_parameter"),  # the API's input rule
     ],
 )
 def test_bad_parameters(client, two, params, status, code):

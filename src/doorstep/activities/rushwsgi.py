@@ -34,6 +34,7 @@ from django.utils import translation
 django_application = get_wsgi_application()
 
 from doorstep.accounts.services import user_for_token  # noqa: E402 (after Django is set up)
+from doorstep.core.inputs import problems  # noqa: E402
 from doorstep.core.middleware import SUPPORTED  # noqa: E402
 
 from . import services  # noqa: E402
@@ -84,6 +85,8 @@ def _person_ids(body: bytes) -> list[int] | None:
     ids = data.get("person_ids") if isinstance(data, dict) else None
     if not isinstance(ids, list) or not all(type(i) is int for i in ids):
         return None
+    if any(problems(ids)):
+        return None  # the API's input rule refuses it: Django answers
     return ids
 
 

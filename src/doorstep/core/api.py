@@ -1,14 +1,20 @@
-"""The JSON API (/api/v1): one NinjaAPI, errors always as {"code", "message"}."""
+"""The JSON API (/api/v1): one NinjaAPI, errors always as {"code", "message"}.
+
+The apps' routers are mounted on it by `doorstep.api` (above every app); here are only the
+parts every endpoint shares: the input rule (`inputs.py`) and the error answers.
+"""
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
 
-from .errors import DoorstepError
+from .errors import DoorstepError, too_large
+from .inputs import check_inputs
 
 
 class ReadableJSONRenderer(JSONRenderer):
@@ -23,6 +29,8 @@ api = NinjaAPI(
     description="The open API of doorstep (家门口): Shanghai's community service centers.",
     urls_namespace="api",
 )
+# After ninja's parsing, before any endpoint: one rule for integers, text and dates.
+api.add_decorator(check_inputs, mode="operation")
 
 
 def _field_path(loc: Any) -> str:
@@ -64,21 +72,14 @@ def on_auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpRespons
     )
 
 
+@api.exception_handler(RequestDataTooBig)
+def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+    error = too_large()
+    return api.create_response(request, error.as_dict(), status=error.status)
+
+
 @api.exception_handler(HttpError)
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(
         request, {"code": "http_error", "message": str(exc)}, status=exc.status_code
     )
-
-
-def register_routers() -> None:
-    from doorstep.centers.api import router as centers_router
-
-    api.add_router("/", centers_router)
-    api.add_router("/", "doorstep.accounts.api.router")
-    api.add_router("/", "doorstep.activities.api.router")
-    for app in ("visits", "figures", "inbox", "deliberation", "legislation"):
-        api.add_router("/", f"doorstep.{app}.api.router")
-
-
-register_routers()

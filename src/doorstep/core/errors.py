@@ -6,6 +6,8 @@ them into a message in the user's language. Anything else that escapes is a bug 
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 
 class DoorstepError(Exception):
     """Base for expected, user-facing failures."""
@@ -32,3 +34,8 @@ class NotFound(DoorstepError):
 
 class InvalidInput(DoorstepError):
     status = 400
+
+
+def too_large() -> DoorstepError:
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE (or too many fields): 413 for API and pages."""
+    return DoorstepError(_("The request is too large."), code="too_large", status=413)

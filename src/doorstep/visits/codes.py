@@ -46,9 +46,7 @@ def code_for(center_id: int, day: date, secret: str | None = None) -> str:
 
 
 def _is_code_of(center_id: int, day: date, code: str) -> bool:
-    return any(
-        hmac.compare_digest(code_for(center_id, day, key), code) for key in signing_keys()
-    )
+    return any(hmac.compare_digest(code_for(center_id, day, key), code) for key in signing_keys())
 
 
 def today_code(center_id: int, now: datetime | None = None) -> str:

@@ -40,6 +40,7 @@ from doorstep.activities.rushwsgi import (
     _read_body,
     _server_error,
 )
+from doorstep.core.inputs import problem
 
 from . import services
 from .api import _device, visit_out
@@ -71,7 +72,7 @@ def _payload(environ: dict[str, Any]) -> dict[str, str] | None:
     if not isinstance(data, dict) or "k" not in data or not set(data) <= set(LIMITS):
         return None
     for name, value in data.items():
-        if type(value) is not str or len(value) > LIMITS[name]:
+        if type(value) is not str or len(value) > LIMITS[name] or problem(value):
             return None
     return {"device": "", "group": Group.UNKNOWN.value, **data}
 

@@ -1,4 +1,4 @@
-"""doorstep worker [--once] [--interval SECONDS]: run draws, offer expiry and no-shows on time."""
+"""doorstep worker [--once] [--interval SECONDS]: the timed work of every app, on time."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from doorstep.activities.services import run_due_work
+from doorstep.core.limits import prune_counters
 from doorstep.figures.services import refresh_figures
 from doorstep.visits.services import run_due_work as run_due_visit_work
 
@@ -17,8 +18,9 @@ from doorstep.visits.services import run_due_work as run_due_visit_work
 class Command(BaseCommand):
     help = (
         "Run due work in a loop: lottery draws whose window closed, expired waiting-list "
-        "offers, no-shows after activities. Every step is idempotent; pages do the same work "
-        "when they read a stale activity, so correctness never depends on this process."
+        "offers, no-shows after activities, visits left open, the figures' rollups, finished "
+        "rate-limit windows. Every step is idempotent; pages do the same work when they read "
+        "a stale activity, so correctness never depends on this process."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -38,6 +40,7 @@ class Command(BaseCommand):
             done = run_due_work() | run_due_visit_work()
             # After visits are closed, so their estimated leaving times are rolled up too.
             done["figures"] = refresh_figures().pairs
+            done["limit_windows_pruned"] = prune_counters()
             if any(done.values()) or options["once"]:
                 self.stdout.write(", ".join(f"{k}: {v}" for k, v in done.items()))
             if options["once"] or stop:

@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import pytest
 from django.db.models import QuerySet
@@ -9,12 +10,14 @@ os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 @pytest.fixture(autouse=True)
 def _fast_and_local(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     settings.LANGUAGE_CODE = "zh-hans"
-    # Each test starts with an empty cache (rate limits, cached choices).
+    # Each test starts with an empty per-process cache (cached choices, directory answers)
     from django.core.cache import cache
 
     cache.clear()
+    # and rate-limit counters of its own: the shared store (the database, or Redis when
+    # REDIS_URL is set) is the real one, so each test counts under a fresh prefix.
+    settings.RATELIMIT_CACHE_PREFIX = f"rl:test:{uuid.uuid4().hex}:"
 
 
 @pytest.fixture

@@ -9,14 +9,17 @@ TIME_ZONE      default Asia/Shanghai
 DATA_DIR       where the SQLite file and generated data live (default ./data)
 SMS_SENDER     dotted path of the sign-in code sender (default: print codes to the console)
 NOTICE_SENDER  dotted path of the inbox's SMS/email sender (default: print to the console)
-VISIT_DEDUPE_MINUTES, VISIT_DEFAULT_DWELL_MINUTES, VISIT_CODE_GRACE_MINUTES  see docs/visits.md
+VISIT_DEDUPE_MINUTES, VISIT_DEFAULT_DWELL_MINUTES, VISIT_CODE_GRACE_MINUTES,
+VISIT_DEVICE_PER_HOUR, VISIT_NETWORK_PER_HOUR, VISIT_SUSPECT_PER_HOUR  see docs/visits.md
 DIRECTORY_CACHE_SECONDS  how long a directory API answer may be reused (default 90; 0 = off)
+REDIS_URL      redis://host:6379/0 for the shared rate-limit counters (default: the database)
 CLIENT_IP_HEADER  META key of a trusted proxy's client-address header, e.g. HTTP_X_REAL_IP
 """
 
 import os
 import secrets
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -86,6 +89,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "ninja",
+    "axes",
     "doorstep.core",
     "doorstep.accounts",
     "doorstep.centers",
@@ -95,6 +99,7 @@ INSTALLED_APPS = [
     "doorstep.inbox",
     "doorstep.deliberation",
     "doorstep.legislation",
+    "doorstep.ops",
 ]
 AUTH_USER_MODEL = "accounts.User"
 
@@ -108,6 +113,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "doorstep.urls"
@@ -162,7 +169,26 @@ else:
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+CACHES = {
+    # Derived answers each worker may keep for itself (directory answers, choice lists).
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Rate-limit counters, shared by every worker and kept across restarts (core/limits.py):
+    # Redis when REDIS_URL is set, else a table in the database.
+    "limits": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "doorstep",
+        }
+        if REDIS_URL
+        else {
+            "BACKEND": "doorstep.core.limits.LimitsDatabaseCache",
+            "LOCATION": "doorstep_limits",
+        }
+    ),
+}
+RATELIMIT_USE_CACHE = "limits"
 # Directory API answers are cached until the directory changes or the minute turns
 # (centers/cache.py); 0 turns that off.
 DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "90"))
@@ -173,8 +199,29 @@ DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "90"))
 VISIT_DEDUPE_MINUTES = int(os.environ.get("VISIT_DEDUPE_MINUTES", "120"))
 VISIT_DEFAULT_DWELL_MINUTES = int(os.environ.get("VISIT_DEFAULT_DWELL_MINUTES", "120"))
 VISIT_CODE_GRACE_MINUTES = int(os.environ.get("VISIT_CODE_GRACE_MINUTES", "120"))
+# Anonymous poster check-ins per hour at one center (docs/visits.md, "Abuse"): scans from one
+# device, and check-ins from one network past which they are refused; past SUSPECT they are
+# kept but marked a suspicious burst and left out of the figures.
+VISIT_DEVICE_PER_HOUR = int(os.environ.get("VISIT_DEVICE_PER_HOUR", "12"))
+VISIT_NETWORK_PER_HOUR = int(os.environ.get("VISIT_NETWORK_PER_HOUR", "60"))
+VISIT_SUSPECT_PER_HOUR = int(os.environ.get("VISIT_SUSPECT_PER_HOUR", "10"))
 # Where inbox notices also go (SMS/email, by each resident's choice): a dotted class path.
 NOTICE_SENDER = os.environ.get("NOTICE_SENDER", "doorstep.inbox.senders.ConsoleNoticeSender")
+
+# Staff password sign-in (the staff page and /admin/login/) locks after repeated failures, per
+# account and per address, with django-axes (docs/security.md). Residents sign in by code.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("AXES_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("AXES_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]  # either one locks, each on its own
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # keep failed attempts only: least personal data
+AXES_CLIENT_IP_CALLABLE = "doorstep.accounts.auth.client_ip"
+AXES_LOCKOUT_CALLABLE = "doorstep.accounts.views.staff_locked_out"
+AXES_VERBOSE = False
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -178,6 +178,23 @@ def test_wrong_codes_from_one_network_are_limited(last_code):
     assert verify_code(phone=phone, code=last_code(phone), ip="198.51.100.2", now=start)
 
 
+def test_the_network_limit_outlives_a_restart(last_code):
+    """The count of wrong codes is in the shared store, not in the process's memory: what a
+    restart (or another worker) starts with is what was counted."""
+    from django.core.cache import cache
+
+    start = timezone.now()
+    for i in range(6):
+        request_code(phone=f"+86139000000{i:02d}", ip="198.51.100.1", now=start)
+        for _j in range(5):
+            phone = f"+86139000000{i:02d}"
+            error_of(verify_code, phone=phone, code=wrong(last_code(phone)), ip=IP, now=start)
+    cache.clear()  # a restarted worker's memory
+    request_code(phone="+8613900000006", ip="198.51.100.1", now=start)
+    err = error_of(verify_code, phone="+8613900000006", code=last_code("+8613900000006"), ip=IP)
+    assert err.code == "rate_limited"
+
+
 def test_failed_sender_is_a_clear_error(settings):
     settings.SMS_SENDER = "tests.accounts.test_codes.BrokenSender"
     err = error_of(request_code, phone=PHONE, ip=IP)

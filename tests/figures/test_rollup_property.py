@@ -34,6 +34,7 @@ ops = st.one_of(
         st.integers(0, 23),  # hour
         st.one_of(st.none(), st.integers(0, 3)),  # user
         st.sampled_from(["elderly", "child", "adult", "rider", "unknown"]),
+        st.booleans(),  # an anonymous one marked a suspicious burst
     ),
     st.tuples(st.just("leave"), st.integers(0, 50), st.integers(1, 400), st.booleans()),
     st.tuples(st.just("regroup"), st.integers(0, 50), st.sampled_from(["elderly", "rider"])),
@@ -92,7 +93,7 @@ def test_incremental_equals_rebuild(two_centers, steps):
         clock += timedelta(hours=1)
         kind = step[0]
         if kind == "visit":
-            _k, c, off, hour, u, group = step
+            _k, c, off, hour, u, group, suspect = step
             day = DAY0 + timedelta(days=off)
             v = Visit.objects.create(
                 center=centers[c],
@@ -101,6 +102,7 @@ def test_incremental_equals_rebuild(two_centers, steps):
                 channel="qr",
                 arrived_at=local(day, hour),
                 day=day,
+                suspect=suspect and u is None,
             )
             visits.append(v)
             _stamp(v, clock)
@@ -153,9 +155,13 @@ def test_incremental_equals_rebuild(two_centers, steps):
     assert snapshot() == incremental  # idempotent
     rebuild_figures()
     assert snapshot() == incremental
-    # And the rollups really count the facts.
-    assert sum(r.visits for r in CenterDay.objects.all()) == Visit.objects.count()
-    n = Visit.objects.count()
+    # And the rollups really count the facts: suspicious bursts apart from every other counter.
+    n = Visit.objects.filter(suspect=False).count()
+    assert sum(r.visits for r in CenterDay.objects.all()) == n
+    assert (
+        sum(r.suspect for r in CenterDay.objects.all())
+        == Visit.objects.filter(suspect=True).count()
+    )
     assert sum(r.visits for r in AreaDay.objects.exclude(subdistrict="*")) == n
     assert sum(r.visits for r in AreaDay.objects.filter(subdistrict="*").exclude(district="*")) == n
     assert sum(r.visits for r in AreaDay.objects.filter(district="*")) == n

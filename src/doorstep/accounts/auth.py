@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja.security import HttpBearer
 from ninja.utils import check_csrf
+
+from doorstep.core import limits
 
 from .models import User
 from .services import AccountError, user_for_token
@@ -21,17 +22,8 @@ def bearer_token(request: HttpRequest) -> str | None:
 
 
 def client_ip(request: HttpRequest) -> str | None:
-    """The client's address for rate limits.
-
-    REMOTE_ADDR, unless settings.CLIENT_IP_HEADER names the header a trusted reverse proxy
-    sets (e.g. HTTP_X_REAL_IP). Never read X-Forwarded-For by default: clients can forge it.
-    """
-    header = getattr(settings, "CLIENT_IP_HEADER", "")
-    if header:
-        value = request.META.get(header, "").split(",")[-1].strip()
-        if value:
-            return value
-    return request.META.get("REMOTE_ADDR") or None
+    """The client's address for rate limits (core.limits.client_ip; CLIENT_IP_HEADER)."""
+    return limits.client_ip(request.META)
 
 
 class AccountAuth(HttpBearer):

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import enum
 import hashlib
-import ipaddress
 import math
 import re
 import secrets
 import unicodedata
 from datetime import datetime, timedelta
 
-from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -27,6 +25,7 @@ from django.utils.translation import ngettext
 
 from doorstep.activities.models import ACTIVE_STATUSES
 from doorstep.centers.models import Region
+from doorstep.core import limits
 from doorstep.core.errors import DoorstepError
 from doorstep.core.keys import signing_keys
 
@@ -151,25 +150,6 @@ def _rate_limited(retry_after: int) -> AccountError:
     return AccountError(message, code="rate_limited", retry_after=retry_after)
 
 
-def _network(ip: str | None) -> str | None:
-    """The address the limits count: an IPv4 address, or the /64 an IPv6 address is in.
-
-    One IPv6 host usually holds a whole /64, so counting single addresses would let it
-    rotate past the limits. Anything unparsable counts as no address.
-    """
-    if not ip:
-        return None
-    try:
-        address = ipaddress.ip_address(ip)
-    except ValueError:
-        return None
-    if isinstance(address, ipaddress.IPv6Address):
-        if address.ipv4_mapped is not None:
-            return str(address.ipv4_mapped)
-        return str(ipaddress.IPv6Network(f"{address}/64", strict=False).network_address)
-    return str(address)
-
-
 def _check_code_limits(*, phone: str, ip: str | None, now: datetime) -> None:
     waits: list[timedelta] = []
     recent = list(
@@ -197,7 +177,7 @@ def request_code(*, phone: str, ip: str | None, now: datetime | None = None) -> 
     """Make and send a sign-in code for `phone`; the code itself is never stored."""
     phone = normalize_phone(phone)
     now = now or timezone.now()
-    ip = _network(ip)
+    ip = limits.network_of(ip)
     code = f"{secrets.randbelow(10**CODE_DIGITS):0{CODE_DIGITS}d}"
     with transaction.atomic():
         if ip:
@@ -232,21 +212,12 @@ def purge_codes(*, now: datetime | None = None, keep: timedelta = CODE_RETENTION
     return deleted
 
 
-def _failure_key(ip: str, now: datetime) -> tuple[str, int]:
-    hour = int(now.timestamp() // 3600)
-    retry_after = (hour + 1) * 3600 - int(now.timestamp())
-    return f"accounts:verify-failures:{ip}:{hour}", retry_after
+FAILURES = ("accounts.verify-failures", f"{IP_FAILURES_PER_HOUR}/h")
 
 
-def _count_failure(ip: str | None, now: datetime) -> None:
-    if not ip:
-        return
-    key, _retry = _failure_key(ip, now)
-    if not cache.add(key, 1, 3700):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, 3700)
+def _count_failure(ip: str | None) -> None:
+    if ip:
+        limits.hit(FAILURES[0], ip, FAILURES[1])
 
 
 def verify_code(*, phone: str, code: str, ip: str | None, now: datetime | None = None) -> User:
@@ -254,14 +225,14 @@ def verify_code(*, phone: str, code: str, ip: str | None, now: datetime | None =
     phone = normalize_phone(phone)
     now = now or timezone.now()
     code = unicodedata.normalize("NFKC", code or "").strip()[:20]
-    ip = _network(ip)
+    ip = limits.network_of(ip)
     if ip:
-        key, retry_after = _failure_key(ip, now)
-        if (cache.get(key) or 0) >= IP_FAILURES_PER_HOUR:
+        failures = limits.peek(FAILURES[0], ip, FAILURES[1])
+        if failures.count >= failures.limit:
             raise AccountError(
                 _("Too many wrong codes from this network. Please try again later."),
                 code="rate_limited",
-                retry_after=retry_after,
+                retry_after=failures.retry_after,
             )
     failure: AccountError | None = None
     user: User | None = None
@@ -285,7 +256,7 @@ def verify_code(*, phone: str, code: str, ip: str | None, now: datetime | None =
         elif not _code_matches(record.code_hash, phone, code):
             record.attempts += 1
             record.save(update_fields=["attempts"])
-            _count_failure(ip, now)
+            _count_failure(ip)
             failure = AccountError(
                 _("That code is not right. Please check the latest text message."),
                 code="wrong_code",

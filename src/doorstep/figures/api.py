@@ -63,6 +63,9 @@ class FiguresOut(Schema):
     visits: int
     known_visits: int
     anonymous_visits: int
+    suspect_visits: int = Field(
+        ..., description="Anonymous check-ins in suspicious bursts, left out of every other figure."
+    )
     unique_visitors: int
     return_rate: float | None
     pending: int
@@ -109,6 +112,7 @@ def get_figures(request: HttpRequest, q: Query[FiguresQuery]) -> dict:
         "visits": f.visits,
         "known_visits": f.totals["known_visits"],
         "anonymous_visits": f.anonymous_visits,
+        "suspect_visits": f.suspect_visits,
         "unique_visitors": f.unique_visitors,
         "return_rate": f.return_rate,
         "pending": f.pending,

@@ -70,6 +70,14 @@ def summary(f: Figures) -> list[list[Any]]:
         [_("Activity fill rate"), _pct(a["fill_rate"]), _("Places taken / places offered.")],
         [_("No-show rate"), _pct(a["no_show_rate"]), _("No-shows / places taken, once marked.")],
         [_("Synthetic rows included"), f.totals["synthetic"], ""],
+        [
+            _("Anonymous check-ins left out as suspicious bursts"),
+            f.suspect_visits,
+            _(
+                "More anonymous check-ins in an hour from one network at one center than a place "
+                "usually sees; not in any other figure."
+            ),
+        ],
     ]
 
 

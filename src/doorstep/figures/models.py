@@ -24,7 +24,7 @@ GROUP_FIELDS = tuple(f"g_{g}" for g in GROUPS)
 HOUR_FIELDS = tuple(f"h{h:02d}" for h in range(24))
 DWELL_FIELDS = tuple(f"d{i}" for i in range(len(DWELL_EDGES) + 1))
 SERVICE_FIELDS = tuple(f"s_{s}" for s in SERVICES)
-BASE_FIELDS = ("visits", "known_visits", "synthetic", "dwell_n", "dwell_estimated")
+BASE_FIELDS = ("visits", "known_visits", "synthetic", "dwell_n", "dwell_estimated", "suspect")
 # Every summable counter, in a fixed order (dwell_seconds is a BigIntegerField, summed too).
 COUNTER_FIELDS: tuple[str, ...] = (
     BASE_FIELDS + ("dwell_seconds",) + GROUP_FIELDS + HOUR_FIELDS + DWELL_FIELDS + SERVICE_FIELDS
@@ -42,6 +42,9 @@ class Counters(models.Model):
     dwell_n = models.PositiveIntegerField(default=0)
     dwell_estimated = models.PositiveIntegerField(default=0)
     dwell_seconds = models.BigIntegerField(default=0)
+    # Anonymous check-ins in a suspicious burst (visits.Visit.suspect): counted here only,
+    # left out of every other counter.
+    suspect = models.PositiveIntegerField(default=0)
     for _name in GROUP_FIELDS + HOUR_FIELDS + DWELL_FIELDS + SERVICE_FIELDS:
         locals()[_name] = models.PositiveIntegerField(default=0)
     del _name

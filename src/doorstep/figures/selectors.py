@@ -179,6 +179,11 @@ class Figures:
         return self.totals["visits"] - self.totals["known_visits"]
 
     @property
+    def suspect_visits(self) -> int:
+        """Anonymous check-ins in suspicious bursts: left out of every other figure."""
+        return self.totals["suspect"]
+
+    @property
     def has_synthetic(self) -> bool:
         return self.totals["synthetic"] > 0
 

@@ -244,7 +244,7 @@ def _recompute_chunk(
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     rows: dict[int, dict[str, int]] = {}
     visits = (
-        Visit.objects.filter(day=day, center_id__in=centers)
+        Visit.objects.filter(day=day, center_id__in=centers, suspect=False)
         .alias(
             hour=ExtractHour("arrived_at", tzinfo=tz),
             dwell=ExpressionWrapper(F("left_at") - F("arrived_at"), output_field=DurationField()),
@@ -259,6 +259,14 @@ def _recompute_chunk(
         row = rows.setdefault(v.pop("center_id"), {})
         row.update(v)
         row["dwell_seconds"] = int(total.total_seconds()) if total else 0
+    suspect = (
+        Visit.objects.filter(day=day, center_id__in=centers, suspect=True)
+        .values("center_id")
+        .order_by("center_id")
+        .annotate(n=Count("id"))
+    )
+    for found in suspect:
+        rows.setdefault(found["center_id"], {})["suspect"] = found["n"]
     services = (
         ServiceRecord.objects.filter(day=day, center_id__in=centers)
         .values("center_id", "service")

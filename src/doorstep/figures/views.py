@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -88,6 +89,11 @@ def _dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
             "query": f"?from={start.isoformat()}&to={end.isoformat()}",
             "chart_data": exports.chart_data(figures),
             "weekdays": list(zip(exports.weekday_names(), figures.by_weekday, strict=True)),
+            "walk_in_limits": {
+                "suspect": settings.VISIT_SUSPECT_PER_HOUR,
+                "network": settings.VISIT_NETWORK_PER_HOUR,
+                "device": settings.VISIT_DEVICE_PER_HOUR,
+            },
             **_parts(scope),
         },
         status=400 if error else 200,

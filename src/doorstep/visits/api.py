@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from doorstep.accounts.auth import account_auth, bearer_token
+from doorstep.accounts.auth import account_auth, bearer_token, client_ip
 from doorstep.accounts.models import User
 from doorstep.accounts.services import user_for_token
 
@@ -144,7 +144,12 @@ def check_in(request: HttpRequest, center_id: int, payload: CheckInIn) -> Status
             code="no_visitor",
         )
     result = services.check_in(
-        center_id=center_id, code=payload.k, user=user, device=device, group=payload.group
+        center_id=center_id,
+        code=payload.k,
+        user=user,
+        device=device,
+        group=payload.group,
+        ip=client_ip(request),
     )
     return Status(
         201 if result.counted else 200, visit_out(result.visit, center_id, result.counted)

@@ -40,6 +40,7 @@ from doorstep.activities.rushwsgi import (
     _read_body,
     _server_error,
 )
+from doorstep.core import limits
 from doorstep.core.inputs import problem
 
 from . import services
@@ -110,6 +111,7 @@ def _check_in(
                     user=user,
                     device=device,
                     group=payload["group"],
+                    ip=limits.client_ip(environ),
                 )
             except services.VisitError as exc:
                 return _answer(start_response, exc.status, exc.as_dict(), language)

@@ -38,6 +38,9 @@ class Visit(models.Model):
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     synthetic = models.BooleanField(default=False)
+    # An anonymous check-in in a burst from one network at one center (docs/visits.md,
+    # "Abuse"): kept, counted apart, left out of the figures.
+    suspect = models.BooleanField(_("suspicious burst"), default=False, db_default=False)
     # Rollups refresh the (center, day) pairs whose rows changed since their watermark.
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import can_manage
 from doorstep.centers.models import Center, OpeningHours
+from doorstep.core import limits
 from doorstep.core.errors import DoorstepError
 from doorstep.figures.services import recompute_center_days
 
@@ -109,7 +110,8 @@ def _count_in_one_statement(visitor: str, fields: dict, now: datetime) -> Visit 
             f"SET until = excluded.until WHERE {guard}.until <= %s RETURNING 1) "
             f'INSERT INTO {table} (center_id, user_id, device, "group", channel, arrived_at, '
             f"day, left_at, left_estimated, activity_checkin_id, recorded_by_id, synthetic, "
-            f"updated_at) SELECT %s, %s, %s, %s, %s, %s, %s, NULL, false, NULL, NULL, false, %s "
+            f"suspect, updated_at) "
+            f"SELECT %s, %s, %s, %s, %s, %s, %s, NULL, false, NULL, NULL, false, %s, %s "
             f"FROM g RETURNING id",
             [
                 fields["center_id"],
@@ -123,6 +125,7 @@ def _count_in_one_statement(visitor: str, fields: dict, now: datetime) -> Visit 
                 fields["channel"],
                 now,
                 fields["day"],
+                fields["suspect"],
                 now,
             ],
         )
@@ -135,6 +138,43 @@ def _count_in_one_statement(visitor: str, fields: dict, now: datetime) -> Visit 
     return visit
 
 
+def _anonymous_limits(center_id: int, device: str, ip: str | None) -> bool:
+    """Count an anonymous scan against its device and its network at this center; refuse
+    a device or network past its hourly limit. True when the scan is part of a burst from one
+    network (more than VISIT_SUSPECT_PER_HOUR), so it is kept but marked suspect."""
+    per_device = limits.hit(
+        "visits.device", f"{center_id}:{device}", f"{setting('VISIT_DEVICE_PER_HOUR')}/h"
+    )
+    if per_device.exceeded:
+        raise VisitError(
+            _("This phone has scanned here many times in the last hour; please try later."),
+            code="rate_limited",
+            status=429,
+            retry_after=per_device.retry_after,
+        )
+    network = limits.network_of(ip)
+    if network is None:
+        return False
+    from_network = limits.hit(
+        "visits.network", f"{center_id}:{network}", f"{setting('VISIT_NETWORK_PER_HOUR')}/h"
+    )
+    if from_network.exceeded:
+        raise VisitError(
+            _(
+                "Too many check-ins from this network at this center in the last hour. "
+                "Please sign in to check in, or ask the staff at the desk."
+            ),
+            code="rate_limited",
+            status=429,
+            retry_after=from_network.retry_after,
+        )
+    return from_network.count > setting("VISIT_SUSPECT_PER_HOUR")
+
+
+def setting(name: str) -> int:
+    return int(getattr(settings, name))
+
+
 def check_in(
     *,
     center_id: int,
@@ -143,15 +183,21 @@ def check_in(
     device: str = "",
     group: str = Group.UNKNOWN,
     channel: str = Channel.QR,
+    ip: str | None = None,
     now: datetime | None = None,
 ) -> VisitResult:
-    """Record a walk-in from a poster scan. `device` is already a codes.device_hash()."""
+    """Record a walk-in from a poster scan. `device` is already a codes.device_hash().
+
+    An anonymous scan counts against its device and its network (`ip`) at this center: past
+    the hourly limits it is refused, and a burst from one network is stored as `suspect`.
+    """
     now = now or timezone.now()
     check_code(center_id=center_id, code=code, now=now)
     if user is None and len(device) != 32:
         raise VisitError(_("Please allow cookies, or sign in, to check in."), code="no_visitor")
     if group not in Group.values:
         raise VisitError(_("Unknown visitor group."), code="invalid_group")
+    suspect = user is None and _anonymous_limits(center_id, device, ip)
     visitor = _visitor(user, device)
     fields = {
         "center_id": center_id,
@@ -161,6 +207,7 @@ def check_in(
         "channel": channel,
         "arrived_at": now,
         "day": timezone.localdate(now),
+        "suspect": suspect,
     }
     if connection.vendor == "postgresql":
         visit = _count_in_one_statement(visitor, fields, now)

@@ -22,6 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from doorstep.accounts.auth import client_ip
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import is_staff_member, managed_centers
 from doorstep.centers.models import Center
@@ -110,7 +111,13 @@ def scan(request: HttpRequest, center_id: int) -> HttpResponse:
         if request.method == "POST":
             group = request.POST.get("group") or Group.UNKNOWN
             result = services.check_in(
-                center_id=center.pk, code=code, user=user, device=device, group=group, now=now
+                center_id=center.pk,
+                code=code,
+                user=user,
+                device=device,
+                group=group,
+                ip=client_ip(request),
+                now=now,
             )
             context.update(visit=result.visit, counted=result.counted, just_scanned=True)
         else:

@@ -13,6 +13,8 @@ VISIT_DEDUPE_MINUTES, VISIT_DEFAULT_DWELL_MINUTES, VISIT_CODE_GRACE_MINUTES,
 VISIT_DEVICE_PER_HOUR, VISIT_NETWORK_PER_HOUR, VISIT_SUSPECT_PER_HOUR  see docs/visits.md
 DIRECTORY_CACHE_SECONDS  how long a directory API answer may be reused (default 90; 0 = off)
 REDIS_URL      redis://host:6379/0 for the shared rate-limit counters (default: the database)
+HTTPS          1 when served over HTTPS: Secure cookies, HSTS (HSTS_SECONDS), redirect to https
+PROXY_SSL_HEADER  META key of the proxy's scheme header, e.g. HTTP_X_FORWARDED_PROTO
 CLIENT_IP_HEADER  META key of a trusted proxy's client-address header, e.g. HTTP_X_REAL_IP
 """
 
@@ -105,6 +107,7 @@ AUTH_USER_MODEL = "accounts.User"
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "doorstep.core.middleware.LanguageMiddleware",
@@ -257,6 +260,38 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Served over HTTPS (docs/security.md): HTTPS=1 marks the session and CSRF cookies Secure and
+# sends HSTS; behind a reverse proxy that ends TLS, PROXY_SSL_HEADER names the header it sets
+# (e.g. HTTP_X_FORWARDED_PROTO, which must then be "https") so Django knows the request was
+# secure. Plain http://127.0.0.1 (make run) keeps working with both unset.
+HTTPS = env_bool("HTTPS")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", "31536000")) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("HSTS_INCLUDE_SUBDOMAINS")
+SECURE_SSL_REDIRECT = HTTPS and env_bool("HTTPS_REDIRECT", True)
+if os.environ.get("PROXY_SSL_HEADER"):
+    SECURE_PROXY_SSL_HEADER = (os.environ["PROXY_SSL_HEADER"], "https")
+
+# Content-Security-Policy (django-csp): scripts and styles only from this site's own files,
+# no inline script, no inline style, no eval; nothing from another origin (front-end libraries
+# are served locally). Images may be data: URIs (QR codes, map markers).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "media-src": ["'self'", "blob:"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LOGGING = {
     "version": 1,

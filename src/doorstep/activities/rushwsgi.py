@@ -23,6 +23,7 @@ from http import HTTPStatus
 from types import SimpleNamespace
 from typing import Any
 
+from csp.utils import build_policy
 from django.conf import settings
 from django.core import signals
 from django.core.serializers.json import DjangoJSONEncoder
@@ -111,6 +112,7 @@ def _answer(start_response: StartResponse, status: int, data: dict, language: st
             ("Content-Length", str(len(body))),
             ("Content-Language", language),
             ("Vary", "Cookie, Accept-Language"),
+            ("Content-Security-Policy", build_policy()),
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "same-origin"),
             ("Cross-Origin-Opener-Policy", "same-origin"),

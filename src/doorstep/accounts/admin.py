@@ -8,6 +8,8 @@ from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from doorstep.core.admin import AuditedAdmin
+
 from .models import ApiToken, Person, PhoneCode, StaffRole, User, mask_phone
 
 
@@ -43,7 +45,7 @@ class MaskedPhoneMixin:
 
 
 @admin.register(User)
-class AccountAdmin(MaskedPhoneMixin, UserAdmin):
+class AccountAdmin(MaskedPhoneMixin, AuditedAdmin, UserAdmin):
     form = AccountChangeForm
     add_form = StaffCreationForm
     list_display = ("phone_masked", "username", "display_name", "is_staff", "date_joined")
@@ -79,13 +81,13 @@ class AccountAdmin(MaskedPhoneMixin, UserAdmin):
 
 
 @admin.register(StaffRole)
-class StaffRoleAdmin(admin.ModelAdmin):
+class StaffRoleAdmin(AuditedAdmin):
     list_display = ("user", "scope", "region", "center", "created_at")
     list_filter = ("scope",)
     raw_id_fields = ("user", "region", "center")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AuditedAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
@@ -111,7 +113,7 @@ class ApiTokenAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(AuditedAdmin):
     fields = ("account", "name", "birth_year", "is_account_holder")
     list_display = ("name", "birth_year", "is_account_holder", "account")
     search_fields = ("name",)

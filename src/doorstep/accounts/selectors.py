@@ -1,15 +1,20 @@
-"""Reads for the account pages and API: one's own account, household and region choices."""
+"""Reads for the account pages and API: one's own account, household and region choices, and
+the audit trail a staff member may read."""
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.cache import cache
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from doorstep.centers.models import Region
+from doorstep.core.models import AuditEntry
 
-from .models import PhoneCode, User
+from . import scopes
+from .models import PhoneCode, StaffRole, User
 from .services import normalize_phone
 
 
@@ -44,3 +49,44 @@ def subdistrict_choices() -> list[dict]:
         groups = [d for d in districts.values() if d["subdistricts"]]
         cache.set("accounts:subdistrict_choices", groups, 300)
     return groups
+
+
+def audit_trail(
+    user: User,
+    *,
+    action: str = "",
+    center_id: int | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> QuerySet[AuditEntry]:
+    """The audit entries `user` may read, newest first: those of the centers they manage and
+    of the regions their roles cover; city staff and superusers read them all."""
+    entries = AuditEntry.objects.order_by("-at", "-pk")
+    q = scopes.center_scope_q(user)
+    if q is None:
+        return entries.none()
+    if q != Q():
+        codes: set[str] = set()
+        for role in user.staff_roles.all():
+            if role.scope in (StaffRole.Scope.DISTRICT, StaffRole.Scope.SUBDISTRICT):
+                codes.add(str(role.region_id))
+                if role.scope == StaffRole.Scope.DISTRICT:
+                    codes.update(
+                        Region.objects.filter(parent_id=role.region_id).values_list(
+                            "code", flat=True
+                        )
+                    )
+        centers = scopes.managed_centers(user).values_list("pk", flat=True)
+        entries = entries.filter(Q(center_id__in=centers) | Q(region_code__in=codes))
+    if action:
+        entries = entries.filter(action__startswith=action)
+    if center_id is not None:
+        entries = entries.filter(center_id=center_id)
+    tz = timezone.get_current_timezone()
+    if start is not None:
+        entries = entries.filter(at__gte=datetime.combine(start, time.min, tzinfo=tz))
+    if end is not None:
+        entries = entries.filter(
+            at__lt=datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
+        )
+    return entries

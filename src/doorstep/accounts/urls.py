@@ -13,4 +13,5 @@ urlpatterns = [
     path("account/people/<int:person_id>", views.update_person, name="update_person"),
     path("account/people/<int:person_id>/remove", views.remove_person, name="remove_person"),
     path("dev/codes", views.dev_codes_page, name="dev_codes"),
+    path("staff/audit/", views.staff_audit, name="staff_audit"),
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from . import selectors, services
 from .auth import client_ip
+from .decorators import staff_required
 from .forms import CodeForm, PersonForm, PhoneForm, ProfileForm
 from .models import User, mask_phone
 from .senders import dev_codes
@@ -325,3 +327,50 @@ def staff_locked_out(
     page = render(request, "accounts/staff_locked_out.html", {"minutes": minutes}, status=429)
     page["Retry-After"] = str(minutes * 60)
     return page
+
+
+@staff_required
+@require_GET
+def staff_audit(request: HttpRequest) -> HttpResponse:
+    """The audit trail of staff writes and exports, as far as this staff member's scope."""
+    from django.core.paginator import Paginator
+
+    from doorstep.core.audit import ACTIONS, action_label, is_change
+
+    user = request.user
+    assert isinstance(user, User)
+    errors: list[str] = []
+    try:
+        start = date.fromisoformat(request.GET["from"]) if request.GET.get("from") else None
+        end = date.fromisoformat(request.GET["to"]) if request.GET.get("to") else None
+    except ValueError:
+        errors.append(_("Dates are written as YYYY-MM-DD."))
+        start = end = None
+    action = request.GET.get("action", "")
+    entries = selectors.audit_trail(user, action=action[:64], start=start, end=end)
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    rows = [
+        {
+            "entry": e,
+            "label": action_label(e.action, e.object_type),
+            "changes": [
+                {"name": name, "change": is_change(value), "value": value}
+                for name, value in (e.changes or {}).items()
+            ],
+        }
+        for e in page
+    ]
+    return render(
+        request,
+        "accounts/staff_audit.html",
+        {
+            "page": page,
+            "rows": rows,
+            "actions": sorted((code, str(label)) for code, label in ACTIONS.items()),
+            "chosen_action": action,
+            "raw_from": request.GET.get("from", ""),
+            "raw_to": request.GET.get("to", ""),
+            "page_errors": errors,
+        },
+        status=400 if errors else 200,
+    )

@@ -17,11 +17,12 @@ from django.utils.translation import gettext_lazy as _
 
 from doorstep.accounts.models import User, mask_phone
 from doorstep.accounts.scopes import managed_centers
+from doorstep.core.admin import AuditedAdmin
 
 from .models import Activity, CheckIn, NoShowPolicy, Registration, Series
 
 
-class ScopedAdmin(admin.ModelAdmin):
+class ScopedAdmin(AuditedAdmin):
     center_path = "center"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import can_manage
+from doorstep.core import audit
 from doorstep.visits.services import record_activity_visit
 
 from . import tickets
@@ -192,4 +193,11 @@ def add_walk_ins(*, activity_id: int, staff: User, count: int = 1) -> Activity:
     ):
         raise RegistrationError(_("All places are taken."), code="full")
     activity.refresh_from_db()
+    audit.record(
+        actor=staff,
+        action="activity.walk_ins",
+        obj=activity,
+        center_id=activity.center_id,
+        changes={"added": count, "walk_ins": activity.walk_ins, "taken": activity.taken},
+    )
     return activity

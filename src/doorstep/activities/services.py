@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.models import Person, User
+from doorstep.core import audit
 from doorstep.core.errors import DoorstepError
 
 from . import hotpath
@@ -445,12 +446,28 @@ def cancel(
             raise RegistrationError(_("No such registration."), code="not_found", status=404)
         if not reason.strip():
             raise RegistrationError(_("Staff must give a reason."), code="reason_required")
+    was = reg.status
     release_place(
         registration=reg,
         new_status=RegistrationStatus.CANCELLED,
         reason=reason,
         now=now,
     )
+    if as_staff:
+        audit.record(
+            actor=by,
+            action="registration.cancel",
+            obj=reg,
+            # The ticket's pseudonymous id, not the person's name: the trail holds no more
+            # personal data than it must.
+            label=f"{activity.title} · {reg.public_id}",
+            center_id=activity.center_id,
+            changes={
+                **audit.diff({"status": was}, {"status": RegistrationStatus.CANCELLED}),
+                "reason": reason,
+            },
+            now=now,
+        )
     reg.refresh_from_db()
     return reg
 
@@ -515,8 +532,9 @@ def expire_offers(*, activity_id: int | None = None, now: datetime | None = None
 
 
 @transaction.atomic
-def publish(*, activity_id: int) -> Activity:
-    """Publish a draft; a lottery gets its secret seed and public commitment now."""
+def publish(*, activity_id: int, by: User | None = None) -> Activity:
+    """Publish a draft; a lottery gets its secret seed and public commitment now. `by`, the
+    staff member who publishes, is audited (None: published as part of creating it)."""
     from .lottery import commitment_for, new_seed
 
     activity = Activity.objects.select_for_update().get(pk=activity_id)
@@ -525,8 +543,17 @@ def publish(*, activity_id: int) -> Activity:
     if activity.allocation == Allocation.LOTTERY and not activity.lottery_commitment:
         activity.lottery_seed = new_seed()
         activity.lottery_commitment = commitment_for(activity.lottery_seed)
+    was = activity.status
     activity.status = ActivityStatus.PUBLISHED
     activity.save(update_fields=["status", "lottery_seed", "lottery_commitment", "updated_at"])
+    if by is not None:
+        audit.record(
+            actor=by,
+            action="activity.publish",
+            obj=activity,
+            center_id=activity.center_id,
+            changes=audit.diff({"status": was}, {"status": activity.status}),
+        )
     return activity
 
 
@@ -653,6 +680,19 @@ def draw(*, activity_id: int, now: datetime | None = None) -> bool:
         activity.taken = sum(e.size for e in outcome.chosen) + activity.walk_ins
         activity.drawn_at = now
         activity.save(update_fields=["taken", "drawn_at", "updated_at"])
+        audit.record(
+            actor=None,
+            action="lottery.draw",
+            obj=activity,
+            center_id=activity.center_id,
+            changes={
+                "entries": len(entries),
+                "chosen_parties": len(outcome.chosen),
+                "places_taken": activity.taken,
+                "commitment": activity.lottery_commitment,
+            },
+            now=now,
+        )
     return True
 
 
@@ -904,8 +944,16 @@ def create_activity(
     activity = Activity.objects.create(
         center_id=center_id, series_id=series_id, **_input_values(data)
     )
+    audit.record(
+        actor=by,
+        action="activity.create",
+        obj=activity,
+        center_id=center_id,
+        changes=audit.diff({}, _input_values(data)),
+        now=now,
+    )
     if publish_now:
-        activity = publish(activity_id=activity.pk)
+        activity = publish(activity_id=activity.pk, by=by)
     return activity
 
 
@@ -957,7 +1005,9 @@ def update_activity(
                     field=name,
                 )
     added = data.capacity - activity.capacity
-    for name, value in _input_values(data).items():
+    values = _input_values(data)
+    before = audit.snapshot(activity, values)
+    for name, value in values.items():
         setattr(activity, name, value)
     if activity.allocation == Allocation.LOTTERY:
         if activity.status == ActivityStatus.PUBLISHED and not activity.lottery_commitment:
@@ -968,6 +1018,14 @@ def update_activity(
     else:
         activity.lottery_seed = activity.lottery_commitment = ""
     activity.save()
+    audit.record(
+        actor=by,
+        action="activity.update",
+        obj=activity,
+        center_id=activity.center_id,
+        changes=audit.diff(before, audit.snapshot(activity, values)),
+        now=now,
+    )
     taking_places = activity.allocation == Allocation.FIRST_COME or activity.drawn_at is not None
     if (
         added > 0
@@ -1023,5 +1081,13 @@ def cancel_activity(
     activity.cancel_reason = reason
     activity.save(update_fields=["status", "cancel_reason", "updated_at"])
     Activity.objects.filter(pk=activity.pk).update(taken=F("taken") - held)
+    audit.record(
+        actor=by,
+        action="activity.cancel",
+        obj=activity,
+        center_id=activity.center_id,
+        changes={"reason": reason, "registrations_cancelled": n},
+        now=now,
+    )
     activity.refresh_from_db()
     return CancelledActivity(activity=activity, registrations_cancelled=n)

@@ -27,6 +27,7 @@ from doorstep.accounts.decorators import staff_required
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import managed_centers
 from doorstep.centers.models import Center
+from doorstep.core import audit
 
 from . import exports, selectors, services, tickets
 from .checkin import CheckInCode, add_walk_ins, check_in
@@ -268,7 +269,7 @@ def activity_edit(request: HttpRequest, activity_id: int) -> HttpResponse:
 def activity_publish(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = _activity(request, activity_id)
     try:
-        services.publish(activity_id=activity.pk)
+        services.publish(activity_id=activity.pk, by=_staff(request))
     except RegistrationError as exc:
         messages.error(request, str(exc.message))
     else:
@@ -396,15 +397,30 @@ def roster(request: HttpRequest, activity_id: int) -> HttpResponse:
 @staff_required
 @require_GET
 def roster_csv(request: HttpRequest, activity_id: int) -> HttpResponse:
+    return _roster_export(request, activity_id, "csv")
+
+
+def _roster_export(request: HttpRequest, activity_id: int, fmt: str) -> HttpResponse:
+    """A roster holds personal data (names, masked phones): every download is audited."""
     activity = _activity(request, activity_id)
-    return exports.csv_response(activity, roster_rows(activity))
+    rows = roster_rows(activity)
+    audit.record_export(
+        actor=_staff(request),
+        what="roster",
+        obj=activity,
+        center_id=activity.center_id,
+        rows=len(rows),
+        fmt=fmt,
+    )
+    if fmt == "csv":
+        return exports.csv_response(activity, rows)
+    return exports.xlsx_response(activity, rows)
 
 
 @staff_required
 @require_GET
 def roster_xlsx(request: HttpRequest, activity_id: int) -> HttpResponse:
-    activity = _activity(request, activity_id)
-    return exports.xlsx_response(activity, roster_rows(activity))
+    return _roster_export(request, activity_id, "xlsx")
 
 
 @staff_required

@@ -2,6 +2,8 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
+from doorstep.core.admin import AuditedAdmin
+
 from .cache import bump_directory_version
 from .models import Center, OpeningException, OpeningHours, Region
 from .services import refresh_derived
@@ -62,7 +64,7 @@ class OpeningExceptionInline(admin.TabularInline):
     extra = 0
 
 
-class BumpsDirectoryVersion(admin.ModelAdmin):
+class BumpsDirectoryVersion(AuditedAdmin):
     """Edits in the admin change what the directory answers: drop its cached answers."""
 
     def save_related(self, request, form, formsets, change):  # type: ignore[no-untyped-def]

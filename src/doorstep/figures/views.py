@@ -19,6 +19,7 @@ from doorstep.accounts.decorators import staff_required
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import managed_centers
 from doorstep.centers.models import Center, Region
+from doorstep.core import audit
 from doorstep.core.errors import NotFound
 
 from . import exports, selectors
@@ -109,6 +110,14 @@ def _export(request: HttpRequest, scope: Scope, fmt: str) -> HttpResponse:
     except FiguresError as exc:
         return HttpResponse(str(exc.message), status=400, content_type="text/plain; charset=utf-8")
     figures = selectors.figures_for(scope, start, end, today=today)
+    audit.record_export(
+        actor=request.user,
+        what="figures",
+        obj=scope.center or scope.region,
+        center_id=scope.center.pk if scope.center else None,
+        region_code=scope.region.pk if scope.region else "",
+        fmt=fmt,
+    )
     if fmt == "csv":
         return exports.csv_response(figures)
     return exports.xlsx_response(figures)

@@ -11,17 +11,19 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from doorstep.core.admin import AuditedAdmin
+
 from .models import ContactPoint, Draft
 
 
 @admin.register(ContactPoint)
-class ContactPointAdmin(admin.ModelAdmin):
+class ContactPointAdmin(AuditedAdmin):
     list_display = ("name", "center", "designated_on", "designated_by", "source")
     raw_id_fields = ("center",)
 
 
 @admin.register(Draft)
-class DraftAdmin(admin.ModelAdmin):
+class DraftAdmin(AuditedAdmin):
     list_display = ("title", "contact_point", "status", "opens_at", "closes_at", "synthetic")
     list_filter = ("status", "synthetic")
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import managed_centers
 from doorstep.centers.models import Center
+from doorstep.core import audit
 from doorstep.core.errors import DoorstepError
 from doorstep.inbox.services import notify
 
@@ -244,6 +245,14 @@ def import_draft(
                 for n, p in enumerate(a.paragraphs, start=1)
             ]
         )
+        if by is not None:
+            audit.record(
+                actor=by,
+                action="draft.import",
+                obj=draft,
+                center_id=point.center_id,
+                changes={"articles": len(articles), "opens_at": opens_at, "closes_at": closes_at},
+            )
     return draft
 
 
@@ -261,9 +270,18 @@ def edit_article(*, by: User, article_id: int, text: str) -> Article:
                 _("The text can be edited only before the comment period opens."),
                 code="draft_published",
             )
+        before = list(article.paragraphs.order_by("number").values_list("text", flat=True))
         article.paragraphs.all().delete()
         Paragraph.objects.bulk_create(
             [Paragraph(article=article, number=n, text=p) for n, p in enumerate(paragraphs, 1)]
+        )
+        audit.record(
+            actor=by,
+            action="draft.edit_article",
+            obj=article,
+            label=f"{draft.title} · {article.label}",
+            center_id=draft.contact_point.center_id,
+            changes=audit.diff({"paragraphs": before}, {"paragraphs": paragraphs}),
         )
     return article
 
@@ -293,12 +311,21 @@ def change_draft_status(*, by: User, draft_id: int, to: str, now: datetime | Non
                     _("%(article)s has no text yet.") % {"article": empty.label},
                     code="empty_article",
                 )
+        was = draft.status
         draft.status = to
         fields = ["status"]
         if to == DraftStatus.SENT:
             draft.sent_at = now
             fields.append("sent_at")
         draft.save(update_fields=fields)
+        audit.record(
+            actor=by,
+            action="draft.status",
+            obj=draft,
+            center_id=draft.contact_point.center_id,
+            changes=audit.diff({"status": was}, {"status": to}),
+            now=now,
+        )
     return draft
 
 
@@ -566,6 +593,13 @@ def set_status(
             opinions, ["status", "staff_note", "final_reference", "final_url", "updated_at"]
         )
         StatusChange.objects.bulk_create(changes)
+        audit.record(
+            actor=by,
+            action="opinions.status",
+            obj=draft,
+            center_id=draft.contact_point.center_id,
+            changes={"to": to, "opinions": [o.pk for o in opinions], "note": note},
+        )
         title = _("Your opinion on “%(title)s”: %(status)s") % {
             "title": draft.title,
             "status": _label(OpinionStatus, to),

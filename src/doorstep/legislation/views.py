@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from doorstep.accounts.decorators import staff_required
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import managed_centers
+from doorstep.core import audit
 
 from . import exports, selectors, services
 from .forms import DraftImportForm
@@ -418,11 +419,23 @@ def _download(body: bytes, content_type: str, name: str) -> HttpResponse:
 @require_GET
 def staff_report_docx(request: HttpRequest, draft_id: int) -> HttpResponse:
     draft = _managed(request, draft_id)
+    _audit_report(request, draft, "docx")
     return _download(exports.report_docx(draft), exports.DOCX_TYPE, f"draft-{draft.pk}.docx")
+
+
+def _audit_report(request: HttpRequest, draft: Draft, fmt: str) -> None:
+    audit.record_export(
+        actor=_user(request),
+        what="legislation_report",
+        obj=draft,
+        center_id=draft.contact_point.center_id,
+        fmt=fmt,
+    )
 
 
 @staff_required
 @require_GET
 def staff_report_xlsx(request: HttpRequest, draft_id: int) -> HttpResponse:
     draft = _managed(request, draft_id)
+    _audit_report(request, draft, "xlsx")
     return _download(exports.report_xlsx(draft), exports.XLSX_TYPE, f"draft-{draft.pk}.xlsx")

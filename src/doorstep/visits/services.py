@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import can_manage
 from doorstep.centers.models import Center, OpeningHours
-from doorstep.core import limits
+from doorstep.core import audit, limits
 from doorstep.core.errors import DoorstepError
 from doorstep.figures.services import recompute_center_days
 
@@ -408,6 +408,14 @@ def undo_tally(*, visit_id: int, staff: User, now: datetime | None = None) -> No
     if now - visit.arrived_at > timedelta(seconds=TALLY_UNDO_SECONDS):
         raise VisitError(_("A tap can be undone only within a minute."), code="undo_expired")
     pair = (visit.center_id, visit.day)
+    audit.record(
+        actor=staff,
+        action="visit.undo_tally",
+        obj=visit,
+        center_id=visit.center_id,
+        changes={"group": visit.group, "arrived_at": visit.arrived_at},
+        now=now,
+    )
     visit.delete()
     # A deletion leaves no updated_at for the incremental refresh: recompute that day now.
     recompute_center_days(pairs=[pair])
@@ -483,6 +491,14 @@ def undo_service(*, record_id: int, staff: User, now: datetime | None = None) ->
     if record.day != timezone.localdate(now):
         raise VisitError(_("Only today's entries can be undone."), code="undo_expired")
     pair = (record.center_id, record.day)
+    audit.record(
+        actor=staff,
+        action="service.undo",
+        obj=record,
+        center_id=record.center_id,
+        changes={"service": record.service, "count": record.count, "at": record.at},
+        now=now,
+    )
     record.delete()
     recompute_center_days(pairs=[pair])
 
@@ -525,6 +541,9 @@ def _set_stops(route: Route, center_ids: list[int]) -> None:
     )
 
 
+ROUTE_FIELDS = ("title", "title_en", "story", "story_en", "theme", "public")
+
+
 def can_edit_route(user: User, route: Route) -> bool:
     if route.source == RouteSource.ARTICLE:
         return user.is_superuser
@@ -549,6 +568,12 @@ def create_route(*, staff: User, data: RouteInput) -> Route:
         created_by=staff,
     )
     _set_stops(route, data.center_ids)
+    audit.record(
+        actor=staff,
+        action="route.create",
+        obj=route,
+        changes=audit.diff({}, {**audit.snapshot(route, ROUTE_FIELDS), "stops": data.center_ids}),
+    )
     return route
 
 
@@ -558,9 +583,15 @@ def update_route(*, staff: User, route_id: int, data: RouteInput) -> Route:
     if route is None or not can_edit_route(staff, route):
         raise VisitError(_("No such route."), code="not_found", status=404)
     data = _clean_route(data)
-    for field in ("title", "title_en", "story", "story_en", "theme", "public"):
+    before = {
+        **audit.snapshot(route, ROUTE_FIELDS),
+        "stops": list(route.stops.order_by("order").values_list("center_id", flat=True)),
+    }
+    for field in ROUTE_FIELDS:
         value = getattr(data, field)
         setattr(route, field, value.strip() if isinstance(value, str) else value)
     route.save()
     _set_stops(route, data.center_ids)
+    after = {**audit.snapshot(route, ROUTE_FIELDS), "stops": data.center_ids}
+    audit.record(actor=staff, action="route.update", obj=route, changes=audit.diff(before, after))
     return route

@@ -6,16 +6,13 @@ from django.contrib.auth import logout
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
 
+from doorstep.core.api import ErrorOut
+
 from . import selectors, services
 from .auth import account_auth, bearer_token, client_ip
 from .models import Person, User, mask_phone
 
 router = Router(tags=["accounts"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class CodeIn(Schema):

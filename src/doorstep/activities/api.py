@@ -14,6 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from doorstep.accounts.auth import account_auth
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import is_staff_member
+from doorstep.core.api import ErrorOut
 from doorstep.core.errors import DoorstepError
 
 from . import selectors, services, tickets
@@ -22,11 +23,6 @@ from .models import Activity, Registration
 from .selectors import ActivityFilters
 
 router = Router(tags=["activities"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class CenterRef(Schema):

@@ -9,6 +9,8 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
+from doorstep.core.api import ErrorOut
+
 from . import selectors
 from .cache import cached_json
 from .hours import WEEKDAY_CODES, format_minute
@@ -16,11 +18,6 @@ from .models import Center
 from .selectors import CenterFilters
 
 router = Router(tags=["centers"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class LocationOut(Schema):

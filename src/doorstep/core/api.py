@@ -9,12 +9,40 @@ from typing import Any
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.renderers import JSONRenderer
+from pydantic import ConfigDict
 
 from .errors import DoorstepError, too_large
 from .inputs import check_inputs
+
+
+class ErrorOut(Schema):
+    """Every error the API gives: a stable machine code and a message in the caller's
+    language, sometimes with more (the field, `retry_after`, a list of `errors`)."""
+
+    model_config = ConfigDict(extra="allow")
+    code: str
+    message: str
+
+
+class DoorstepAPI(NinjaAPI):
+    def get_openapi_schema(self, **kwargs: Any) -> Any:
+        """Each operation's documented answers, plus `default`: any other status is an error
+        shaped as ErrorOut (the API never answers an error another way)."""
+        schema = super().get_openapi_schema(**kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+        default = {
+            "description": "An error: a stable code and a message.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}},
+        }
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if isinstance(operation, dict) and "responses" in operation:
+                    operation["responses"].setdefault("default", default)
+        return schema
 
 
 class ReadableJSONRenderer(JSONRenderer):
@@ -22,7 +50,7 @@ class ReadableJSONRenderer(JSONRenderer):
     json_dumps_params = {"ensure_ascii": False}
 
 
-api = NinjaAPI(
+api = DoorstepAPI(
     renderer=ReadableJSONRenderer(),
     title="doorstep API",
     version="1",

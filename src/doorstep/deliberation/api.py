@@ -11,13 +11,14 @@ from ninja import Query, Router, Schema, Status
 
 from doorstep.accounts.auth import account_auth
 from doorstep.accounts.models import User
+from doorstep.core.api import ErrorOut
 
 from . import selectors, services
 from .models import Topic
 from .selectors import TopicFilters
 
 router = Router(tags=["deliberation"])
-ERRORS = {400: dict, 401: dict, 403: dict, 404: dict, 409: dict, 422: dict, 429: dict}
+ERRORS = {code: ErrorOut for code in (400, 401, 403, 404, 409, 422, 429)}
 
 
 class TopicOut(Schema):

@@ -12,16 +12,12 @@ from ninja import Field, Query, Router, Schema
 from doorstep.accounts.auth import account_auth
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import is_staff_member
+from doorstep.core.api import ErrorOut
 from doorstep.core.errors import DoorstepError, InvalidInput
 
 from . import selectors
 
 router = Router(tags=["figures"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class FiguresQuery(Schema):

@@ -10,16 +10,12 @@ from ninja import Router, Schema, Status
 
 from doorstep.accounts.auth import account_auth
 from doorstep.accounts.models import User
+from doorstep.core.api import ErrorOut
 
 from . import selectors, services
 from .models import Draft, Opinion
 
 router = Router(tags=["legislation"])
-
-
-class ErrorOut(Schema):
-    code: str
-    message: str
 
 
 class DraftOut(Schema):

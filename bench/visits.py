@@ -259,6 +259,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="doorstep-visits-bench-"))
     env = base_env()
     env.update(DATABASE_URL=pg.url, DATA_DIR=str(workdir))
+    # Every scan comes from 127.0.0.1: exactly the burst the anonymous limits refuse
+    # (docs/visits.md, "Abuse"). Lifted out of reach, so each scan still pays for counting
+    # its device and network but none is refused or marked.
+    env.update(VISIT_NETWORK_PER_HOUR="1000000000", VISIT_SUSPECT_PER_HOUR="1000000000")
     server = None
     created = False
     summary: dict[str, object] = {"benchmark": "visits", "code": code_version()}

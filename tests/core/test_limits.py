@@ -9,6 +9,7 @@ same counts, and hits that arrive together are each counted.
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,13 @@ RACERS = 16
 
 
 PEEK = """
-import django, sys
+import django, sys, time
 django.setup()
 from django.conf import settings
 settings.RATELIMIT_CACHE_PREFIX = sys.argv[1]
+# The same instant as the test's process (under libfaketime each process's clock starts anew).
+now = float(sys.argv[2])
+time.time = lambda: now
 from doorstep.core import limits
 print(limits.peek("test.shared", "198.51.100.7", "3/h").count)
 """
@@ -47,7 +51,11 @@ def count_in_another_process(tmp_path, prefix: str) -> int:
             f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
         )
     out = subprocess.run(
-        [sys.executable, "-c", PEEK, prefix], env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", PEEK, prefix, repr(time.time())],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return int(out.stdout.strip())
 

@@ -17,7 +17,7 @@ def _fast_and_local(settings):
     cache.clear()
     # and rate-limit counters of its own: the shared store (the database, or Redis when
     # REDIS_URL is set) is the real one, so each test counts under a fresh prefix.
-    settings.RATELIMIT_CACHE_PREFIX = f"rl:test:{uuid.uuid4().hex}:"
+    settings.LIMITS_KEY_PREFIX = f"rl:test:{uuid.uuid4().hex}"
 
 
 @pytest.fixture

@@ -181,7 +181,7 @@ CACHES = {
     # Redis when REDIS_URL is set, else a table in the database.
     "limits": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "doorstep.core.limits.LimitsRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "doorstep",
         }
@@ -192,7 +192,6 @@ CACHES = {
         }
     ),
 }
-RATELIMIT_USE_CACHE = "limits"
 # Directory API answers are cached until the directory changes or the minute turns
 # (centers/cache.py); 0 turns that off.
 DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "90"))

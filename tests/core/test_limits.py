@@ -28,12 +28,12 @@ PEEK = """
 import django, sys, time
 django.setup()
 from django.conf import settings
-settings.RATELIMIT_CACHE_PREFIX = sys.argv[1]
+settings.LIMITS_KEY_PREFIX = sys.argv[1]
 # The same instant as the test's process (under libfaketime each process's clock starts anew).
 now = float(sys.argv[2])
 time.time = lambda: now
 from doorstep.core import limits
-print(limits.peek("test.shared", "198.51.100.7", "3/h").count)
+print(limits.peek(limits.Limit("test.shared", "198.51.100.7", 3)).count)
 """
 
 
@@ -60,57 +60,76 @@ def count_in_another_process(tmp_path, prefix: str) -> int:
     return int(out.stdout.strip())
 
 
+SHARED = limits.Limit("test.shared", "198.51.100.7", 3)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_another_worker_and_a_restarted_one_see_the_same_count(settings, tmp_path):
-    rate = "3/h"
     for _ in range(2):
-        assert not limits.hit("test.shared", "198.51.100.7", rate).exceeded
-    assert count_in_another_process(tmp_path, settings.RATELIMIT_CACHE_PREFIX) == 2
-    assert not limits.hit("test.shared", "198.51.100.7", rate).exceeded  # the third
-    assert limits.hit("test.shared", "198.51.100.7", rate).exceeded  # the fourth
-    assert count_in_another_process(tmp_path / "later", settings.RATELIMIT_CACHE_PREFIX) == 4
-    assert limits.peek("test.shared", "198.51.100.8", rate).count == 0  # another network
+        assert not limits.hit(SHARED)[0].exceeded
+    assert count_in_another_process(tmp_path, settings.LIMITS_KEY_PREFIX) == 2
+    assert not limits.hit(SHARED)[0].exceeded  # the third
+    assert limits.hit(SHARED)[0].exceeded  # the fourth
+    assert count_in_another_process(tmp_path / "later", settings.LIMITS_KEY_PREFIX) == 4
+    other = limits.Limit("test.shared", "198.51.100.8", 3)
+    assert limits.peek(other).count == 0  # another network
 
 
 @pytest.mark.django_db(transaction=True)
 def test_hits_at_the_same_moment_are_each_counted():
     store = caches[limits.CACHE]
-    store.add("race", 0, 60)
+    race = limits.Limit("test.race", "k", 1000)
+    name, end = race.window(time.time())
+    store.set(name, 0, 3600)
 
     def naive(barrier):
-        """What the atomic increment prevents: read, then write the sum."""
-        value = store.get("race")
+        """What the one-statement count prevents: read, then write the sum."""
+        value = store.get(name)
         barrier.wait()
-        store.set("race", value + 1, 60)
+        store.set(name, value + 1, 3600)
 
     assert failures(run_at_once(naive, [()] * RACERS)) == []
-    assert store.get("race") < RACERS  # hits were lost
+    assert store.get(name) < RACERS  # hits were lost
+    store.delete(name)
 
-    store.set("race", 0, 60)
-
-    def atomic(barrier):
+    def counted(barrier):
         barrier.wait()
-        return store.incr("race")
+        return limits.hit(race)[0].count
 
-    outcomes = run_at_once(atomic, [()] * RACERS)
+    outcomes = run_at_once(counted, [()] * RACERS)
     assert failures(outcomes) == []
-    assert store.get("race") == RACERS
+    assert limits.peek(race).count == RACERS
     assert sorted(outcomes) == list(range(1, RACERS + 1))
 
 
 @pytest.mark.django_db
-def test_a_window_that_has_ended_starts_again_and_is_pruned():
+def test_one_call_counts_several_limits_and_windows_turn(monkeypatch):
+    a = limits.Limit("test.many", "a", 2, seconds=60)
+    b = limits.Limit("test.many", "b", 5, seconds=60)
+    clock = [1_800_000_000.0]  # the start of a minute
+    monkeypatch.setattr(limits.time, "time", lambda: clock[0])
+    assert [u.count for u in limits.hit(a, b)] == [1, 1]
+    assert [u.count for u in limits.hit(a, b)] == [2, 2]
+    third_a, third_b = limits.hit(a, b)
+    assert third_a.exceeded and not third_b.exceeded and third_a.retry_after == 60
+    clock[0] += 59
+    assert limits.hit(a)[0].retry_after == 1
+    clock[0] += 1  # the next window
+    assert [u.count for u in limits.hit(a, b)] == [1, 1]
+    assert limits.peek(a).count == 1
+
+
+@pytest.mark.django_db
+def test_finished_windows_are_pruned():
     store = caches[limits.CACHE]
-    assert store.add("w", 5, 60) and not store.add("w", 1, 60)
-    assert store.incr("w") == 6
-    assert store.add("old", 9, -1)  # already expired
-    assert store.get("old") is None
-    with pytest.raises(ValueError, match="not found"):
-        store.incr("old")
-    assert store.add("old", 1, 60) and store.get("old") == 1  # taken over as if absent
-    if isinstance(store, limits.LimitsDatabaseCache):
-        store.add("gone", 1, -1)
-        assert limits.prune_counters() == 1
-        assert set(LimitCounter.objects.values_list("expires", flat=True)) and all(
-            e > timezone.now() for e in LimitCounter.objects.values_list("expires", flat=True)
-        )
+    if not isinstance(store, limits.LimitsDatabaseCache):
+        # Redis expires the keys itself (EXPIREAT at the window's end).
+        name, end = limits.Limit("test.prune", "k", 1).window(time.time())
+        limits.hit(limits.Limit("test.prune", "k", 1))
+        client = store._cache.get_client()
+        assert abs(client.expiretime(store.make_and_validate_key(name)) - end) <= 1
+        return
+    store.set("gone", 1, -1)
+    limits.hit(limits.Limit("test.prune", "k", 1))
+    assert limits.prune_counters() == 1
+    assert all(e > timezone.now() for e in LimitCounter.objects.values_list("expires", flat=True))

@@ -212,12 +212,13 @@ def purge_codes(*, now: datetime | None = None, keep: timedelta = CODE_RETENTION
     return deleted
 
 
-FAILURES = ("accounts.verify-failures", f"{IP_FAILURES_PER_HOUR}/h")
+def _failures(ip: str) -> limits.Limit:
+    return limits.Limit("accounts.verify-failures", ip, IP_FAILURES_PER_HOUR)
 
 
 def _count_failure(ip: str | None) -> None:
     if ip:
-        limits.hit(FAILURES[0], ip, FAILURES[1])
+        limits.hit(_failures(ip))
 
 
 def verify_code(*, phone: str, code: str, ip: str | None, now: datetime | None = None) -> User:
@@ -227,7 +228,7 @@ def verify_code(*, phone: str, code: str, ip: str | None, now: datetime | None =
     code = unicodedata.normalize("NFKC", code or "").strip()[:20]
     ip = limits.network_of(ip)
     if ip:
-        failures = limits.peek(FAILURES[0], ip, FAILURES[1])
+        failures = limits.peek(_failures(ip))
         if failures.count >= failures.limit:
             raise AccountError(
                 _("Too many wrong codes from this network. Please try again later."),

@@ -14,6 +14,7 @@ the API's. Its answers carry the same JSON, status codes and headers as the API'
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import logging
@@ -101,6 +102,12 @@ def _language(environ: dict[str, Any]) -> str:
     return translation.get_language_from_request(request)  # type: ignore[arg-type]
 
 
+@functools.cache
+def _policy() -> str:
+    """The Content-Security-Policy django-csp gives every answer (settings never change)."""
+    return build_policy()
+
+
 def _answer(start_response: StartResponse, status: int, data: dict, language: str) -> list[bytes]:
     body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False).encode()
     start_response(
@@ -112,7 +119,7 @@ def _answer(start_response: StartResponse, status: int, data: dict, language: st
             ("Content-Length", str(len(body))),
             ("Content-Language", language),
             ("Vary", "Cookie, Accept-Language"),
-            ("Content-Security-Policy", build_policy()),
+            ("Content-Security-Policy", _policy()),
             ("X-Content-Type-Options", "nosniff"),
             ("Referrer-Policy", "same-origin"),
             ("Cross-Origin-Opener-Policy", "same-origin"),

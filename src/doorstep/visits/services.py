@@ -142,9 +142,18 @@ def _anonymous_limits(center_id: int, device: str, ip: str | None) -> bool:
     """Count an anonymous scan against its device and its network at this center; refuse
     a device or network past its hourly limit. True when the scan is part of a burst from one
     network (more than VISIT_SUSPECT_PER_HOUR), so it is kept but marked suspect."""
-    per_device = limits.hit(
-        "visits.device", f"{center_id}:{device}", f"{setting('VISIT_DEVICE_PER_HOUR')}/h"
+    device_limit = limits.Limit(
+        "visits.device", f"{center_id}:{device}", setting("VISIT_DEVICE_PER_HOUR")
     )
+    network = limits.network_of(ip)
+    if network is None:
+        (per_device,) = limits.hit(device_limit)
+        from_network = None
+    else:
+        network_limit = limits.Limit(
+            "visits.network", f"{center_id}:{network}", setting("VISIT_NETWORK_PER_HOUR")
+        )
+        per_device, from_network = limits.hit(device_limit, network_limit)
     if per_device.exceeded:
         raise VisitError(
             _("This phone has scanned here many times in the last hour; please try later."),
@@ -152,12 +161,8 @@ def _anonymous_limits(center_id: int, device: str, ip: str | None) -> bool:
             status=429,
             retry_after=per_device.retry_after,
         )
-    network = limits.network_of(ip)
-    if network is None:
+    if from_network is None:
         return False
-    from_network = limits.hit(
-        "visits.network", f"{center_id}:{network}", f"{setting('VISIT_NETWORK_PER_HOUR')}/h"
-    )
     if from_network.exceeded:
         raise VisitError(
             _(

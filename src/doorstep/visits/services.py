@@ -142,18 +142,18 @@ def _anonymous_limits(center_id: int, device: str, ip: str | None) -> bool:
     """Count an anonymous scan against its device and its network at this center; refuse
     a device or network past its hourly limit. True when the scan is part of a burst from one
     network (more than VISIT_SUSPECT_PER_HOUR), so it is kept but marked suspect."""
-    device_limit = limits.Limit(
-        "visits.device", f"{center_id}:{device}", setting("VISIT_DEVICE_PER_HOUR")
-    )
+    counted = [
+        limits.Limit("visits.device", f"{center_id}:{device}", setting("VISIT_DEVICE_PER_HOUR"))
+    ]
     network = limits.network_of(ip)
-    if network is None:
-        (per_device,) = limits.hit(device_limit)
-        from_network = None
-    else:
-        network_limit = limits.Limit(
-            "visits.network", f"{center_id}:{network}", setting("VISIT_NETWORK_PER_HOUR")
+    if network is not None:
+        counted.append(
+            limits.Limit(
+                "visits.network", f"{center_id}:{network}", setting("VISIT_NETWORK_PER_HOUR")
+            )
         )
-        per_device, from_network = limits.hit(device_limit, network_limit)
+    per_device, *rest = limits.hit(*counted)  # one round trip for both
+    from_network = rest[0] if rest else None
     if per_device.exceeded:
         raise VisitError(
             _("This phone has scanned here many times in the last hour; please try later."),

@@ -26,7 +26,8 @@ demo: install
 	$(DOORSTEP) load-demo
 
 run: demo
-	@echo "doorstep is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it)"
+	@echo "doorstep is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it and its worker)"
+	$(DOORSTEP) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/granian --interface wsgi --host $(HOST) --port $(PORT) \
 		--workers 2 --blocking-threads 2 --access-log --log-level warning \
 		doorstep.served:application

@@ -29,3 +29,16 @@ def regions(db: None) -> QuerySet:
     if Region.objects.filter(level="district").count() < 16:
         load_regions()
     return Region.objects.all()
+
+
+@pytest.fixture
+def daytime():
+    """The clock pinned at 10:00 local today (outside SMS quiet hours, 21:00–08:00), for tests
+    whose result depends on the hour; yields that instant."""
+    from unittest import mock
+
+    from django.utils import timezone
+
+    at = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
+    with mock.patch("django.utils.timezone.now", return_value=at):
+        yield at

@@ -49,9 +49,9 @@ def test_fan_out_is_one_insert(topic, staff, django_assert_num_queries):
     people = [make_account(name=f"支持者{i}") for i in range(30)]
     for p in people:
         services.support(topic_id=topic.pk, user=p)
-    # lock, scope, update, event, audience, one bulk insert: a fixed number, whatever the
-    # audience size (30 here)
-    with django_assert_num_queries(9, exact=False) as ctx:
+    # lock, scope, update, event, audience, their languages, one bulk insert, their delivery
+    # preferences: a fixed number, whatever the audience size (30 here)
+    with django_assert_num_queries(11, exact=False) as ctx:
         services.transition(topic_id=topic.pk, to="accepted", by=staff)
     inserts = [
         q["sql"] for q in ctx.captured_queries if q["sql"].startswith('INSERT INTO "inbox_notice"')
@@ -61,7 +61,7 @@ def test_fan_out_is_one_insert(topic, staff, django_assert_num_queries):
 
 
 def test_sms_and_email_after_commit_by_preference(
-    topic, staff, resident, neighbours, django_capture_on_commit_callbacks
+    topic, staff, resident, neighbours, django_capture_on_commit_callbacks, daytime
 ):
     a, b, _c = neighbours
     services.follow(topic_id=topic.pk, user=a)

@@ -19,7 +19,7 @@ def people(db):
 
 
 def test_notify_dedupes_and_delivers_after_commit(
-    people, memory_sender, django_capture_on_commit_callbacks
+    people, memory_sender, django_capture_on_commit_callbacks, daytime
 ):
     a, b, c = people
     services.set_preference(user=a, by_sms=True, by_email=False, email="")

@@ -6,3 +6,10 @@ class AccountsConfig(AppConfig):
     name = "doorstep.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from .language import on_sign_in
+
+        user_logged_in.connect(on_sign_in, dispatch_uid="doorstep.accounts.language")

@@ -6,6 +6,7 @@ Privacy: we keep the phone number (needed to send codes) and a name per househol
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
@@ -58,6 +59,10 @@ class User(AbstractBaseUser, PermissionsMixin):
         limit_choices_to={"level": "subdistrict"},
         verbose_name=_("home subdistrict (optional)"),
         help_text=_("Used only to give local residents priority where a center asks for it."),
+    )
+    # The language the person last chose on the site: notices and SMS are written in it.
+    language = models.CharField(
+        _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)

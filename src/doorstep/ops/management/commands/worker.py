@@ -12,14 +12,15 @@ from django.db import close_old_connections
 from doorstep.activities.services import run_due_work
 from doorstep.core.limits import prune_counters
 from doorstep.figures.services import refresh_figures
+from doorstep.inbox.services import send_due
 from doorstep.visits.services import run_due_work as run_due_visit_work
 
 
 class Command(BaseCommand):
     help = (
         "Run due work in a loop: lottery draws whose window closed, expired waiting-list "
-        "offers, no-shows after activities, visits left open, the figures' rollups, finished "
-        "rate-limit windows. Every step is idempotent; pages do the same work when they read "
+        "offers, reminders, no-shows after activities, visits left open, the figures' rollups, "
+        "finished rate-limit windows, the SMS and email of notices (with retries). Every step is idempotent; pages do the same work when they read "
         "a stale activity, so correctness never depends on this process."
     )
 
@@ -41,6 +42,8 @@ class Command(BaseCommand):
             # After visits are closed, so their estimated leaving times are rolled up too.
             done["figures"] = refresh_figures().pairs
             done["limit_windows_pruned"] = prune_counters()
+            # Last: the notices the steps above wrote go out in the same pass.
+            done["notices_sent"] = send_due()
             if any(done.values()) or options["once"]:
                 self.stdout.write(", ".join(f"{k}: {v}" for k, v in done.items()))
             if options["once"] or stop:

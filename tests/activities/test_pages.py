@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from doorstep.activities import ics, tickets
 from doorstep.activities.models import Activity, Registration
 from doorstep.activities.services import register
-from tests.factories import make_account, make_activity, make_center
+from tests.factories import make_account, make_activity, make_center, make_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -502,16 +502,22 @@ def unfold(body: str) -> list[str]:
 
 
 def fields(lines: list[str]) -> list[dict[str, str]]:
-    events, current = [], None
+    """Each VEVENT's properties; its VALARMs as a list of dicts under "alarms"."""
+    events, current, alarm = [], None, None
     for line in lines:
         if line == "BEGIN:VEVENT":
-            current = {}
+            current = {"alarms": []}
         elif line == "END:VEVENT":
             events.append(current)
             current = None
+        elif line == "BEGIN:VALARM":
+            alarm = {}
+        elif line == "END:VALARM":
+            current["alarms"].append(alarm)
+            alarm = None
         elif current is not None:
             name, value = line.split(":", 1)
-            current[name] = value
+            (alarm if alarm is not None else current)[name] = value
     return events
 
 
@@ -550,7 +556,25 @@ def test_registration_ics(client, center, parent):
         == "东明路街道社区党群服务中心, 浦东新区东明路1号, 近地铁站, 301"
     )
     assert ics_unescape(event["DESCRIPTION"]).startswith("带上棋盘\n家长陪同 \\ 免费")
-    assert event["STATUS"] == "CONFIRMED"
+    assert event["STATUS"] == "CONFIRMED" and event["SEQUENCE"] == "0"
+    # The activity's reminders, as alarms: the day before and two hours before.
+    assert [(x["ACTION"], x["TRIGGER"]) for x in event["alarms"]] == [
+        ("DISPLAY", "-PT1440M"),
+        ("DISPLAY", "-PT120M"),
+    ]
+    # Moved: same UID, a higher SEQUENCE; cancelled: STATUS:CANCELLED, higher again, no alarms.
+    from doorstep.activities.services import ActivityInput, cancel_activity, update_activity
+
+    staff = make_staff(center=center)
+    data = {f: getattr(a, f) for f in ActivityInput.__dataclass_fields__}
+    data.update(room="302")
+    update_activity(activity_id=a.pk, by=staff, data=ActivityInput(**data))
+    (moved,) = fields(unfold(client.get(f"/me/registrations/{reg.pk}.ics").content.decode()))
+    assert moved["UID"] == event["UID"] and moved["SEQUENCE"] == "1"
+    assert ics_unescape(moved["LOCATION"]).endswith("302")
+    cancel_activity(activity_id=a.pk, by=staff, reason="场地维修")
+    (gone,) = fields(unfold(client.get(f"/me/registrations/{reg.pk}.ics").content.decode()))
+    assert gone["STATUS"] == "CANCELLED" and int(gone["SEQUENCE"]) > 1 and gone["alarms"] == []
     # Not mine: not found.
     client.force_login(make_account())
     assert client.get(f"/me/registrations/{reg.pk}.ics").status_code == 404

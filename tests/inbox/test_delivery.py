@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.models import User
-from doorstep.inbox import services
+from doorstep.inbox import selectors, services
 from doorstep.inbox.models import Delivery, Notice
 from doorstep.inbox.senders import MemoryNoticeSender
 from tests.factories import make_account
@@ -118,9 +118,9 @@ def test_failures_are_retried_then_shown(settings, memory_sender):
     delivery = Delivery.objects.get()
     assert delivery.status == "failed" and delivery.attempts == 4
     assert "gateway down" in delivery.last_error
-    failed = services.failed_deliveries([77])
+    failed = selectors.failed_deliveries([77])
     assert failed["total"] == 1 and failed["by_kind"] == {"activity_cancelled": 1}
-    assert services.failed_deliveries([78])["total"] == 0
+    assert selectors.failed_deliveries([78])["total"] == 0
     # The notice itself stays in the inbox: a failing gateway undoes nothing.
     assert Notice.objects.filter(user=a).count() == 1
     settings.NOTICE_SENDER = "doorstep.inbox.senders.MemoryNoticeSender"

@@ -34,8 +34,9 @@ PLACES = (
     "local_share_percent",
     "first_timer_share_percent",
 )
-FORM_FIELDS = ABOUT + WHEN + PLACES[:1] + REGISTRATION + PLACES[1:]
-SERIES_ACTIVITY_FIELDS = ABOUT + PLACES
+REMINDERS = ("remind_day_before", "remind_hours_before")
+FORM_FIELDS = ABOUT + WHEN + PLACES[:1] + REGISTRATION + PLACES[1:] + REMINDERS
+SERIES_ACTIVITY_FIELDS = ABOUT + PLACES + REMINDERS
 
 
 def _datetime_widget() -> forms.DateTimeInput:
@@ -56,10 +57,14 @@ def _tune_fields(fields: dict[str, forms.Field]) -> None:
         "first_timer_share_percent": (0, 100),
         "places_per_household": (1, 10),
         "offer_hours": (1, 720),
+        "remind_hours_before": (0, 23),
         "weekly_limit_per_person": (1, 100),
         "age_min": (0, 120),
         "age_max": (0, 120),
     }
+    if "remind_hours_before" in fields:
+        # Left empty: no reminder hours before (the day-before one is its own box).
+        fields["remind_hours_before"].required = False
     for name, (low, high) in bounds.items():
         f = fields.get(name)
         if isinstance(f, forms.IntegerField):
@@ -69,6 +74,11 @@ def _tune_fields(fields: dict[str, forms.Field]) -> None:
                 v for v in f.validators if not isinstance(v, MinValueValidator | MaxValueValidator)
             ]
             f.validators += [MinValueValidator(low), MaxValueValidator(high)]
+
+
+def _no_empty_reminder(cleaned: dict[str, Any]) -> None:
+    if "remind_hours_before" in cleaned and cleaned["remind_hours_before"] is None:
+        cleaned["remind_hours_before"] = 0
 
 
 class Fieldsets:
@@ -90,6 +100,7 @@ class ActivityForm(Fieldsets, forms.ModelForm):
         (_("When"), WHEN),
         (_("Registration"), REGISTRATION),
         (_("Places"), PLACES),
+        (_("Reminders"), REMINDERS),
     )
 
     class Meta:
@@ -104,6 +115,7 @@ class ActivityForm(Fieldsets, forms.ModelForm):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
+        _no_empty_reminder(cleaned)
         # The rules across fields need them all; a field that failed alone is reported first.
         if all(n in cleaned for n in INPUT_FIELDS):
             now = timezone.now() if self.instance.pk is None else None
@@ -182,7 +194,8 @@ class SeriesForm(Fieldsets, forms.Form):
             _("Registration for each session"),
             ("opens_days_before", "opens_at", "closes_hours_before", "cancel_hours_before"),
         ),
-        (_("Places"), PLACES + ("publish",)),
+        (_("Places"), PLACES),
+        (_("Reminders"), REMINDERS + ("publish",)),
     )
 
     def __init__(self, *args: Any, centers: QuerySet[Center], **kwargs: Any) -> None:
@@ -213,6 +226,7 @@ class SeriesForm(Fieldsets, forms.Form):
     def clean(self) -> dict[str, Any]:
         super().clean()
         cleaned = self.cleaned_data
+        _no_empty_reminder(cleaned)
         if self.errors:
             return cleaned
         if cleaned["last_date"] < cleaned["first_date"]:

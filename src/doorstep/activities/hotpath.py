@@ -47,7 +47,8 @@ _activity_sql: str | None = None
 
 def activity_for_registration(activity_id: int, account: User, key: str | None) -> Activity | None:
     """The activity, with its center's no-show policy (`policy_threshold`,
-    `policy_window_days`, `policy_block_days`; None without a policy) and the idempotency
+    `policy_window_days`, `policy_block_days`; None without a policy), its center's name
+    (`center_name`, for the notice) and the idempotency
     record already stored for `key` (`stored_activity_id`, `stored_registration_ids`; None
     when there is none). One statement: a new request pays nothing for its key."""
     if not valid_id(activity_id):
@@ -57,9 +58,10 @@ def activity_for_registration(activity_id: int, account: User, key: str | None) 
         _activity_sql = (
             f"SELECT {_columns(Activity, 'a')}, "  # noqa: S608 (column names from the model)
             "p.threshold AS policy_threshold, p.window_days AS policy_window_days, "
-            "p.block_days AS policy_block_days, "
+            "p.block_days AS policy_block_days, c.name AS center_name, "
             "rr.activity_id AS stored_activity_id, rr.registration_ids AS stored_registration_ids "
             "FROM activities_activity a "
+            "JOIN centers_center c ON c.id = a.center_id "
             "LEFT JOIN activities_noshowpolicy p ON p.center_id = a.center_id "
             'LEFT JOIN activities_registrationrequest rr ON rr.account_id = %s AND rr."key" = %s '
             "WHERE a.id = %s"

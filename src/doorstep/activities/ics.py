@@ -1,7 +1,9 @@
 """iCalendar (RFC 5545) for activities, written by hand: one event or a center's schedule.
 
 Only what calendar apps need: VCALENDAR with VEVENTs carrying UID, DTSTAMP, DTSTART and DTEND
-in UTC, SUMMARY, LOCATION, DESCRIPTION, URL and STATUS. Text values are escaped (section
+in UTC, SEQUENCE (raised whenever the time, the place or the status changes, so a calendar
+updates the event it has under the same UID), SUMMARY, LOCATION, DESCRIPTION, URL, STATUS
+(CANCELLED for a cancelled activity) and a VALARM per reminder. Text values are escaped (section
 3.3.11) and content lines folded at 75 octets without splitting a UTF-8 character (3.1).
 """
 
@@ -9,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 PRODID = "-//doorstep//activities//ZH"
 CRLF = "\r\n"
@@ -26,6 +28,9 @@ class Event:
     description: str = ""
     url: str = ""
     cancelled: bool = False
+    sequence: int = 0
+    # Reminders before the start (a VALARM each), for someone holding a place.
+    alarms: tuple[timedelta, ...] = ()
 
 
 def escape_text(value: str) -> str:
@@ -69,6 +74,7 @@ def _event_lines(event: Event, stamp: datetime) -> list[str]:
         f"DTSTAMP:{utc_stamp(stamp)}",
         f"DTSTART:{utc_stamp(event.starts_at)}",
         f"DTEND:{utc_stamp(event.ends_at)}",
+        f"SEQUENCE:{event.sequence}",
         f"SUMMARY:{escape_text(event.summary)}",
     ]
     if event.location:
@@ -78,6 +84,16 @@ def _event_lines(event: Event, stamp: datetime) -> list[str]:
     if event.url:
         lines.append(f"URL:{event.url}")
     lines.append("STATUS:CANCELLED" if event.cancelled else "STATUS:CONFIRMED")
+    if not event.cancelled:
+        for before in event.alarms:
+            minutes = int(before.total_seconds() // 60)
+            lines += [
+                "BEGIN:VALARM",
+                "ACTION:DISPLAY",
+                f"TRIGGER:-PT{minutes}M",
+                f"DESCRIPTION:{escape_text(event.summary)}",
+                "END:VALARM",
+            ]
     lines.append("END:VEVENT")
     return lines
 

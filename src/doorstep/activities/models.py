@@ -123,6 +123,16 @@ class Activity(models.Model):
         _("share reserved for first-timers (%)"), default=0
     )
     no_shows_marked_at = models.DateTimeField(null=True, blank=True)
+    # Reminders to everyone with a place: the day before (24 hours ahead) and some hours
+    # before; the worker marks each as sent.
+    remind_day_before = models.BooleanField(_("remind the day before"), default=True)
+    remind_hours_before = models.PositiveSmallIntegerField(
+        _("remind this many hours before (0: no)"), default=2
+    )
+    reminded_day_at = models.DateTimeField(null=True, blank=True, editable=False)
+    reminded_hours_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # The calendar files' SEQUENCE: raised when the time, the place or the status changes.
+    ics_sequence = models.PositiveIntegerField(default=0, editable=False)
     # Generated for the demo (`doorstep load-demo`), not a real event: every page says so.
     synthetic = models.BooleanField(_("synthetic example"), default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -269,6 +279,26 @@ class CheckIn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.nonce} {self.result}"
+
+
+class ActivityMessage(models.Model):
+    """A message from staff to everyone registered ("bring scissors"), sent as notices."""
+
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="messages")
+    text = models.CharField(_("message"), max_length=300)
+    by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    recipients = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("message to registrants")
+        verbose_name_plural = _("messages to registrants")
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class NoShowPolicy(models.Model):

@@ -12,9 +12,10 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,12 +23,13 @@ from doorstep.accounts.models import Person, User
 from doorstep.core import audit
 from doorstep.core.errors import DoorstepError
 
-from . import hotpath
+from . import hotpath, notices
 from .models import (
     ACTIVE_STATUSES,
     HOLDS_PLACE,
     WAITLIST_ORDER,
     Activity,
+    ActivityMessage,
     ActivityStatus,
     Allocation,
     NoShowPolicy,
@@ -323,23 +325,25 @@ def _write(
             raise _household_limit(activity)
         if not taken.rows:
             raise _full()
-    by_person = {p.pk: p for p in people}
-    regs = []
-    for pk, public_id, person_id, status in taken.rows:
-        reg = Registration(
-            pk=pk,
-            public_id=public_id,
-            party=public_ids[0],
-            activity=activity,
-            person=by_person[person_id],
-            account=account,
-            status=status,
-            created_at=created,
-            updated_at=created,
-        )
-        reg._state.adding = False
-        reg._state.db = activity._state.db
-        regs.append(reg)
+        by_person = {p.pk: p for p in people}
+        regs = []
+        for pk, public_id, person_id, status in taken.rows:
+            reg = Registration(
+                pk=pk,
+                public_id=public_id,
+                party=public_ids[0],
+                activity=activity,
+                person=by_person[person_id],
+                account=account,
+                status=status,
+                created_at=created,
+                updated_at=created,
+            )
+            reg._state.adding = False
+            reg._state.db = activity._state.db
+            regs.append(reg)
+        # In the same transaction: the notice exists exactly when the registration does.
+        notices.registered(activity, regs, account=account, now=now)
     return RegistrationResult(registrations=regs)
 
 
@@ -362,34 +366,36 @@ def fill_from_waitlist(activity_id: int, now: datetime) -> int:
     if activity.status != ActivityStatus.PUBLISHED or activity.starts_at <= now:
         return 0
     free = activity.capacity - activity.taken
-    promoted = 0
     waiting = list(
         Registration.objects.filter(activity=activity, status=RegistrationStatus.WAITLISTED)
         .order_by(*WAITLIST_ORDER)
-        .only("id", "party", "public_id", "status")
+        .select_related("person")
+        .only("id", "party", "public_id", "status", "account_id", "person__name")
     )
     parties: dict[str, list[Registration]] = {}
     for r in waiting:
         parties.setdefault(r.party or r.public_id, []).append(r)
+    moved: list[Registration] = []
     for members in parties.values():
         if len(members) > free:
             break
-        ids = [m.pk for m in members]
-        if activity.offer_hours:
-            Registration.objects.filter(pk__in=ids).update(
-                status=RegistrationStatus.OFFERED,
-                offer_expires_at=now + timedelta(hours=activity.offer_hours),
-                updated_at=now,
-            )
-        else:
-            Registration.objects.filter(pk__in=ids).update(
-                status=RegistrationStatus.CONFIRMED, updated_at=now
-            )
+        moved.extend(members)
         free -= len(members)
-        promoted += len(members)
-    if promoted:
-        Activity.objects.filter(pk=activity.pk).update(taken=F("taken") + promoted)
-    return promoted
+    if not moved:
+        return 0
+    ids = [m.pk for m in moved]
+    deadline = now + timedelta(hours=activity.offer_hours) if activity.offer_hours else None
+    if deadline:
+        Registration.objects.filter(pk__in=ids).update(
+            status=RegistrationStatus.OFFERED, offer_expires_at=deadline, updated_at=now
+        )
+    else:
+        Registration.objects.filter(pk__in=ids).update(
+            status=RegistrationStatus.CONFIRMED, updated_at=now
+        )
+    Activity.objects.filter(pk=activity.pk).update(taken=F("taken") + len(moved))
+    notices.promoted(activity, moved, offered_until=deadline)
+    return len(moved)
 
 
 def release_place(
@@ -454,6 +460,7 @@ def cancel(
         now=now,
     )
     if as_staff:
+        notices.cancelled_by_staff(activity, [reg], reason=reason, now=now)
         audit.record(
             actor=by,
             action="registration.cancel",
@@ -500,6 +507,12 @@ def accept_offer(
             reg.status = RegistrationStatus.CONFIRMED
             reg.offer_expires_at = None
             reg.save(update_fields=["status", "offer_expires_at", "updated_at"])
+            notices.registered(
+                Activity.objects.select_related("center").get(pk=reg.activity_id),
+                [reg],
+                account=account,
+                now=now,
+            )
     if expired:
         raise RegistrationError(_("The offer has expired."), code="offer_expired")
     return reg
@@ -526,6 +539,9 @@ def expire_offers(*, activity_id: int | None = None, now: datetime | None = None
                 new_status=RegistrationStatus.CANCELLED,
                 reason="offer expired",
                 now=now,
+            )
+            notices.offer_expired(
+                Activity.objects.select_related("center").get(pk=reg.activity_id), [reg], now=now
             )
             done += 1
     return done
@@ -677,6 +693,7 @@ def draw(*, activity_id: int, now: datetime | None = None) -> bool:
         Registration.objects.bulk_update(
             regs, ["queue_rank", "priority_tier", "status", "draw_outcome"]
         )
+        notices.drawn(activity, regs, now=now)
         activity.taken = sum(e.size for e in outcome.chosen) + activity.walk_ins
         activity.drawn_at = now
         activity.save(update_fields=["taken", "drawn_at", "updated_at"])
@@ -708,13 +725,21 @@ def mark_no_shows(*, activity_id: int, now: datetime | None = None) -> int:
             return 0
         if activity.status != ActivityStatus.PUBLISHED:
             return 0
-        n = Registration.objects.filter(
-            activity=activity,
-            status=RegistrationStatus.CONFIRMED,
-            checked_in_at__isnull=True,
-        ).update(status=RegistrationStatus.NO_SHOW, updated_at=now)
+        missed = list(
+            Registration.objects.filter(
+                activity=activity,
+                status=RegistrationStatus.CONFIRMED,
+                checked_in_at__isnull=True,
+            ).select_related("person")
+        )
+        n = Registration.objects.filter(pk__in=[r.pk for r in missed]).update(
+            status=RegistrationStatus.NO_SHOW, updated_at=now
+        )
         activity.no_shows_marked_at = now
         activity.save(update_fields=["no_shows_marked_at", "updated_at"])
+        if missed:
+            policy = NoShowPolicy.objects.filter(center_id=activity.center_id).first()
+            notices.no_show(activity, missed, policy=policy, now=now)
     return n
 
 
@@ -760,7 +785,149 @@ def run_due_work(*, now: datetime | None = None) -> dict[str, int]:
         ends_at__lte=now - NO_SHOW_GRACE,
     ).values_list("pk", flat=True)[:200]:
         no_shows += mark_no_shows(activity_id=pk, now=now)
-    return {"drawn": drawn, "offers_expired": expired, "no_shows": no_shows}
+    return {
+        "drawn": drawn,
+        "offers_expired": expired,
+        "offer_reminders": remind_offers(now=now),
+        "reminders": send_reminders(now=now),
+        "no_shows": no_shows,
+    }
+
+
+DAY_AHEAD = timedelta(hours=24)
+
+
+def reminder_offsets(activity: Activity) -> tuple[timedelta, ...]:
+    """The activity's reminders, as time before its start (for calendar alarms too)."""
+    offsets = []
+    if activity.remind_day_before:
+        offsets.append(DAY_AHEAD)
+    if activity.remind_hours_before:
+        offsets.append(timedelta(hours=activity.remind_hours_before))
+    return tuple(offsets)
+
+
+# An offer is recalled this long before it lapses (or halfway, for short offers).
+OFFER_REMINDER = timedelta(hours=2)
+
+
+def send_reminders(*, now: datetime | None = None) -> int:
+    """Remind everyone with a place, the day before and some hours before (each activity
+    says which). The later reminder replaces an earlier one not yet sent; each is marked
+    sent on the activity, in the transaction that writes its notices. Idempotent."""
+    now = _now(now)
+    told = 0
+    due = Activity.objects.filter(
+        status=ActivityStatus.PUBLISHED, starts_at__gt=now, starts_at__lte=now + DAY_AHEAD
+    ).filter(
+        Q(remind_day_before=True, reminded_day_at__isnull=True)
+        | Q(remind_hours_before__gt=0, reminded_hours_at__isnull=True)
+    )
+    for pk in list(due.values_list("pk", flat=True)[:200]):
+        with transaction.atomic():
+            activity = (
+                Activity.objects.select_for_update(of=("self",)).select_related("center").get(pk=pk)
+            )
+            hours = timedelta(hours=activity.remind_hours_before)
+            if activity.remind_hours_before and activity.reminded_hours_at is None:
+                if activity.starts_at - hours <= now:
+                    which = "hours"
+                elif activity.remind_day_before and activity.reminded_day_at is None:
+                    which = "day"
+                else:
+                    continue
+            elif activity.remind_day_before and activity.reminded_day_at is None:
+                which = "day"
+            else:
+                continue
+            regs = list(
+                Registration.objects.filter(
+                    activity=activity, status=RegistrationStatus.CONFIRMED
+                ).select_related("person")
+            )
+            told += notices.reminder(activity, regs, which=which, now=now)
+            fields = {"reminded_hours_at": now} if which == "hours" else {}
+            fields["reminded_day_at"] = activity.reminded_day_at or now
+            Activity.objects.filter(pk=pk).update(**fields)
+    return told
+
+
+def remind_offers(*, now: datetime | None = None) -> int:
+    """Recall open offers shortly before they lapse (once each: the notice's event key)."""
+    now = _now(now)
+    offers = list(
+        Registration.objects.filter(
+            status=RegistrationStatus.OFFERED,
+            offer_expires_at__gt=now,
+            offer_expires_at__lte=now + OFFER_REMINDER,
+        )
+        .select_related("person", "activity__center")
+        .order_by("activity_id", "id")[:1000]
+    )
+    told = 0
+    by_activity: dict[int, list[Registration]] = {}
+    for r in offers:
+        hours = r.activity.offer_hours or 0
+        # A short offer (an hour) is recalled halfway, not the moment it is made.
+        lead = min(OFFER_REMINDER, timedelta(hours=hours) / 2)
+        if r.offer_expires_at and r.offer_expires_at - now <= lead:
+            by_activity.setdefault(r.activity_id, []).append(r)
+    for regs in by_activity.values():
+        with transaction.atomic():
+            told += notices.offer_reminder(regs[0].activity, regs, now=now)
+    return told
+
+
+MESSAGES_PER_DAY = 3
+
+
+@transaction.atomic
+def message_registrants(
+    *, activity_id: int, by: User, text: str, now: datetime | None = None
+) -> ActivityMessage:
+    """A message from staff to everyone holding or awaiting a place, as a notice. At most
+    MESSAGES_PER_DAY per activity in 24 hours, so residents are not flooded."""
+    now = _now(now)
+    text = " ".join(text.split())[:300]
+    if not text:
+        raise RegistrationError(_("Write the message."), code="message_required", field="text")
+    activity = _locked_activity(activity_id, by)
+    if activity.status != ActivityStatus.PUBLISHED or activity.ends_at <= now:
+        raise RegistrationError(
+            _("Messages go only to registrants of a published activity that has not ended."),
+            code="not_open",
+            status=409,
+        )
+    recent = ActivityMessage.objects.filter(
+        activity=activity, sent_at__gt=now - timedelta(hours=24)
+    ).count()
+    if recent >= MESSAGES_PER_DAY:
+        raise RegistrationError(
+            _("At most %(n)s messages a day per activity; this one was not sent.")
+            % {"n": MESSAGES_PER_DAY},
+            code="too_many_messages",
+            status=429,
+        )
+    regs = list(
+        Registration.objects.filter(activity=activity, status__in=ACTIVE_STATUSES)
+        .select_related("person")
+        .only("id", "account_id", "person__name")
+    )
+    message = ActivityMessage.objects.create(activity=activity, text=text, by=by, sent_at=now)
+    activity = Activity.objects.select_related("center").get(pk=activity.pk)
+    message.recipients = notices.staff_message(
+        activity, regs, message_id=message.pk, text=text, now=now
+    )
+    message.save(update_fields=["recipients"])
+    audit.record(
+        actor=by,
+        action="activity.message",
+        obj=activity,
+        center_id=activity.center_id,
+        changes={"text": text, "recipients": message.recipients},
+        now=now,
+    )
+    return message
 
 
 def draw_record(activity: Activity, *, now: datetime | None = None) -> dict:
@@ -842,6 +1009,8 @@ class ActivityInput:
     offer_hours: int | None = None
     local_share_percent: int = 0
     first_timer_share_percent: int = 0
+    remind_day_before: bool = True
+    remind_hours_before: int = 2
 
 
 def activity_problems(
@@ -883,6 +1052,8 @@ def activity_problems(
         problems.append(("offer_hours", _("Leave empty, or give 1 to 720 hours.")))
     if data.allocation not in Allocation.values:
         problems.append(("allocation", _("Choose how places are given.")))
+    if not 0 <= data.remind_hours_before <= 23:
+        problems.append(("remind_hours_before", _("Give 0 to 23 hours (0: no reminder).")))
     for name in ("local_share_percent", "first_timer_share_percent"):
         if not 0 <= getattr(data, name) <= 100:
             problems.append((name, _("A share is a percentage between 0 and 100.")))
@@ -970,8 +1141,10 @@ def update_activity(
 
     Refused: places below those already held; switching first come/lottery once anyone has
     registered; changing places or shares after the draw (the published record must stay
-    recomputable). Extra places go to the waiting list at once, in line order. Issued tickets
-    carry the activity's day: moving it to another day makes them answer "wrong day".
+    recomputable). Extra places go to the waiting list at once, in line order. When the time
+    or the place changes, everyone registered gets a notice; tickets carry the activity's
+    day, so moving it to another day re-issues them (the ticket page shows the new one, the
+    old one answers "wrong day") and the notice says so.
     """
     now = _now(now)
     activity = _locked_activity(activity_id, by)
@@ -1007,6 +1180,7 @@ def update_activity(
     added = data.capacity - activity.capacity
     values = _input_values(data)
     before = audit.snapshot(activity, values)
+    was = {"starts_at": activity.starts_at, "room": activity.room}
     for name, value in values.items():
         setattr(activity, name, value)
     if activity.allocation == Allocation.LOTTERY:
@@ -1026,6 +1200,9 @@ def update_activity(
         changes=audit.diff(before, audit.snapshot(activity, values)),
         now=now,
     )
+    if activity.starts_at != was["starts_at"] or activity.room != was["room"]:
+        Activity.objects.filter(pk=activity.pk).update(ics_sequence=F("ics_sequence") + 1)
+        _tell_changed(activity, was, now)
     taking_places = activity.allocation == Allocation.FIRST_COME or activity.drawn_at is not None
     if (
         added > 0
@@ -1036,6 +1213,32 @@ def update_activity(
         _fill_new_places(activity, added, now)
     activity.refresh_from_db()
     return activity
+
+
+def _tell_changed(activity: Activity, was: dict[str, Any], now: datetime) -> None:
+    if activity.status != ActivityStatus.PUBLISHED:
+        return
+    regs = list(
+        Registration.objects.filter(activity=activity, status__in=ACTIVE_STATUSES)
+        .select_related("person")
+        .only("id", "account_id", "person__name")
+    )
+    if not regs:
+        return
+    activity = Activity.objects.select_related("center").get(pk=activity.pk)
+    before = {
+        "starts_at": was["starts_at"],
+        "where": f"{activity.center.name} {was['room']}".strip(),
+    }
+    notices.changed(
+        activity,
+        regs,
+        # Each change is its own event: the time of the change tells them apart.
+        version=int(now.timestamp() * 1000),
+        before=before,
+        new_day=timezone.localdate(was["starts_at"]) != timezone.localdate(activity.starts_at),
+        now=now,
+    )
 
 
 @dataclass
@@ -1050,8 +1253,10 @@ def cancel_activity(
 ) -> CancelledActivity:
     """Cancel an activity and, in the same transaction, every active registration on it.
 
-    Each registration keeps the reason, and residents see it on their pages. Telling them
-    (SMS, WeChat) is a later issue: nothing is sent yet.
+    Each registration keeps the reason, and residents see it on their pages; each account
+    gets one notice, written in this transaction in batches. SMS and email go after the
+    commit (the first few at once, the rest from the worker), so cancelling never waits for a
+    gateway.
     """
     now = _now(now)
     reason = " ".join(reason.split())[:200]
@@ -1069,6 +1274,7 @@ def cancel_activity(
             _("This activity has already taken place."), code="finished", status=409
         )
     active = Registration.objects.filter(activity=activity, status__in=ACTIVE_STATUSES)
+    told = list(active.select_related("person").only("id", "account_id", "person__name"))
     held = active.filter(status__in=HOLDS_PLACE).count()
     n = active.update(
         status=RegistrationStatus.CANCELLED,
@@ -1079,8 +1285,10 @@ def cancel_activity(
     )
     activity.status = ActivityStatus.CANCELLED
     activity.cancel_reason = reason
-    activity.save(update_fields=["status", "cancel_reason", "updated_at"])
+    activity.ics_sequence += 1
+    activity.save(update_fields=["status", "cancel_reason", "ics_sequence", "updated_at"])
     Activity.objects.filter(pk=activity.pk).update(taken=F("taken") - held)
+    notices.activity_cancelled(activity, told, reason=reason, now=now)
     audit.record(
         actor=by,
         action="activity.cancel",

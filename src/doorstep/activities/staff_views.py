@@ -20,7 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.accounts.decorators import staff_required
@@ -28,6 +28,7 @@ from doorstep.accounts.models import User
 from doorstep.accounts.scopes import managed_centers
 from doorstep.centers.models import Center
 from doorstep.core import audit
+from doorstep.inbox.selectors import delivery_report, failed_deliveries
 
 from . import exports, selectors, services, tickets
 from .checkin import CheckInCode, add_walk_ins, check_in
@@ -169,7 +170,12 @@ def activity_detail(request: HttpRequest, activity_id: int) -> HttpResponse:
 
 
 def _detail_page(
-    request: HttpRequest, activity: Activity, *, cancel_error: str = "", status: int = 200
+    request: HttpRequest,
+    activity: Activity,
+    *,
+    cancel_error: str = "",
+    message_error: str = "",
+    status: int = 200,
 ) -> HttpResponse:
     now = timezone.now()
     counts = dict(
@@ -194,6 +200,12 @@ def _detail_page(
             "can_cancel": activity.status != ActivityStatus.CANCELLED and activity.ends_at > now,
             "cancel_error": cancel_error,
             "reason": request.POST.get("reason", "") if request.method == "POST" else "",
+            "can_message": activity.status == ActivityStatus.PUBLISHED and activity.ends_at > now,
+            "message_error": message_error,
+            "message_text": request.POST.get("text", "") if message_error else "",
+            "sent_messages": list(activity.messages.all()[:5]),
+            "messages_per_day": services.MESSAGES_PER_DAY,
+            "delivery": delivery_report(f"activity:{activity.pk}"),
         },
         status=status,
     )
@@ -295,6 +307,40 @@ def activity_cancel(request: HttpRequest, activity_id: int) -> HttpResponse:
         % {"n": result.registrations_cancelled},
     )
     return redirect("staff:activity", activity_id=activity.pk)
+
+
+@staff_required
+@require_POST
+def activity_message(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = _activity(request, activity_id)
+    try:
+        sent = services.message_registrants(
+            activity_id=activity.pk, by=_staff(request), text=request.POST.get("text", "")
+        )
+    except RegistrationError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        return _detail_page(
+            request, activity, message_error=str(exc.message), status=min(exc.status, 429)
+        )
+    messages.success(
+        request,
+        ngettext(
+            "The message was sent to %(n)s household.",
+            "The message was sent to %(n)s households.",
+            sent.recipients,
+        )
+        % {"n": sent.recipients},
+    )
+    return redirect("staff:activity", activity_id=activity.pk)
+
+
+@staff_required
+@require_GET
+def deliveries(request: HttpRequest) -> HttpResponse:
+    """Notices that could not be sent by SMS or email, for the centers this account manages."""
+    failed = failed_deliveries(_centers(request).values_list("pk", flat=True))
+    return render(request, "activities/staff_deliveries.html", {"failed": failed})
 
 
 # Weekly series ---------------------------------------------------------------------------

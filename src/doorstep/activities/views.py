@@ -565,6 +565,7 @@ def _event(request: HttpRequest, activity: Activity, *, uid: str, summary: str) 
         description=description,
         url=request.build_absolute_uri(reverse("activities:detail", args=[activity.pk])),
         cancelled=activity.status == ActivityStatus.CANCELLED,
+        sequence=activity.ics_sequence,
     )
 
 
@@ -585,7 +586,9 @@ def registration_ics(request: HttpRequest, registration_id: int) -> HttpResponse
         summary=f"{reg.activity.title} ({reg.person.name})",
     )
     if reg.status not in ACTIVE_STATUSES:
-        event = replace(event, cancelled=True)
+        event = replace(event, cancelled=True, sequence=event.sequence + 1)
+    else:
+        event = replace(event, alarms=services.reminder_offsets(reg.activity))
     return _calendar_response(ics.calendar([event]), f"activity-{reg.activity_id}.ics")
 
 

@@ -30,6 +30,7 @@ ACTIONS = {
     "activity.publish": _("Activity published"),
     "activity.cancel": _("Activity cancelled"),
     "activity.walk_ins": _("Walk-ins seated"),
+    "activity.message": _("Message sent to registrants"),
     "registration.cancel": _("Registration cancelled by staff"),
     "lottery.draw": _("Lottery drawn"),
     "visit.undo_tally": _("Counter tap undone"),

@@ -10,7 +10,6 @@ notice, and a failing gateway never undoes anything (docs/notices.md).
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -19,7 +18,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -66,7 +65,7 @@ def notify(
 
 
 def notify_each(
-    recipients: Iterable[tuple[int, Mapping[str, Any]]],
+    recipients: Iterable[tuple[int, Mapping[str, Any]] | tuple[int, Mapping[str, Any], str]],
     *,
     subject: str,
     kind: str,
@@ -75,24 +74,43 @@ def notify_each(
     center_id: int | None = None,
     urgent_until: datetime | None = None,
     now: datetime | None = None,
+    languages: Mapping[int, str] | None = None,
+    fresh: bool = False,
 ) -> int:
-    """Write one notice per recipient (user id, parameters for `render`), each rendered in
-    the recipient's language, and queue the SMS/email they asked for. `event` (e.g.
-    "reg:12:confirmed") makes it once per person: writing the same event again adds nothing.
-    An SMS waits for the end of quiet hours (21:00–08:00) unless `urgent_until` (an offer's
-    deadline) would pass first. Returns how many notices were new."""
+    """Write one notice per recipient (user id, parameters for `render`, and optionally its
+    own event key), each rendered in the recipient's language, and queue the SMS/email they
+    asked for. The event key (e.g. "a12:confirmed:40") makes it once per person: writing the
+    same event again adds nothing. An SMS waits for the end of quiet hours (21:00–08:00)
+    unless `urgent_until` (an offer's deadline) would pass first. Returns how many notices
+    were new. A fixed number of statements, whatever the number of recipients.
+
+    `languages` (user id → language) saves reading the accounts when the caller has them;
+    `fresh` says no notice can exist yet for these keys (they name rows made in this
+    transaction), which saves the look-up of earlier notices."""
     now = now or timezone.now()
-    by_user: dict[int, Mapping[str, Any]] = {}
-    for uid, params in recipients:
-        by_user.setdefault(uid, params)
-    if not by_user:
+    wanted: dict[int, tuple[Mapping[str, Any], str]] = {}
+    for item in recipients:
+        uid, params = item[0], item[1]
+        key = (item[2] if len(item) > 2 else event)[:120]  # type: ignore[misc]
+        wanted.setdefault(uid, (params, key))
+    if not wanted:
         return 0
-    languages = dict(
-        User.objects.filter(pk__in=by_user, is_active=True).values_list("pk", "language")
-    )
+    if languages is None or not set(wanted) <= set(languages):
+        languages = dict(
+            User.objects.filter(pk__in=wanted, is_active=True).values_list("pk", "language")
+        )
+    keys = {key for _params, key in wanted.values() if key}
+    done: set[tuple[int, str]] = set()
+    if keys and not fresh:
+        # Once per person and event: whoever wrote it first, the others add nothing.
+        done = set(
+            Notice.objects.filter(user_id__in=languages, event_key__in=keys).values_list(
+                "user_id", "event_key"
+            )
+        )
     notices = []
-    for uid, params in by_user.items():
-        if uid not in languages:
+    for uid, (params, key) in wanted.items():
+        if uid not in languages or (key and (uid, key) in done):
             continue
         language = languages[uid] or settings.LANGUAGE_CODE
         with translation.override(language):
@@ -105,29 +123,71 @@ def notify_each(
                 title=str(message.title)[:200],
                 body=str(message.body),
                 url=message.url[:300],
-                event_key=event[:120],
+                event_key=key,
                 center_id=center_id,
                 language=language,
             )
         )
-    if event:
-        # Once per person and event: whoever wrote it first, the others add nothing.
-        done = set(
-            Notice.objects.filter(user_id__in=languages, event_key=event[:120]).values_list(
-                "user_id", flat=True
-            )
-        )
-        notices = [n for n in notices if n.user_id not in done]
+    if fresh and len(notices) == 1 and connection.vendor == "postgresql":
+        # The registration's path: the notice and its deliveries in one statement.
+        written = _write_one_postgres(notices[0], urgent_until=urgent_until, now=now)
+        if written:
+            transaction.on_commit(lambda: send_due(limit=SEND_AT_ONCE, only=written))
+        return 1
     for start in range(0, len(notices), CHUNK):
-        Notice.objects.bulk_create(notices[start : start + CHUNK], ignore_conflicts=bool(event))
-    written = _queue_deliveries(notices, event=event, urgent_until=urgent_until, now=now)
+        Notice.objects.bulk_create(notices[start : start + CHUNK], ignore_conflicts=bool(keys))
+    written = _queue_deliveries(notices, keyed=bool(keys), urgent_until=urgent_until, now=now)
     if written:
         transaction.on_commit(lambda: send_due(limit=SEND_AT_ONCE, only=written))
     return len(notices)
 
 
+_PG_ONE = """
+WITH n AS (
+  INSERT INTO inbox_notice (user_id, subject, kind, title, body, url, created_at, read_at,
+    event_key, center_id, language)
+  VALUES (%(user)s, %(subject)s, %(kind)s, %(title)s, %(body)s, %(url)s, %(now)s, NULL,
+    %(key)s, %(center)s, %(language)s)
+  RETURNING id),
+d AS (
+  INSERT INTO inbox_delivery (notice_id, channel, status, not_before, attempts, sent_at,
+    last_error)
+  SELECT n.id, ch.channel, 'pending',
+    CASE ch.channel WHEN 'sms' THEN %(sms_at)s ELSE %(now)s END, 0, NULL, ''
+  FROM n, inbox_deliverypreference p, (VALUES ('sms'), ('email')) AS ch(channel)
+  WHERE p.user_id = %(user)s AND ((ch.channel = 'sms' AND p.by_sms)
+    OR (ch.channel = 'email' AND p.by_email AND p.email <> ''))
+  RETURNING notice_id)
+SELECT n.id, (SELECT count(*) FROM d) FROM n"""
+
+
+def _write_one_postgres(
+    notice: Notice, *, urgent_until: datetime | None, now: datetime
+) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _PG_ONE,
+            {
+                "user": notice.user_id,
+                "subject": notice.subject,
+                "kind": notice.kind,
+                "title": notice.title,
+                "body": notice.body,
+                "url": notice.url,
+                "now": now,
+                "key": notice.event_key,
+                "center": notice.center_id,
+                "language": notice.language,
+                "sms_at": sms_time(now, urgent_until),
+            },
+        )
+        notice_id, deliveries = cursor.fetchone()
+    notice.pk = notice_id
+    return [notice_id] if deliveries else []
+
+
 def _queue_deliveries(
-    notices: list[Notice], *, event: str, urgent_until: datetime | None, now: datetime
+    notices: list[Notice], *, keyed: bool, urgent_until: datetime | None, now: datetime
 ) -> list[int]:
     users = {n.user_id for n in notices}
     if not users:
@@ -140,14 +200,21 @@ def _queue_deliveries(
     }
     if not prefs:
         return []
-    if event:
+    if keyed:
         # Ids of the notices as stored (bulk_create gives none back when conflicts are ignored).
-        stored = Notice.objects.filter(user_id__in=prefs, event_key=event[:120])
+        pairs = {(n.user_id, n.event_key) for n in notices if n.user_id in prefs}
+        stored = [
+            (pk, uid)
+            for pk, uid, key in Notice.objects.filter(
+                user_id__in=prefs, event_key__in={k for _u, k in pairs}
+            ).values_list("pk", "user_id", "event_key")
+            if (uid, key) in pairs
+        ]
     else:
-        stored = Notice.objects.filter(pk__in=[n.pk for n in notices if n.user_id in prefs])
+        stored = [(n.pk, n.user_id) for n in notices if n.user_id in prefs]
     sms_at = sms_time(now, urgent_until)
     rows = []
-    for notice_id, user_id in stored.values_list("pk", "user_id"):
+    for notice_id, user_id in stored:
         pref = prefs[user_id]
         if pref.by_sms:
             rows.append(Delivery(notice_id=notice_id, channel="sms", not_before=sms_at))
@@ -232,21 +299,6 @@ def _failed(delivery: Delivery, error: str, now: datetime) -> None:
         Delivery.objects.filter(pk=delivery.pk).update(
             status=Delivery.Status.FAILED, last_error=error[:200]
         )
-
-
-def failed_deliveries(center_ids: Iterable[int]) -> dict[str, Any]:
-    """What finally failed to reach people about these centers, newest first."""
-    failed = (
-        Delivery.objects.filter(
-            status=Delivery.Status.FAILED, notice__center_id__in=list(center_ids)
-        )
-        .select_related("notice__user")
-        .order_by("-notice__created_at")
-    )
-    by_kind: dict[str, int] = defaultdict(int)
-    for kind in failed.values_list("notice__kind", flat=True):
-        by_kind[kind] += 1
-    return {"items": list(failed[:200]), "by_kind": dict(by_kind), "total": failed.count()}
 
 
 def unread_count(user: User) -> int:

@@ -19,9 +19,10 @@ from doorstep.visits.services import run_due_work as run_due_visit_work
 class Command(BaseCommand):
     help = (
         "Run due work in a loop: lottery draws whose window closed, expired waiting-list "
-        "offers, reminders, no-shows after activities, visits left open, the figures' rollups, "
-        "finished rate-limit windows, the SMS and email of notices (with retries). Every step is idempotent; pages do the same work when they read "
-        "a stale activity, so correctness never depends on this process."
+        "offers, reminders, no-shows after activities, visits left open, the figures' "
+        "rollups, finished rate-limit windows, the SMS and email of notices (with "
+        "retries). Every step is idempotent; pages do the same work when they read a stale "
+        "activity, so correctness never depends on this process."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:

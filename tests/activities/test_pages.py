@@ -482,13 +482,25 @@ def test_ticket_for_my_confirmed_place_only(english, center, parent):
     html = text(r)
     token = tickets.token_for(Registration.objects.select_related("activity").get(pk=regs[0].pk))
     assert 'viewBox="0 0' in html and 'role="img"' in html
-    groups = re.findall(r"<span>([^<]+)</span>", html.split('class="ticket-code"')[1])
-    assert "".join(groups) == token and all(len(g) <= 4 for g in groups)
+    code = re.search(r"data-short-code>([^<]+)<", html).group(1)
+    stored = Registration.objects.get(pk=regs[0].pk).short_code
+    assert code == stored and len(code) == 6
+    # The same code every time the ticket is shown.
+    assert f"data-short-code>{code}<" in text(
+        english.get(f"/me/registrations/{regs[0].pk}/ticket/")
+    )
     assert "王芳" in html and "data-print" in html
+    # The QR opens the ticket's page; for the holder, their ticket.
+    r = english.get(tickets.path_for(token))
+    assert r.status_code == 302 and r["Location"] == f"/me/registrations/{regs[0].pk}/ticket/"
     # Someone else's ticket, or a place that is not confirmed: not found.
     stranger = make_account()
     english.force_login(stranger)
     assert english.get(f"/me/registrations/{regs[0].pk}/ticket/").status_code == 404
+    # Anyone else opening the QR sees the activity it admits to, not the holder's name.
+    shown = text(english.get(tickets.path_for(token)))
+    assert a.title in shown and "王芳" not in shown and "Show it at the door" in shown
+    assert english.get("/t/not-a-ticket").status_code == 404
     waiting = register(account=stranger, activity_id=a.pk, person_ids=ids(stranger))
     assert (
         english.get(f"/me/registrations/{waiting.registrations[0].pk}/ticket/").status_code == 404

@@ -101,6 +101,10 @@ class RegisterOut(Schema):
 
 class TicketOut(Schema):
     token: str
+    # What the QR holds: the ticket's page (a phone camera opens it; the door reads the token).
+    url: str
+    # To read aloud or type at the door: 6 characters without look-alikes.
+    short_code: str
     qr_svg: str
 
 
@@ -284,12 +288,18 @@ def ticket(request: HttpRequest, registration_id: int) -> dict:
     if reg.status != "confirmed":
         raise DoorstepError(_("Only a confirmed place has a ticket."), code="no_ticket", status=409)
     token = tickets.token_for(reg)
-    return {"token": token, "qr_svg": qr_svg(token)}
+    url = request.build_absolute_uri(tickets.path_for(token))
+    return {
+        "token": token,
+        "url": url,
+        "short_code": tickets.short_code_for(reg),
+        "qr_svg": qr_svg(url),
+    }
 
 
-def qr_svg(token: str) -> str:
+def qr_svg(text: str) -> str:
     # A 4-module quiet zone (as the QR standard asks) and a viewBox so the page can scale it.
-    return segno.make(token, error="m").svg_inline(
+    return segno.make(text, error="m").svg_inline(
         scale=6, border=4, dark="#000", light="#fff", omitsize=True
     )
 

@@ -72,28 +72,15 @@ def check_in(
     """Verify a ticket and record arrival. The same scan repeated returns the first answer.
 
     `activity_id`, when the door knows which activity it admits, refuses tickets for another
-    activity (`wrong_activity`) instead of checking them in at the wrong door.
+    activity (`wrong_activity`) instead of checking them in at the wrong door. The token may
+    come as the ticket's URL (what its QR holds).
     """
     now = now or timezone.now()
-    nonce = (nonce or "").strip()[:64]
-    if len(nonce) < 8:
-        raise RegistrationError(_("Each scan needs a nonce."), code="nonce_required")
-    claim = tickets.verify(token)
-    previous = CheckIn.objects.filter(nonce=nonce).select_related("registration").first()
+    nonce = _nonce(nonce)
+    claim = tickets.verify(tickets.token_from_scan(token))
+    previous = _previous(nonce, staff, claim.public_id if claim else None)
     if previous is not None:
-        reg = previous.registration
-        same_scan = previous.staff_id == staff.pk and (
-            (reg is None and claim is None)
-            or (reg is not None and claim is not None and reg.public_id == claim.public_id)
-        )
-        if not same_scan:
-            # A nonce belongs to one scan: reusing it for another ticket reveals nothing.
-            raise RegistrationError(
-                _("This scan id was already used."), code="nonce_reused", status=409
-            )
-        return CheckInResult(
-            code=previous.result, registration=reg, checked_in_at=reg.checked_in_at if reg else None
-        )
+        return previous
     if claim is None:
         return _record(nonce, None, None, CheckInCode.INVALID, staff)
     found = (
@@ -104,6 +91,103 @@ def check_in(
     if found is None:
         return _record(nonce, None, None, CheckInCode.NOT_FOUND, staff)
     reg_id, center_id = found
+    return _admit(reg_id, center_id, claim.day, activity_id, nonce, staff, now, "scan")
+
+
+def check_in_code(
+    *, activity_id: int, code: str, nonce: str, staff: User, now: datetime | None = None
+) -> CheckInResult:
+    """Check in by the ticket's short code, typed at this activity's door."""
+    now = now or timezone.now()
+    nonce = _nonce(nonce)
+    short = tickets.normalize_short_code(code)
+    found = (
+        Registration.objects.filter(activity_id=activity_id, short_code=short)
+        .values_list("pk", "activity__center_id", "public_id")
+        .first()
+        if short
+        else None
+    )
+    previous = _previous(nonce, staff, found[2] if found else None)
+    if previous is not None:
+        return previous
+    if found is None:
+        _require_door(staff, activity_id)
+        return _record(nonce, None, None, CheckInCode.NOT_FOUND, staff, method="code")
+    reg_id, center_id, _public = found
+    return _admit(reg_id, center_id, None, activity_id, nonce, staff, now, "code")
+
+
+def check_in_registration(
+    *,
+    activity_id: int,
+    registration_id: int,
+    nonce: str,
+    staff: User,
+    now: datetime | None = None,
+) -> CheckInResult:
+    """Check in someone found on the roster (by name or phone tail) who has no ticket."""
+    now = now or timezone.now()
+    nonce = _nonce(nonce)
+    found = (
+        Registration.objects.filter(pk=registration_id, activity_id=activity_id)
+        .values_list("pk", "activity__center_id", "public_id")
+        .first()
+    )
+    previous = _previous(nonce, staff, found[2] if found else None)
+    if previous is not None:
+        return previous
+    if found is None:
+        _require_door(staff, activity_id)
+        return _record(nonce, None, None, CheckInCode.NOT_FOUND, staff, method="lookup")
+    return _admit(found[0], found[1], None, activity_id, nonce, staff, now, "lookup")
+
+
+def _nonce(nonce: str) -> str:
+    nonce = (nonce or "").strip()[:64]
+    if len(nonce) < 8:
+        raise RegistrationError(_("Each scan needs a nonce."), code="nonce_required")
+    return nonce
+
+
+def _require_door(staff: User, activity_id: int) -> None:
+    center_id = Activity.objects.filter(pk=activity_id).values_list("center_id", flat=True)
+    if not center_id or not can_manage(staff, center_id[0]):
+        raise RegistrationError(
+            _("You cannot check people in at this center."), code="forbidden", status=403
+        )
+
+
+def _previous(nonce: str, staff: User, public_id: str | None) -> CheckInResult | None:
+    """The first answer to this scan, if it was already made; a nonce reused for another
+    ticket is refused."""
+    previous = CheckIn.objects.filter(nonce=nonce).select_related("registration").first()
+    if previous is None:
+        return None
+    reg = previous.registration
+    same_scan = previous.staff_id == staff.pk and (
+        (reg is None and public_id is None) or (reg is not None and reg.public_id == public_id)
+    )
+    if not same_scan:
+        # A nonce belongs to one scan: reusing it for another ticket reveals nothing.
+        raise RegistrationError(
+            _("This scan id was already used."), code="nonce_reused", status=409
+        )
+    return CheckInResult(
+        code=previous.result, registration=reg, checked_in_at=reg.checked_in_at if reg else None
+    )
+
+
+def _admit(
+    reg_id: int,
+    center_id: int,
+    day: date | None,
+    activity_id: int | None,
+    nonce: str,
+    staff: User,
+    now: datetime,
+    method: str,
+) -> CheckInResult:
     if not can_manage(staff, center_id):
         # Staff of another center learn nothing about this ticket.
         raise RegistrationError(
@@ -117,8 +201,10 @@ def check_in(
             .select_related("activity", "person")
             .get(pk=reg_id)
         )
-        code = _decide(reg, claim.day, activity_id, now)
-        return _record(nonce, reg, reg.activity, code, staff, now=now)
+        # A code or a roster look-up carries no day: the activity's own day is the ticket's.
+        ticket_day = day or timezone.localdate(reg.activity.starts_at)
+        code = _decide(reg, ticket_day, activity_id, now)
+        return _record(nonce, reg, reg.activity, code, staff, now=now, method=method)
 
 
 def _decide(reg: Registration, day: date, activity_id: int | None, now: datetime) -> str:
@@ -147,6 +233,7 @@ def _record(
     staff: User,
     *,
     now: datetime | None = None,
+    method: str = "scan",
 ) -> CheckInResult:
     """Store the scan and its answer; a welcome also marks the arrival (the caller holds the
     registration's lock) and records the visit, all or nothing."""
@@ -159,7 +246,12 @@ def _record(
                 )
                 reg.checked_in_at, reg.status = now, RegistrationStatus.CONFIRMED
             row = CheckIn.objects.create(
-                nonce=nonce, registration=reg, activity=activity, result=code, staff=staff
+                nonce=nonce,
+                registration=reg,
+                activity=activity,
+                result=code,
+                staff=staff,
+                method=method,
             )
             if code == CheckInCode.WELCOME:
                 # An accepted check-in is a visit too, recorded in the same transaction.

@@ -174,10 +174,10 @@ chosen AS (SELECT %(applied)s::varchar AS status FROM ok)"""
 _PG_WRITE = """,
 ins AS (
   INSERT INTO activities_registration (public_id, activity_id, person_id, account_id, status,
-    party, queue_rank, priority_tier, draw_outcome, offer_expires_at, checked_in_at,
-    cancelled_at, cancel_reason, created_at, updated_at)
+    party, queue_rank, priority_tier, draw_outcome, offer_expires_at, short_code,
+    checked_in_at, cancelled_at, cancel_reason, created_at, updated_at)
   SELECT p.public_id, %(activity)s, p.person_id, %(account)s, chosen.status, %(party)s, NULL,
-    '', '', NULL, NULL, NULL, '', %(created)s, %(created)s
+    '', '', NULL, '', NULL, NULL, '', %(created)s, %(created)s
   FROM chosen,
     unnest(%(public_ids)s::varchar[], %(people)s::bigint[]) WITH ORDINALITY
       AS p(public_id, person_id, ord)

@@ -216,6 +216,9 @@ class Registration(models.Model):
     # changes (cancellation, promotion), so the published draw can always be re-checked.
     draw_outcome = models.CharField(max_length=8, blank=True)
     offer_expires_at = models.DateTimeField(null=True, blank=True)
+    # A code to read aloud or type at the door (tickets.SHORT_ALPHABET, no look-alikes);
+    # unique within the activity, given when the ticket is first shown or printed.
+    short_code = models.CharField(max_length=8, blank=True, default="")
     checked_in_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
@@ -231,6 +234,11 @@ class Registration(models.Model):
                 fields=["activity", "person"],
                 condition=models.Q(status__in=[s.value for s in ACTIVE_STATUSES]),
                 name="one_active_registration_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["activity", "short_code"],
+                condition=~models.Q(short_code=""),
+                name="short_code_unique_per_activity",
             ),
         ]
         indexes = [
@@ -272,6 +280,8 @@ class CheckIn(models.Model):
         Activity, on_delete=models.CASCADE, null=True, blank=True, related_name="checkins"
     )
     result = models.CharField(max_length=20)
+    # How the door found the ticket: its QR, its short code, or the roster (name/phone).
+    method = models.CharField(max_length=8, default="scan")
     staff = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

@@ -179,3 +179,21 @@ def waitlist_positions(regs: list[Registration]) -> dict[int, int]:
         if pk in wanted:
             positions[pk] = seen[activity_id]
     return positions
+
+
+def find_on_roster(activity: Activity, query: str, *, limit: int = 10) -> list[Registration]:
+    """Registrations of this activity (with a place) matching a name or the last 4 digits of
+    the account's phone: for someone at the door without their ticket. The caller has
+    checked that its staff account manages the activity's center."""
+    query = " ".join((query or "").split())[:40]
+    if not query:
+        return []
+    regs = Registration.objects.filter(
+        activity=activity,
+        status__in=[RegistrationStatus.CONFIRMED, RegistrationStatus.NO_SHOW],
+    ).select_related("person", "account")
+    if query.isdigit() and len(query) == 4:
+        regs = regs.filter(account__phone__endswith=query)
+    else:
+        regs = regs.filter(person__name__icontains=query)
+    return list(regs.order_by("person__name", "id")[:limit])

@@ -30,8 +30,14 @@ from doorstep.centers.models import Center
 from doorstep.core import audit
 from doorstep.inbox.selectors import delivery_report, failed_deliveries
 
-from . import exports, selectors, services, tickets
-from .checkin import CheckInCode, add_walk_ins, check_in
+from . import exports, hotpath, selectors, services, tickets
+from .checkin import (
+    CheckInCode,
+    add_walk_ins,
+    check_in,
+    check_in_code,
+    check_in_registration,
+)
 from .forms import ActivityForm, SeriesForm
 from .models import (
     ACTIVE_STATUSES,
@@ -518,15 +524,28 @@ def checkin_counts(activity: Activity) -> dict[str, int]:
 
 
 def _checkin_result(request: HttpRequest, activity: Activity) -> dict[str, Any]:
-    """Check the typed or scanned ticket in; the answer for the big result panel."""
+    """Check in what was scanned or typed (the QR's URL or token, or the short code), or the
+    person picked on the roster; the answer for the big result panel."""
     token = request.POST.get("token", "").strip()
     nonce = request.POST.get("nonce", "").strip()
-    claim = tickets.verify(token)
+    registration = request.POST.get("registration", "").strip()
+    claim = tickets.verify(tickets.token_from_scan(token)) if token else None
     if claim is not None and claim.activity_id != activity.pk:
         # Never check someone in for another activity from this door.
         return {"code": OTHER_ACTIVITY, "message": CHECKIN_MESSAGES[OTHER_ACTIVITY]}
+    staff = _staff(request)
     try:
-        result = check_in(token=token, nonce=nonce, staff=_staff(request))
+        if registration.isdigit() and hotpath.valid_id(int(registration)):
+            result = check_in_registration(
+                activity_id=activity.pk,
+                registration_id=int(registration),
+                nonce=nonce,
+                staff=staff,
+            )
+        elif claim is None and tickets.normalize_short_code(token):
+            result = check_in_code(activity_id=activity.pk, code=token, nonce=nonce, staff=staff)
+        else:
+            result = check_in(token=token, nonce=nonce, staff=staff)
     except RegistrationError:
         # A missing nonce (a hand-made request) reads as an unusable ticket.
         return {"code": CheckInCode.INVALID, "message": CHECKIN_MESSAGES[CheckInCode.INVALID]}
@@ -551,9 +570,12 @@ def checkin_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     """
     activity = _activity(request, activity_id)
     result = _checkin_result(request, activity) if request.method == "POST" else None
+    find = request.GET.get("find", "").strip()[:40]
     context = {
         "activity": activity,
         "result": result,
+        "find": find,
+        "found": _with_nonces(selectors.find_on_roster(activity, find)) if find else None,
         "counts": checkin_counts(activity),
         "nonce": secrets.token_urlsafe(16),
         "today": timezone.localdate() == timezone.localdate(activity.starts_at),
@@ -561,6 +583,13 @@ def checkin_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "activities/staff_checkin_result.html", context)
     return render(request, "activities/staff_checkin.html", context)
+
+
+def _with_nonces(regs: list[Registration]) -> list[Registration]:
+    # Each "check in" button is one scan: its own nonce, so a double tap records one arrival.
+    for r in regs:
+        r.lookup_nonce = secrets.token_urlsafe(16)  # type: ignore[attr-defined]
+    return regs
 
 
 @staff_required

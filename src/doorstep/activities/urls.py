@@ -11,6 +11,7 @@ urlpatterns = [
     path("me/registrations/<int:registration_id>/cancel", views.cancel, name="cancel"),
     path("me/registrations/<int:registration_id>/accept", views.accept_offer, name="accept"),
     path("me/registrations/<int:registration_id>/ticket/", views.ticket, name="ticket"),
+    path("t/<str:token>", views.ticket_link, name="ticket_link"),
     path(
         "me/registrations/<int:registration_id>.ics",
         views.registration_ics,

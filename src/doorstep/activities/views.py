@@ -509,19 +509,16 @@ def accept_offer(request: HttpRequest, registration_id: int) -> HttpResponse:
     return redirect(_safe_next(request) or "activities:mine")
 
 
-def _grouped(token: str, size: int = 4) -> list[str]:
-    """The token in short groups for reading aloud; its dots stand alone between its parts."""
-    groups: list[str] = []
-    for i, part in enumerate(token.split(".")):
-        if i:
-            groups.append(".")
-        groups.extend(part[j : j + size] for j in range(0, len(part), size))
-    return groups
-
-
 def _scalable(svg: str, label: str) -> str:
     """Label the QR SVG for screen readers; it has a viewBox, so CSS sets its size."""
     return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" class="qr" ', 1)
+
+
+def _ticket_qr(request: HttpRequest, token: str) -> str:
+    # The QR holds the ticket's URL: a phone camera or WeChat opens the ticket page, and the
+    # door reads the token back out of it.
+    url = request.build_absolute_uri(tickets.path_for(token))
+    return _scalable(qr_svg(url), _("QR code of the ticket"))
 
 
 @login_required
@@ -538,9 +535,32 @@ def ticket(request: HttpRequest, registration_id: int) -> HttpResponse:
             "reg": reg,
             "activity": reg.activity,
             "token": token,
-            "groups": _grouped(token),
-            "qr": _scalable(qr_svg(token), _("QR code of the ticket")),
+            "short_code": tickets.short_code_for(reg),
+            "qr": _ticket_qr(request, token),
         },
+    )
+
+
+@require_GET
+def ticket_link(request: HttpRequest, token: str) -> HttpResponse:
+    """What a ticket's QR opens in a phone camera: the holder's own ticket page when they
+    are signed in; anyone else sees which activity it admits to, and no name."""
+    claim = tickets.verify(token)
+    reg = (
+        Registration.objects.select_related("activity__center")
+        .filter(public_id=claim.public_id, activity_id=claim.activity_id)
+        .first()
+        if claim
+        else None
+    )
+    if reg is None:
+        return render(request, "activities/ticket_link.html", {"reg": None}, status=404)
+    if request.user.is_authenticated and reg.account_id == request.user.pk:
+        return redirect("activities:ticket", registration_id=reg.pk)
+    return render(
+        request,
+        "activities/ticket_link.html",
+        {"reg": reg, "activity": reg.activity, "valid": reg.status == RegistrationStatus.CONFIRMED},
     )
 
 

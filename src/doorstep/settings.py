@@ -248,6 +248,10 @@ STATICFILES_DIRS = [
     ("vendor/leaflet.markercluster", NODE_MODULES / "leaflet.markercluster" / "dist"),
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/chart.js", NODE_MODULES / "chart.js" / "dist"),
+    # The door's QR reader where the browser has none (iOS Safari, WeChat, desktop Chromium):
+    # ZXing-C++ in WebAssembly, the same decoder the tests use (zxing-cpp).
+    ("vendor/barcode-detector", NODE_MODULES / "barcode-detector" / "dist" / "iife"),
+    ("vendor/zxing-wasm", NODE_MODULES / "zxing-wasm" / "dist" / "reader"),
 ]
 # Serve straight from the finders: no collectstatic step before `make run`.
 WHITENOISE_USE_FINDERS = True

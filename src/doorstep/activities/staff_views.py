@@ -12,6 +12,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
+from csp.decorators import csp_update
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Q, QuerySet
@@ -562,6 +563,8 @@ def _checkin_result(request: HttpRequest, activity: Activity) -> dict[str, Any]:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
+# The QR reader is WebAssembly: compiling it needs this one allowance, on this page only.
+@csp_update({"script-src": ["'wasm-unsafe-eval'"]})
 def checkin_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     """The door phone's page: a scan or a typed code, then one big answer.
 

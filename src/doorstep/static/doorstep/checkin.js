@@ -1,4 +1,7 @@
-// Door check-in: scan a ticket's QR code where the browser can (BarcodeDetector), or type it.
+// Door check-in: scan a ticket's QR code with the camera, or type its short code.
+// QR codes are read by ZXing-C++ (the barcode-detector package, served from /static/vendor),
+// so the camera works in iOS Safari, WeChat and every current mobile browser; a native
+// BarcodeDetector, where the browser has one, is used instead as the faster path.
 // Without JavaScript the form posts normally with the nonce the server put in it. With it,
 // every scan or typed code gets a fresh nonce, is posted in the background with the CSRF
 // header, and the answer replaces the result panel. A retry after a lost connection reuses
@@ -133,13 +136,38 @@
       });
   }
 
-  // The camera button appears only where the browser can both film and read QR codes.
-  if ("BarcodeDetector" in window && navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
-    Promise.resolve(
-      window.BarcodeDetector.getSupportedFormats ? window.BarcodeDetector.getSupportedFormats() : []
-    ).then(function (formats) {
-      if (formats.indexOf("qr_code") === -1) return;
-      detector = new window.BarcodeDetector({ formats: ["qr_code"] });
+  function nativeDetector() {
+    if (!("BarcodeDetector" in window) || !window.BarcodeDetector.getSupportedFormats) {
+      return Promise.resolve(null);
+    }
+    return window.BarcodeDetector.getSupportedFormats().then(function (formats) {
+      return formats.indexOf("qr_code") === -1
+        ? null
+        : new window.BarcodeDetector({ formats: ["qr_code"] });
+    }, function () { return null; });
+  }
+
+  function zxingDetector() {
+    var api = window.BarcodeDetectionAPI;
+    if (!api) return null;
+    var wasm = form.dataset.wasm;
+    // The decoder's WebAssembly comes from this site, never from a CDN.
+    api.prepareZXingModule({
+      overrides: {
+        locateFile: function (path, prefix) {
+          return path.slice(-5) === ".wasm" ? wasm : prefix + path;
+        },
+      },
+    });
+    return new api.BarcodeDetector({ formats: ["qr_code"] });
+  }
+
+  // The camera button appears where the browser can film; the reader is the native one if
+  // it has one, else ZXing.
+  if (navigator.mediaDevices && navigator.mediaDevices.getUserMedia) {
+    nativeDetector().then(function (native) {
+      detector = native || zxingDetector();
+      if (!detector) return;
       startButton.hidden = false;
       startButton.addEventListener("click", startCamera);
       stopButton.addEventListener("click", stopCamera);

@@ -10,6 +10,7 @@ notice, and a failing gateway never undoes anything (docs/notices.md).
 from __future__ import annotations
 
 import logging
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -108,26 +109,31 @@ def notify_each(
                 "user_id", "event_key"
             )
         )
+    # Rendered one language at a time: switching the active language per person costs more
+    # than the rendering.
+    by_language: dict[str, list[int]] = defaultdict(list)
+    for uid, (_params, key) in wanted.items():
+        if uid in languages and not (key and (uid, key) in done):
+            by_language[languages[uid] or settings.LANGUAGE_CODE].append(uid)
     notices = []
-    for uid, (params, key) in wanted.items():
-        if uid not in languages or (key and (uid, key) in done):
-            continue
-        language = languages[uid] or settings.LANGUAGE_CODE
+    for language, uids in by_language.items():
         with translation.override(language):
-            message = render(params)
-        notices.append(
-            Notice(
-                user_id=uid,
-                subject=subject,
-                kind=kind,
-                title=str(message.title)[:200],
-                body=str(message.body),
-                url=message.url[:300],
-                event_key=key,
-                center_id=center_id,
-                language=language,
-            )
-        )
+            for uid in uids:
+                params, key = wanted[uid]
+                message = render(params)
+                notices.append(
+                    Notice(
+                        user_id=uid,
+                        subject=subject,
+                        kind=kind,
+                        title=str(message.title)[:200],
+                        body=str(message.body),
+                        url=message.url[:300],
+                        event_key=key,
+                        center_id=center_id,
+                        language=language,
+                    )
+                )
     if fresh and len(notices) == 1 and connection.vendor == "postgresql":
         # The registration's path: the notice and its deliveries in one statement.
         written = _write_one_postgres(notices[0], urgent_until=urgent_until, now=now)
@@ -238,40 +244,69 @@ def sms_time(now: datetime, urgent_until: datetime | None = None) -> datetime:
     return end
 
 
+BATCH = 100
+
+
 def send_due(
     *, limit: int = 500, only: Iterable[int] | None = None, now: datetime | None = None
 ) -> int:
     """Send deliveries whose time has come (`only`: of these notices); returns how many went.
 
-    Each is claimed by moving its `not_before` forward before sending, so two workers never
-    send one twice; a failure is retried after RETRY_AFTER, then marked failed."""
+    A batch is claimed in one short transaction (its rows locked, skipping rows another
+    worker holds, and moved to the first retry time with the attempt counted), then sent;
+    the sent ones are marked in one statement. Two workers never send one delivery twice;
+    a failure is retried after RETRY_AFTER, then marked failed."""
     now = now or timezone.now()
-    due = Delivery.objects.filter(status=Delivery.Status.PENDING, not_before__lte=now)
-    if only is not None:
-        due = due.filter(notice_id__in=list(only))
     sender = get_notice_sender()
     sent = 0
-    for delivery_id in list(due.order_by("not_before", "pk").values_list("pk", flat=True)[:limit]):
-        claimed = Delivery.objects.filter(
-            pk=delivery_id, status=Delivery.Status.PENDING, not_before__lte=now
-        ).update(not_before=now + RETRY_AFTER[0], attempts=F("attempts") + 1)
-        if not claimed:
-            continue  # another process has it
-        delivery = Delivery.objects.select_related("notice__user").get(pk=delivery_id)
-        try:
-            _send(sender, delivery)
-        except Exception as exc:  # noqa: BLE001 - any gateway failure is retried, then shown
-            log.warning("notice delivery %s failed: %s", delivery.pk, exc)
-            _failed(delivery, str(exc) or exc.__class__.__name__, now)
-        else:
-            Delivery.objects.filter(pk=delivery.pk).update(
+    while limit > 0:
+        batch = _claim(min(BATCH, limit), only, now)
+        if not batch:
+            break
+        limit -= len(batch)
+        emails = dict(
+            DeliveryPreference.objects.filter(
+                user_id__in={d.notice.user_id for d in batch if d.channel == "email"}
+            ).values_list("user_id", "email")
+        )
+        done = []
+        for delivery in batch:
+            try:
+                _send(sender, delivery, emails)
+            except Exception as exc:  # noqa: BLE001 - any gateway failure is retried, then shown
+                log.warning("notice delivery %s failed: %s", delivery.pk, exc)
+                _failed(delivery, str(exc) or exc.__class__.__name__, now)
+            else:
+                done.append(delivery.pk)
+        if done:
+            Delivery.objects.filter(pk__in=done).update(
                 status=Delivery.Status.SENT, sent_at=timezone.now(), last_error=""
             )
-            sent += 1
+            sent += len(done)
     return sent
 
 
-def _send(sender: Any, delivery: Delivery) -> None:
+def _claim(n: int, only: Iterable[int] | None, now: datetime) -> list[Delivery]:
+    with transaction.atomic():
+        due = Delivery.objects.filter(status=Delivery.Status.PENDING, not_before__lte=now)
+        if only is not None:
+            due = due.filter(notice_id__in=list(only))
+        # PostgreSQL locks the batch and skips rows another worker holds; SQLite's write
+        # transaction already admits one worker at a time.
+        ids = list(
+            due.select_for_update(skip_locked=True)
+            .order_by("not_before", "pk")
+            .values_list("pk", flat=True)[:n]
+        )
+        if not ids:
+            return []
+        Delivery.objects.filter(pk__in=ids).update(
+            not_before=now + RETRY_AFTER[0], attempts=F("attempts") + 1
+        )
+    return list(Delivery.objects.filter(pk__in=ids).select_related("notice__user").order_by("pk"))
+
+
+def _send(sender: Any, delivery: Delivery, emails: Mapping[int, str]) -> None:
     notice = delivery.notice
     user = notice.user
     if delivery.channel == Delivery.Channel.SMS:
@@ -280,13 +315,13 @@ def _send(sender: Any, delivery: Delivery) -> None:
         text = notice.title if len(notice.title) <= SMS_MAX else notice.title[: SMS_MAX - 1] + "…"
         sender.send_sms(phone=user.phone, text=text)
         return
-    pref = DeliveryPreference.objects.filter(user=user).first()
-    if pref is None or not pref.email:
+    address = emails.get(user.pk, "")
+    if not address:
         raise ValueError("no email address")
     text = f"{notice.title}\n{notice.body}".strip()
     if notice.url:
         text = f"{text}\n{notice.url}"
-    sender.send_email(address=pref.email, subject=notice.title, text=text)
+    sender.send_email(address=address, subject=notice.title, text=text)
 
 
 def _failed(delivery: Delivery, error: str, now: datetime) -> None:

@@ -88,7 +88,22 @@ def test_first_sign_in_keeps_next_through_the_profile(client, last_code):
     r = client.post(
         "/account/profile", {"display_name": "王芳", "home_subdistrict": "", "next": "/centers/"}
     )
+    # Asked for the household before the first registration: back to the household, with
+    # the way on kept.
+    assert r.status_code == 302 and r["Location"] == "/account/?next=%2Fcenters%2F#add-title"
+    page = text(client.get("/account/?next=%2Fcenters%2F"))
+    assert page.count('name="next" value="/centers/"') == 2  # both forms keep it
+    assert 'href="/centers/"' in page  # "Continue"
+    # A child added there returns to where the resident was going.
+    r = client.post(
+        "/account/people", {"new-name": "多多", "new-birth_year": "2018", "next": "/centers/"}
+    )
     assert r.status_code == 302 and r["Location"] == "/centers/"
+    # Later profile edits go straight on.
+    r = client.post(
+        "/account/profile", {"display_name": "王芳", "home_subdistrict": "", "next": "/centers/"}
+    )
+    assert r["Location"] == "/centers/"
 
 
 def test_wrong_code_on_the_page(client, last_code):

@@ -339,3 +339,20 @@ def test_staff_pages_send_messages_and_show_what_failed(client, center, staff, s
     client.force_login(other)
     page = client.get("/staff/deliveries/").content.decode()
     assert "gateway down" not in page and "没有发送失败" in page
+
+
+def test_no_cancel_once_checked_in(client, center):
+    activity = make_activity(center)
+    a = make_account()
+    register(a, activity)
+    reg = Registration.objects.get(account=a)
+    client.force_login(a)
+    assert f"/me/registrations/{reg.pk}/cancel" in client.get("/me/registrations/").content.decode()
+    Registration.objects.filter(pk=reg.pk).update(checked_in_at=timezone.now())
+    assert (
+        f"/me/registrations/{reg.pk}/cancel"
+        not in client.get("/me/registrations/").content.decode()
+    )
+    with pytest.raises(RegistrationError) as refused:
+        services.cancel(registration_id=reg.pk, by=a)
+    assert refused.value.code == "checked_in"

@@ -647,6 +647,12 @@ def test_lobby_screen(english, center):
     today_section = html.split("lobby-today")[1].split("</section>")[0]
     assert f"lobby-{today:%Y%m%d}" in today_section
     assert "今日书法" in today_section and "12 places left" in today_section
+    # Its QR opens the center's schedule on a phone: the page holds the QR of that URL.
+    from doorstep.activities.api import qr_svg
+
+    expected = qr_svg(f"http://testserver/activities/?center={center.pk}")
+    path = re.search(r"<path[^>]*/>", expected).group(0)
+    assert path in html.split('class="lobby-qr">')[1] and "Scan to see this week" in html
     partial = english.get(f"/centers/{center.pk}/lobby/", HTTP_HX_REQUEST="true")
     assert "<html" not in text(partial) and center.name in text(partial)
     assert english.get("/centers/999999/lobby/").status_code == 404

@@ -64,6 +64,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE
     )
+    # Registered at a center's desk (代办) for someone without a smartphone: the center that
+    # holds it. Such a household may have no phone at all; if it has one, signing in online
+    # with that number opens the same household.
+    desk_center = models.ForeignKey(
+        "centers.Center",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("held at the desk of"),
+    )
     is_staff = models.BooleanField(_("staff status"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("date joined"), default=timezone.now)

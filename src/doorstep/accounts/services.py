@@ -14,6 +14,7 @@ import math
 import re
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from django.db import IntegrityError, connection, transaction
@@ -65,6 +66,7 @@ class AccountError(DoorstepError):
         "csrf_failed": 403,
         "not_found": 404,
         "household_full": 409,
+        "phone_taken": 409,
         "person_exists": 409,
         "person_has_registrations": 409,
         "person_has_history": 409,
@@ -513,3 +515,56 @@ def set_profile(
         account.save(update_fields=["display_name", "home_subdistrict"])
         Person.objects.filter(account=account, is_account_holder=True).update(name=name)
     return account
+
+
+# The desk (代办) ------------------------------------------------------------------------------
+
+
+def desk_household(*, by: User, center_id: int, phone: str) -> User | None:
+    """The household with exactly this mobile number, for staff serving its holder at the
+    desk (the resident gives the whole number; there is no partial search)."""
+    from .scopes import can_manage
+
+    if not can_manage(by, center_id):
+        raise AccountError(_("No such center."), code="not_found")
+    return User.objects.filter(phone=normalize_phone(phone), is_active=True).first()
+
+
+@transaction.atomic
+def create_desk_household(
+    *,
+    by: User,
+    center_id: int,
+    name: str,
+    phone: str = "",
+    members: Sequence[tuple[str, int | None]] = (),
+) -> User:
+    """A household for someone without a smartphone: the holder's name, an optional mobile
+    number (for notices by SMS, and to sign in later), its members. No ID numbers."""
+    from doorstep.core import audit
+
+    from .scopes import can_manage
+
+    if not can_manage(by, center_id):
+        raise AccountError(_("No such center."), code="not_found")
+    name = clean_name(name)
+    normalized = normalize_phone(phone) if phone.strip() else None
+    if normalized and User.objects.filter(phone=normalized).exists():
+        raise AccountError(
+            _("This number already has a household: find it by the number."), code="phone_taken"
+        )
+    user = User(phone=normalized, display_name=name, desk_center_id=center_id)
+    user.set_unusable_password()
+    user.save()
+    Person.objects.create(account=user, name=name, is_account_holder=True)
+    for member_name, year in members:
+        add_person(account=user, name=member_name, birth_year=year)
+    audit.record(
+        actor=by,
+        action="household.desk_create",
+        obj=user,
+        label=str(user),
+        center_id=center_id,
+        changes={"members": 1 + len(members), "phone": bool(normalized)},
+    )
+    return user

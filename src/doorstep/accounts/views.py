@@ -217,6 +217,7 @@ def account_home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def update_profile(request: HttpRequest) -> HttpResponse:
     form = ProfileForm(request.POST)
+    first_time = not _account(request).display_name
     if form.is_valid():
         try:
             services.set_profile(
@@ -228,7 +229,17 @@ def update_profile(request: HttpRequest) -> HttpResponse:
             _show_error(form, exc, name_field="display_name")
         else:
             messages.success(request, _("Your details have been saved."))
-            return redirect(safe_next(request) or "accounts:home")
+            next_url = safe_next(request)
+            if first_time and next_url:
+                # A new account is asked for its household before its first registration:
+                # back to this page, to add the children, then on with "Continue".
+                messages.info(
+                    request,
+                    _("Add the children you will register with you, or continue."),
+                )
+                target = reverse("accounts:home")
+                return redirect(f"{target}?{urlencode({'next': next_url})}#add-title")
+            return redirect(next_url or "accounts:home")
     return _account_page(request, profile_form=form, status=400)
 
 
@@ -247,7 +258,8 @@ def add_person(request: HttpRequest) -> HttpResponse:
             _show_error(form, exc)
         else:
             messages.success(request, _("%(name)s has been added.") % {"name": person.name})
-            return redirect("accounts:home")
+            # Added from an activity's page: straight back to it.
+            return redirect(safe_next(request) or "accounts:home")
     return _account_page(request, add_form=form, status=400)
 
 

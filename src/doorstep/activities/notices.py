@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
@@ -140,7 +141,7 @@ def registered(activity: Activity, regs: list[Registration], *, account: Any, no
             fresh=True,
         )
     if status == RegistrationStatus.WAITLISTED:
-        return waitlisted(activity, regs, now=now)
+        return waitlisted(activity, regs, now=now, languages=known)
     if status == RegistrationStatus.APPLIED:
         return _send(
             activity,
@@ -175,16 +176,34 @@ def _applied(p: Mapping[str, Any]) -> Message:
     )
 
 
-def waitlisted(activity: Activity, regs: list[Registration], *, now: datetime) -> int:
-    from .selectors import waitlist_positions
-
-    positions = waitlist_positions(regs)
+def waitlisted(
+    activity: Activity,
+    regs: list[Registration],
+    *,
+    now: datetime,
+    languages: Mapping[int, str] | None = None,
+) -> int:
+    """Just put on the waiting list (in this transaction), with the place in line: those
+    drawn before (a rank) and those who joined earlier wait ahead of a newcomer, so one
+    count gives it, however long the line."""
+    first = min(r.pk for r in regs)
+    ahead = Registration.objects.filter(
+        activity_id=activity.pk, status=RegistrationStatus.WAITLISTED
+    ).filter(Q(queue_rank__isnull=False) | Q(pk__lt=first))
+    position = ahead.count() + 1
 
     def extra(members: list[Registration]) -> dict[str, Any]:
-        return {"position": min((positions.get(r.pk, 0) for r in members), default=0)}
+        return {"position": position}
 
     return _send(
-        activity, regs, event="waitlisted", kind="reg_waitlisted", render=_waiting, extra=extra
+        activity,
+        regs,
+        event="waitlisted",
+        kind="reg_waitlisted",
+        render=_waiting,
+        extra=extra,
+        languages=languages,
+        fresh=True,
     )
 
 

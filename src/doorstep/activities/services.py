@@ -294,6 +294,44 @@ def register(
         raise
 
 
+def register_at_desk(
+    *,
+    by: User,
+    activity_id: int,
+    account_id: int,
+    person_ids: Sequence[int],
+    idempotency_key: str | None = None,
+    now: datetime | None = None,
+) -> RegistrationResult:
+    """Staff register a household's members at the center's desk (代办): the same service,
+    rules and limits as online (`register`), for an activity of a center they manage; the
+    act is on the audit trail."""
+    from doorstep.accounts.scopes import can_manage
+
+    activity = Activity.objects.filter(pk=activity_id).values_list("center_id", flat=True)
+    account = User.objects.filter(pk=account_id, is_active=True).first()
+    if not activity or not can_manage(by, activity[0]) or account is None:
+        raise RegistrationError(_("No such activity."), code="not_found", status=404)
+    result = register(
+        account=account,
+        activity_id=activity_id,
+        person_ids=person_ids,
+        idempotency_key=idempotency_key,
+        now=now,
+    )
+    if not result.replayed:
+        audit.record(
+            actor=by,
+            action="registration.desk",
+            obj=result.registrations[0],
+            label=" · ".join(r.public_id for r in result.registrations),
+            center_id=activity[0],
+            changes={"status": result.status, "people": len(result.registrations)},
+            now=now,
+        )
+    return result
+
+
 def _write(
     *, account: User, activity: Activity, ids: list[int], key: str | None, now: datetime
 ) -> RegistrationResult:
@@ -438,6 +476,11 @@ def cancel(
     if reg.status not in ACTIVE_STATUSES:
         raise RegistrationError(_("This registration is no longer active."), code="not_active")
     activity = reg.activity
+    if not as_staff and reg.checked_in_at is not None:
+        raise RegistrationError(
+            _("You have already checked in; the place cannot be cancelled."),
+            code="checked_in",
+        )
     if not as_staff:
         deadline = activity.cancel_deadline or activity.starts_at
         if now >= deadline:

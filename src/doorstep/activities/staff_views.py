@@ -27,11 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from doorstep.accounts.decorators import staff_required
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import managed_centers
+from doorstep.accounts.services import AccountError, create_desk_household, desk_household
 from doorstep.centers.models import Center
 from doorstep.core import audit
 from doorstep.inbox.selectors import delivery_report, failed_deliveries
+from doorstep.inbox.services import set_preference
 
 from . import exports, hotpath, selectors, services, tickets
+from .api import qr_svg
 from .checkin import (
     CheckInCode,
     add_walk_ins,
@@ -348,6 +351,158 @@ def deliveries(request: HttpRequest) -> HttpResponse:
     """Notices that could not be sent by SMS or email, for the centers this account manages."""
     failed = failed_deliveries(_centers(request).values_list("pk", flat=True))
     return render(request, "activities/staff_deliveries.html", {"failed": failed})
+
+
+# The desk (代办): registering people who have no smartphone ------------------------------
+
+
+def _desk_household(request: HttpRequest, activity: Activity) -> tuple[User | None, str]:
+    """The household being served: found by its whole phone number, or one this center
+    holds at its desk (by id, after it was created here)."""
+    phone = request.GET.get("phone", "").strip()[:40]
+    if phone:
+        try:
+            found = desk_household(by=_staff(request), center_id=activity.center_id, phone=phone)
+        except AccountError as exc:
+            return None, str(exc.message)
+        return found, "" if found else _("No household has this number. Create one below.")
+    raw = request.GET.get("household", "")
+    if raw.isdigit() and hotpath.valid_id(int(raw)):
+        held = User.objects.filter(
+            pk=int(raw), desk_center__in=_centers(request), is_active=True
+        ).first()
+        return held, ""
+    return None, ""
+
+
+def _desk_page(
+    request: HttpRequest,
+    activity: Activity,
+    *,
+    household: User | None = None,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    found_error = ""
+    if household is None:
+        household, found_error = _desk_household(request, activity)
+    people = []
+    if household is not None:
+        active = set(
+            Registration.objects.filter(
+                activity=activity, account=household, status__in=ACTIVE_STATUSES
+            ).values_list("person_id", flat=True)
+        )
+        people = [
+            {"person": p, "registered": p.pk in active}
+            for p in household.people.order_by("-is_account_holder", "pk")
+        ]
+    return render(
+        request,
+        "activities/staff_desk.html",
+        {
+            "activity": activity,
+            "household": household,
+            "people": people,
+            "phone": request.GET.get("phone", ""),
+            "find_error": found_error,
+            "error": error,
+            "key": secrets.token_urlsafe(18),
+            "member_rows": range(3),
+            "form": request.POST if request.method == "POST" else {},
+        },
+        status=status,
+    )
+
+
+@staff_required
+@require_GET
+def desk(request: HttpRequest, activity_id: int) -> HttpResponse:
+    return _desk_page(request, _activity(request, activity_id))
+
+
+@staff_required
+@require_POST
+def desk_household_new(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = _activity(request, activity_id)
+    members: list[tuple[str, int | None]] = []
+    for i in range(3):
+        name = request.POST.get(f"member-{i}-name", "").strip()
+        year = request.POST.get(f"member-{i}-year", "").strip()
+        if name:
+            members.append((name, int(year) if year.isdigit() else None))
+    try:
+        household = create_desk_household(
+            by=_staff(request),
+            center_id=activity.center_id,
+            name=request.POST.get("name", ""),
+            phone=request.POST.get("phone", ""),
+            members=members,
+        )
+    except AccountError as exc:
+        return _desk_page(request, activity, error=str(exc.message), status=exc.status)
+    if request.POST.get("by_sms") and household.phone:
+        set_preference(user=household, by_sms=True, by_email=False, email="")
+    return redirect(f"{reverse('staff:desk', args=[activity.pk])}?household={household.pk}")
+
+
+@staff_required
+@require_POST
+def desk_register(request: HttpRequest, activity_id: int) -> HttpResponse:
+    activity = _activity(request, activity_id)
+    raw = request.POST.get("household", "")
+    household = (
+        User.objects.filter(pk=int(raw)).first()
+        if raw.isdigit() and hotpath.valid_id(int(raw))
+        else None
+    )
+    ids = [int(x) for x in request.POST.getlist("person")[:20] if x.isdigit()]
+    if household is None:
+        raise Http404
+    try:
+        result = services.register_at_desk(
+            by=_staff(request),
+            activity_id=activity.pk,
+            account_id=household.pk,
+            person_ids=ids,
+            idempotency_key=request.POST.get("idempotency_key", "")[:80] or None,
+        )
+    except RegistrationError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        return _desk_page(
+            request, activity, household=household, error=str(exc.message), status=exc.status
+        )
+    ids_text = ",".join(str(r.pk) for r in result.registrations)
+    return redirect(f"{reverse('staff:desk_slip', args=[activity.pk])}?r={ids_text}")
+
+
+@staff_required
+@require_GET
+def desk_slip(request: HttpRequest, activity_id: int) -> HttpResponse:
+    """A printable slip per registration (receipt or A6 width): the ticket's QR, its short
+    code to read aloud, who, what, when and where."""
+    activity = _activity(request, activity_id)
+    ids = [int(x) for x in request.GET.get("r", "").split(",")[:20] if x.isdigit()]
+    regs = list(
+        Registration.objects.filter(pk__in=ids, activity=activity)
+        .select_related("person", "activity__center")
+        .order_by("pk")
+    )
+    if not regs:
+        raise Http404
+    slips = []
+    for reg in regs:
+        slip = {"reg": reg, "confirmed": reg.status == RegistrationStatus.CONFIRMED}
+        if slip["confirmed"]:
+            token = tickets.token_for(reg)
+            url = request.build_absolute_uri(tickets.path_for(token))
+            slip["qr"] = qr_svg(url).replace(
+                "<svg ", f'<svg role="img" aria-label="{_("QR code of the ticket")}" ', 1
+            )
+            slip["code"] = tickets.short_code_for(reg)
+        slips.append(slip)
+    return render(request, "activities/staff_slip.html", {"activity": activity, "slips": slips})
 
 
 # Weekly series ---------------------------------------------------------------------------

@@ -268,7 +268,10 @@ def _rows(regs: list[Registration], now: datetime) -> list[dict[str, Any]]:
             {
                 "reg": r,
                 "position": positions.get(r.pk),
-                "can_cancel": r.status in ACTIVE_STATUSES and now < deadline,
+                # Not once they have come in: the place has been used.
+                "can_cancel": r.status in ACTIVE_STATUSES
+                and now < deadline
+                and r.checked_in_at is None,
                 "cancel_deadline": deadline,
                 "has_ticket": r.status == RegistrationStatus.CONFIRMED and now < a.ends_at,
                 "upcoming": now < a.ends_at,
@@ -667,6 +670,11 @@ def lobby(request: HttpRequest, center_id: int) -> HttpResponse:
         "now": now,
         "refresh_seconds": LOBBY_REFRESH_SECONDS,
     }
+    if not request.headers.get("HX-Request"):
+        # A phone camera opens the center's schedule, where registration is.
+        schedule = request.build_absolute_uri(f"{reverse('activities:list')}?center={center.pk}")
+        context["schedule_url"] = schedule
+        context["schedule_qr"] = _scalable(qr_svg(schedule), _("QR code of the schedule"))
     template = (
         "activities/partials/lobby_schedule.html"
         if request.headers.get("HX-Request")

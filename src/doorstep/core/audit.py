@@ -32,6 +32,8 @@ ACTIONS = {
     "activity.walk_ins": _("Walk-ins seated"),
     "activity.message": _("Message sent to registrants"),
     "registration.cancel": _("Registration cancelled by staff"),
+    "registration.desk": _("Registered at the desk"),
+    "household.desk_create": _("Household created at the desk"),
     "lottery.draw": _("Lottery drawn"),
     "visit.undo_tally": _("Counter tap undone"),
     "service.undo": _("Service entry removed"),

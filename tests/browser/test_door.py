@@ -135,3 +135,45 @@ def test_a_parent_whose_child_wins_the_lottery_sees_the_notice(live_server, page
     notice.wait_for()
     assert f"/api/v1/activities/{activity.pk}/draw" in page.locator("main").inner_text()
     assert_accessible(page)
+
+
+def test_the_door_keeps_working_offline_and_syncs_once(live_server, page, door, regions):
+    # A third registrant, so three different tickets are scanned while offline.
+    a = make_account(name="王老师")
+    (reg,) = services.register(
+        account=a,
+        activity_id=door["activity"].pk,
+        person_ids=[a.people.first().pk],
+        now=door["activity"].registration_opens_at + timedelta(minutes=1),
+    ).registrations
+    regs = [
+        *door["people"].values(),
+        Registration.objects.select_related("activity").get(pk=reg.pk),
+    ]
+    page.context.add_cookies(session_cookies(live_server, door["staff"]))
+    page.goto(f"{live_server.url}/staff/activities/{door['activity'].pk}/checkin")
+    page.context.set_offline(True)
+    field = page.get_by_label("Ticket code (6 letters and digits), or scan")
+    panel = page.locator("#checkin-result")
+    for r in regs:
+        field.fill(live_server.url + tickets.path_for(tickets.token_for(r)))
+        field.press("Enter")
+        panel.locator(".result-message", has_text="Recorded offline").wait_for()
+        assert "result-offline" in panel.get_attribute("class")
+    # A forged ticket is refused on the phone, and the same ticket twice is one scan.
+    token = tickets.token_for(regs[0])
+    field.fill(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    field.press("Enter")
+    panel.locator(".result-message", has_text="Not a valid ticket").wait_for()
+    field.fill(token)
+    field.press("Enter")
+    panel.locator(".result-message", has_text="Already recorded offline").wait_for()
+    page.get_by_text("Waiting to be sent: 3").wait_for()
+    assert Registration.objects.filter(checked_in_at__isnull=False).count() == 0
+    assert_accessible(page)
+
+    page.context.set_offline(False)
+    page.get_by_text("Waiting to be sent:").wait_for(state="hidden", timeout=20000)
+    assert Registration.objects.filter(checked_in_at__isnull=False).count() == 3
+    assert CheckIn.objects.filter(result="welcome", method="offline").count() == 3
+    assert page.locator("[data-count=checked_in]").inner_text() == "3"

@@ -109,7 +109,7 @@ class TicketOut(Schema):
 
 
 class CheckInIn(Schema):
-    token: str = Field(..., max_length=200)
+    token: str = Field(..., max_length=400)
     nonce: str = Field(..., min_length=8, max_length=64)
 
 

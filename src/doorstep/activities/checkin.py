@@ -68,6 +68,7 @@ def check_in(
     staff: User,
     activity_id: int | None = None,
     now: datetime | None = None,
+    method: str = "scan",
 ) -> CheckInResult:
     """Verify a ticket and record arrival. The same scan repeated returns the first answer.
 
@@ -82,20 +83,26 @@ def check_in(
     if previous is not None:
         return previous
     if claim is None:
-        return _record(nonce, None, None, CheckInCode.INVALID, staff)
+        return _record(nonce, None, None, CheckInCode.INVALID, staff, method=method)
     found = (
         Registration.objects.filter(public_id=claim.public_id, activity_id=claim.activity_id)
         .values_list("pk", "activity__center_id")
         .first()
     )
     if found is None:
-        return _record(nonce, None, None, CheckInCode.NOT_FOUND, staff)
+        return _record(nonce, None, None, CheckInCode.NOT_FOUND, staff, method=method)
     reg_id, center_id = found
-    return _admit(reg_id, center_id, claim.day, activity_id, nonce, staff, now, "scan")
+    return _admit(reg_id, center_id, claim.day, activity_id, nonce, staff, now, method)
 
 
 def check_in_code(
-    *, activity_id: int, code: str, nonce: str, staff: User, now: datetime | None = None
+    *,
+    activity_id: int,
+    code: str,
+    nonce: str,
+    staff: User,
+    now: datetime | None = None,
+    method: str = "code",
 ) -> CheckInResult:
     """Check in by the ticket's short code, typed at this activity's door."""
     now = now or timezone.now()
@@ -113,9 +120,9 @@ def check_in_code(
         return previous
     if found is None:
         _require_door(staff, activity_id)
-        return _record(nonce, None, None, CheckInCode.NOT_FOUND, staff, method="code")
+        return _record(nonce, None, None, CheckInCode.NOT_FOUND, staff, method=method)
     reg_id, center_id, _public = found
-    return _admit(reg_id, center_id, None, activity_id, nonce, staff, now, "code")
+    return _admit(reg_id, center_id, None, activity_id, nonce, staff, now, method)
 
 
 def check_in_registration(
@@ -264,6 +271,79 @@ def _record(
     return CheckInResult(
         code=code, registration=reg, checked_in_at=reg.checked_in_at if reg else None
     )
+
+
+# Offline scans older than this are refused at sync: a door phone left offline for days
+# should not rewrite an activity's history.
+OFFLINE_MAX_AGE = timedelta(hours=24)
+OFFLINE_BATCH = 200
+
+
+@dataclass
+class OfflineOutcome:
+    nonce: str
+    code: str
+    person: str = ""
+    conflict: bool = False
+
+
+def apply_offline(
+    *, activity_id: int, staff: User, scans: list[dict], now: datetime | None = None
+) -> list[OfflineOutcome]:
+    """Apply scans a door phone recorded while offline: each as the scan it was, at the time
+    it was made, under its nonce, so sending a queue twice records nothing twice. Whatever
+    the server now answers other than welcome (cancelled meanwhile, already checked in at
+    another door, not found) is a conflict for staff to see."""
+    now = now or timezone.now()
+    _require_door(staff, activity_id)
+    outcomes = []
+    for scan in scans[:OFFLINE_BATCH]:
+        nonce = str(scan.get("nonce", ""))[:64]
+        at = _scan_time(scan.get("at"), now)
+        text = str(scan.get("token", ""))[:400]
+        try:
+            if tickets.normalize_short_code(text):
+                result = check_in_code(
+                    activity_id=activity_id,
+                    code=text,
+                    nonce=nonce,
+                    staff=staff,
+                    now=at,
+                    method="offline",
+                )
+            else:
+                result = check_in(
+                    token=text,
+                    nonce=nonce,
+                    staff=staff,
+                    activity_id=activity_id,
+                    now=at,
+                    method="offline",
+                )
+        except RegistrationError as exc:
+            outcomes.append(OfflineOutcome(nonce=nonce, code=exc.code, conflict=True))
+            continue
+        reg = result.registration
+        outcomes.append(
+            OfflineOutcome(
+                nonce=nonce,
+                code=result.code,
+                person=reg.person.name if reg else "",
+                conflict=result.code != CheckInCode.WELCOME,
+            )
+        )
+    return outcomes
+
+
+def _scan_time(value: object, now: datetime) -> datetime:
+    """When the phone says the scan was made, kept within the last day and never ahead."""
+    try:
+        at = datetime.fromisoformat(str(value))
+    except ValueError:
+        return now
+    if timezone.is_naive(at):
+        return now
+    return min(max(at, now - OFFLINE_MAX_AGE), now)
 
 
 @transaction.atomic

@@ -34,6 +34,7 @@ urlpatterns = [
         views.checkin_counts_view,
         name="checkin_counts",
     ),
+    path("activities/<int:activity_id>/checkin/sync", views.checkin_sync, name="checkin_sync"),
     path("activities/<int:activity_id>/walk-ins", views.walk_ins, name="walk_ins"),
     path("activities/<int:activity_id>/draw", views.draw_report, name="draw"),
     path("series/new", views.series_new, name="series_new"),

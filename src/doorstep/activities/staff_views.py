@@ -8,6 +8,7 @@ sign-in. Form errors re-render the page with status 400.
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
@@ -38,6 +39,7 @@ from .api import qr_svg
 from .checkin import (
     CheckInCode,
     add_walk_ins,
+    apply_offline,
     check_in,
     check_in_code,
     check_in_registration,
@@ -48,6 +50,7 @@ from .models import (
     Activity,
     ActivityStatus,
     Allocation,
+    CheckIn,
     Registration,
     RegistrationStatus,
 )
@@ -729,9 +732,24 @@ def checkin_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     activity = _activity(request, activity_id)
     result = _checkin_result(request, activity) if request.method == "POST" else None
     find = request.GET.get("find", "").strip()[:40]
+    day = timezone.localdate(activity.starts_at)
     context = {
         "activity": activity,
         "result": result,
+        # For checking tickets on the phone while offline: the day's public key only.
+        "ticket_day": f"{day:%Y%m%d}",
+        "day_key": tickets.day_public_key(day),
+        "conflicts": [
+            {
+                "at": c.at,
+                "person": c.registration.person.name if c.registration else "",
+                "message": CHECKIN_MESSAGES.get(c.result, c.result),
+            }
+            for c in CheckIn.objects.filter(activity=activity, method="offline")
+            .exclude(result=CheckInCode.WELCOME)
+            .select_related("registration__person")
+            .order_by("-at")[:20]
+        ],
         "find": find,
         "found": _with_nonces(selectors.find_on_roster(activity, find)) if find else None,
         "counts": checkin_counts(activity),
@@ -741,6 +759,38 @@ def checkin_page(request: HttpRequest, activity_id: int) -> HttpResponse:
     if request.headers.get("HX-Request"):
         return render(request, "activities/staff_checkin_result.html", context)
     return render(request, "activities/staff_checkin.html", context)
+
+
+@staff_required
+@require_POST
+def checkin_sync(request: HttpRequest, activity_id: int) -> JsonResponse:
+    """The door phone's queue of scans made offline, applied once each (by nonce)."""
+    activity = _activity(request, activity_id)
+    try:
+        body = json.loads(request.body or b"{}")
+        scans = body["scans"]
+        if not isinstance(scans, list) or not all(isinstance(x, dict) for x in scans):
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse(
+            {"code": "invalid_input", "message": _("Send {\"scans\": [...]}.")}, status=400
+        )
+    outcomes = apply_offline(activity_id=activity.pk, staff=_staff(request), scans=scans)
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "nonce": o.nonce,
+                    "code": o.code,
+                    "person": o.person,
+                    "conflict": o.conflict,
+                    "message": str(CHECKIN_MESSAGES.get(o.code, o.code)),
+                }
+                for o in outcomes
+            ],
+            "counts": checkin_counts(activity),
+        }
+    )
 
 
 def _with_nonces(regs: list[Registration]) -> list[Registration]:

@@ -1,15 +1,19 @@
 """Ticket tokens: signed, so a door phone can verify one without the database.
 
 A token is `<registration public id>.<activity id>.<YYYYMMDD of the activity>.<signature>`
-where the signature is the first 16 bytes of HMAC-SHA256 over the rest, keyed by a key
-derived from SECRET_KEY, in base32 (QR alphanumeric-friendly). The public id is random
-(96 bits), so a token cannot be guessed, and any change breaks the signature. Tokens signed
-with a key in SECRET_KEY_FALLBACKS still verify, so rotating the key keeps issued tickets.
+where the signature is Ed25519 over the rest, in base32 without padding (103 characters), by
+a key for that day derived from SECRET_KEY. The day's *public* key is published to the
+check-in page, so a door phone verifies tickets while offline and never holds a secret.
+Tokens issued before (a 26-character HMAC-SHA256 signature) still verify on the server. The
+public id is random (96 bits), so a token cannot be guessed, and any change breaks the
+signature. Tokens signed with a key in SECRET_KEY_FALLBACKS still verify, so rotating the key
+keeps issued tickets.
 """
 
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import secrets
@@ -18,6 +22,9 @@ from datetime import date
 from functools import lru_cache
 from urllib.parse import urlsplit
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -25,6 +32,8 @@ from django.utils import timezone
 from doorstep.core.keys import signing_keys
 
 from .models import Registration
+
+HMAC_SIGNATURE_LENGTH = 26
 
 
 @lru_cache(maxsize=8)
@@ -37,10 +46,50 @@ def _sign(body: str, secret: str) -> str:
     return base64.b32encode(mac).decode().rstrip("=")
 
 
+@lru_cache(maxsize=64)
+def _day_key(secret: str, day: str) -> Ed25519PrivateKey:
+    seed = hmac.new(_key(secret), f"ticket-day:{day}".encode(), hashlib.sha256).digest()
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
+def _b32(data: bytes) -> str:
+    return base64.b32encode(data).decode().rstrip("=")
+
+
+def _unb32(text: str) -> bytes | None:
+    try:
+        return base64.b32decode(text + "=" * (-len(text) % 8))
+    except (ValueError, binascii.Error):
+        return None
+
+
+def day_public_key(day: date) -> str:
+    """The day's verification key (raw Ed25519, base64url): safe to publish."""
+    raw = _day_key(settings.SECRET_KEY, f"{day:%Y%m%d}").public_key().public_bytes(
+        Encoding.Raw, PublicFormat.Raw
+    )
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
 def token_for(registration: Registration) -> str:
     day = timezone.localtime(registration.activity.starts_at).strftime("%Y%m%d")
     body = f"{registration.public_id}.{registration.activity_id}.{day}"
-    return f"{body}.{_sign(body, settings.SECRET_KEY)}"
+    return f"{body}.{_b32(_day_key(settings.SECRET_KEY, day).sign(body.encode()))}"
+
+
+def _signed(body: str, day: str, signature: str) -> bool:
+    if len(signature) == HMAC_SIGNATURE_LENGTH:  # issued before the day keys
+        return any(hmac.compare_digest(_sign(body, k), signature) for k in signing_keys())
+    raw = _unb32(signature)
+    if raw is None or len(raw) != 64 or not day.isdigit() or len(day) != 8:
+        return False
+    for secret in signing_keys():
+        try:
+            _day_key(secret, day).public_key().verify(raw, body.encode())
+        except InvalidSignature:
+            continue
+        return True
+    return False
 
 
 TICKET_PATH = "/t/"
@@ -75,15 +124,14 @@ def verify(token: str) -> TicketClaim | None:
     """The claim inside a genuine token, or None for a forged, altered or malformed one."""
     # Typed codes arrive in groups of four, sometimes over several lines: ignore spacing.
     token = "".join((token or "").split())
-    if len(token) > 120:
+    if len(token) > 200:
         return None
     parts = token.split(".")
     if len(parts) != 4:
         return None
     public_id, activity_id, day, signature = parts
     body = f"{public_id}.{activity_id}.{day}"
-    signature = signature.upper()
-    if not any(hmac.compare_digest(_sign(body, k), signature) for k in signing_keys()):
+    if not _signed(body, day, signature.upper()):
         return None
     try:
         return TicketClaim(

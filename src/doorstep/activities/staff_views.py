@@ -773,7 +773,7 @@ def checkin_sync(request: HttpRequest, activity_id: int) -> JsonResponse:
             raise ValueError
     except (ValueError, KeyError, TypeError):
         return JsonResponse(
-            {"code": "invalid_input", "message": _("Send {\"scans\": [...]}.")}, status=400
+            {"code": "invalid_input", "message": _('Send {"scans": [...]}.')}, status=400
         )
     outcomes = apply_offline(activity_id=activity.pk, staff=_staff(request), scans=scans)
     return JsonResponse(

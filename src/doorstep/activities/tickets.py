@@ -65,8 +65,10 @@ def _unb32(text: str) -> bytes | None:
 
 def day_public_key(day: date) -> str:
     """The day's verification key (raw Ed25519, base64url): safe to publish."""
-    raw = _day_key(settings.SECRET_KEY, f"{day:%Y%m%d}").public_key().public_bytes(
-        Encoding.Raw, PublicFormat.Raw
+    raw = (
+        _day_key(settings.SECRET_KEY, f"{day:%Y%m%d}")
+        .public_key()
+        .public_bytes(Encoding.Raw, PublicFormat.Raw)
     )
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 

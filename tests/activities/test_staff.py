@@ -396,6 +396,25 @@ def test_roster_page_masks_phones_and_shows_the_waiting_line(client, world, rost
     assert mask_phone(roster["sly"].phone) in page and roster["sly"].phone[3:] not in page
 
 
+def test_roster_shows_who_brings_each_child_their_age_and_arrivals_live(en, world):
+    activity = make_activity(
+        world["a"], audience="children_with_parent", age_min=5, age_max=10, title="亲子象棋"
+    )
+    year = timezone.localtime(activity.starts_at).year
+    parent = make_account(name="王芳", children=(("多多", year - 7),))
+    register(account=parent, activity_id=activity.pk, person_ids=people(parent))
+    Registration.objects.filter(person__name="多多").update(checked_in_at=activity.starts_at)
+    en.force_login(world["staff_a"])
+    page = en.get(f"/staff/activities/{activity.pk}/roster").content.decode()
+    assert "Comes with" in page and "Age" in page
+    row = page.split('<th scope="row">多多</th>')[1].split("</tr>")[0]
+    assert "王芳" in row and ">7<" in row and "Here" in row
+    assert 'hx-trigger="every 15s"' in page  # the check-in state refreshes itself
+    plain = make_activity(world["a"], audience="everyone")
+    page = en.get(f"/staff/activities/{plain.pk}/roster").content.decode()
+    assert "Comes with" not in page and ">Age<" not in page
+
+
 def test_csv_export_has_bom_header_and_masked_phones(en, world, roster):
     en.force_login(world["staff_a"])
     r = en.get(f"/staff/activities/{roster['activity'].pk}/roster.csv")

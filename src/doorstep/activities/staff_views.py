@@ -50,6 +50,7 @@ from .models import (
     Activity,
     ActivityStatus,
     Allocation,
+    Audience,
     CheckIn,
     Registration,
     RegistrationStatus,
@@ -577,7 +578,19 @@ def roster_rows(activity: Activity) -> list[dict[str, Any]]:
         if r.status == RegistrationStatus.WAITLISTED:
             position += 1
             waiting = position
-        rows.append({"registration": r, "waiting_position": waiting})
+        rows.append(
+            {
+                "registration": r,
+                "waiting_position": waiting,
+                # Who brings a child: the account holder (parent-child classes).
+                "guardian": r.account.display_name if not r.person.is_account_holder else "",
+                "age": (
+                    timezone.localtime(activity.starts_at).year - r.person.birth_year
+                    if r.person.birth_year
+                    else None
+                ),
+            }
+        )
     order = {s: i for i, s in enumerate(RegistrationStatus.values)}
     rows.sort(key=lambda row: order.get(row["registration"].status, 99))
     return rows
@@ -592,6 +605,8 @@ def _roster_page(
         {
             "activity": activity,
             "rows": roster_rows(activity),
+            "with_guardian": activity.audience == Audience.CHILDREN_WITH_PARENT,
+            "with_age": activity.age_min is not None or activity.age_max is not None,
             "active_statuses": [s.value for s in ACTIVE_STATUSES],
             "page_errors": [error] if error else [],
         },

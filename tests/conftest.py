@@ -42,3 +42,18 @@ def daytime():
     at = timezone.localtime().replace(hour=10, minute=0, second=0, microsecond=0)
     with mock.patch("django.utils.timezone.now", return_value=at):
         yield at
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, driven by the one Playwright this process may run (the sync API
+    refuses a second one while the first lives): tests that need other launch flags call
+    `browser.browser_type.launch(...)`."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -19,14 +19,8 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
+# The session's browser (`browser`) is in tests/conftest.py: one Playwright per process, which
+# tests elsewhere share to launch a Chromium of their own (a fake camera, say).
 
 
 # Every page runs under the site's real Content-Security-Policy; anything it blocks (an inline

@@ -73,9 +73,7 @@ def door(regions):
     return {"activity": activity, "people": people, "staff": make_staff(center=center)}
 
 
-def test_staff_check_in_by_camera_and_by_short_code(live_server, door, tmp_path):
-    from playwright.sync_api import sync_playwright
-
+def test_staff_check_in_by_camera_and_by_short_code(live_server, browser, door, tmp_path):
     camera_reg = door["people"]["李阿姨"]
     video = tmp_path / "ticket.y4m"
     y4m_of(live_server.url + tickets.path_for(tickets.token_for(camera_reg)), video)
@@ -86,9 +84,10 @@ def test_staff_check_in_by_camera_and_by_short_code(live_server, door, tmp_path)
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-video-capture={video}",
     ]
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=args)
-        context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+    # A Chromium of its own (a fake camera playing the ticket), from the session's Playwright.
+    camera_browser = browser.browser_type.launch(executable_path=CHROMIUM, args=args)
+    try:
+        context = camera_browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
         context.grant_permissions(["camera"], origin=live_server.url)
         context.add_init_script(WATCH_CSP)
         context.add_cookies(session_cookies(live_server, door["staff"]))
@@ -109,7 +108,8 @@ def test_staff_check_in_by_camera_and_by_short_code(live_server, door, tmp_path)
         panel.locator(".result-person", has_text="张伯伯").wait_for()
         assert "Welcome!" in panel.inner_text()
         violations = page.evaluate("window.__cspViolations")
-        browser.close()
+    finally:
+        camera_browser.close()
     assert errors == [] and violations == []
     assert CheckIn.objects.get(registration=camera_reg, result="welcome").method == "scan"
     assert CheckIn.objects.get(registration=typed_reg, result="welcome").method == "code"
@@ -152,7 +152,13 @@ def test_the_door_keeps_working_offline_and_syncs_once(live_server, page, door, 
     ]
     page.context.add_cookies(session_cookies(live_server, door["staff"]))
     page.goto(f"{live_server.url}/staff/activities/{door['activity'].pk}/checkin")
+    # The service worker takes the page; one more load keeps a copy of it and its scripts.
+    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    page.reload()
     page.context.set_offline(True)
+    # The Wi-Fi drops and the phone reloads the page: it still opens, from the kept copy.
+    page.reload()
+    page.get_by_role("heading", name="Check-in").wait_for()
     field = page.get_by_label("Ticket code (6 letters and digits), or scan")
     panel = page.locator("#checkin-result")
     for r in regs:

@@ -12,6 +12,7 @@ urlpatterns = [
     path("activities/<int:activity_id>/cancel", views.activity_cancel, name="cancel"),
     path("activities/<int:activity_id>/message", views.activity_message, name="message"),
     path("deliveries/", views.deliveries, name="deliveries"),
+    path("checkin-sw.js", views.checkin_service_worker, name="checkin_sw"),
     path("activities/<int:activity_id>/desk", views.desk, name="desk"),
     path(
         "activities/<int:activity_id>/desk/household",

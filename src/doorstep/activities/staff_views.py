@@ -808,6 +808,14 @@ def checkin_sync(request: HttpRequest, activity_id: int) -> JsonResponse:
     )
 
 
+@require_GET
+def checkin_service_worker(request: HttpRequest) -> HttpResponse:
+    """Served under /staff/ so that it may control the check-in pages; it holds no data."""
+    response = render(request, "activities/js/checkin-sw.js", content_type="text/javascript")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
 def _with_nonces(regs: list[Registration]) -> list[Registration]:
     # Each "check in" button is one scan: its own nonce, so a double tap records one arrival.
     for r in regs:

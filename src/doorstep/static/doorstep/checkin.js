@@ -245,6 +245,11 @@
     section.hidden = false;
   }
 
+  // Keep this page available offline (a reload while the Wi-Fi is down still opens it).
+  if ("serviceWorker" in navigator && form.dataset.sw) {
+    navigator.serviceWorker.register(form.dataset.sw, { scope: "/staff/" }).catch(function () {});
+  }
+
   window.addEventListener("online", flush);
   setInterval(flush, 15000);
   flush();

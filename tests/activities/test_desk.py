@@ -128,6 +128,13 @@ def test_the_desk_pages_register_and_print_the_slip(client, desk):
     assert "陈奶奶" in page.decode()
     page = client.get(f"/staff/activities/{aid}/desk", {"phone": "12"}).content.decode()
     assert "11" in page  # the phone rule is explained
+    # An online household is registered only with the number the resident gave.
+    online = make_account(name="赵先生")
+    form = {"household": online.pk, "person": [online.people.first().pk]}
+    assert client.post(f"/staff/activities/{aid}/desk/register", form).status_code == 404
+    form["phone"] = online.phone
+    assert client.post(f"/staff/activities/{aid}/desk/register", form).status_code == 302
+    assert Registration.objects.filter(account=online).count() == 1
     # Another center's staff see neither the page nor the household by id.
     client.force_login(make_staff(center=make_center("别的中心", district="徐汇区")))
     assert client.get(f"/staff/activities/{aid}/desk").status_code == 404

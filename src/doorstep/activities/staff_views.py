@@ -28,7 +28,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from doorstep.accounts.decorators import staff_required
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import managed_centers
-from doorstep.accounts.services import AccountError, create_desk_household, desk_household
+from doorstep.accounts.services import (
+    AccountError,
+    create_desk_household,
+    desk_household,
+    normalize_phone,
+)
 from doorstep.centers.models import Center
 from doorstep.core import audit
 from doorstep.inbox.selectors import delivery_report, failed_deliveries
@@ -419,6 +424,19 @@ def _desk_page(
     )
 
 
+def _may_serve(request: HttpRequest, household: User) -> bool:
+    """A household this staff account may register: one its centers hold at the desk, or
+    one whose whole number the resident gave (carried from the look-up)."""
+    if household.desk_center_id and _centers(request).filter(pk=household.desk_center_id):
+        return True
+    try:
+        return bool(household.phone) and normalize_phone(request.POST.get("phone", "")) == (
+            household.phone
+        )
+    except AccountError:
+        return False
+
+
 @staff_required
 @require_GET
 def desk(request: HttpRequest, activity_id: int) -> HttpResponse:
@@ -461,7 +479,7 @@ def desk_register(request: HttpRequest, activity_id: int) -> HttpResponse:
         else None
     )
     ids = [int(x) for x in request.POST.getlist("person")[:20] if x.isdigit()]
-    if household is None:
+    if household is None or not _may_serve(request, household):
         raise Http404
     try:
         result = services.register_at_desk(

@@ -7,6 +7,7 @@ from datetime import date, datetime
 import segno
 from django.http import HttpRequest
 from django.utils import timezone
+from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
@@ -297,11 +298,15 @@ def ticket(request: HttpRequest, registration_id: int) -> dict:
     }
 
 
-def qr_svg(text: str) -> str:
-    # A 4-module quiet zone (as the QR standard asks) and a viewBox so the page can scale it.
-    return segno.make(text, error="m").svg_inline(
+def qr_svg(text: str, label: str = "") -> str:
+    """The QR of `text` as inline SVG: a 4-module quiet zone (as the QR standard asks) and a
+    viewBox so the page can scale it; with `label`, an image for screen readers."""
+    svg = segno.make(text, error="m").svg_inline(
         scale=6, border=4, dark="#000", light="#fff", omitsize=True
     )
+    if label:
+        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" class="qr" ', 1)
+    return svg
 
 
 MESSAGES = {

@@ -854,34 +854,61 @@ def reminder_offsets(activity: Activity) -> tuple[timedelta, ...]:
 OFFER_REMINDER = timedelta(hours=2)
 
 
+def _reminder_due(
+    *,
+    starts_at: datetime,
+    remind_day_before: bool,
+    remind_hours_before: int,
+    reminded_day_at: datetime | None,
+    reminded_hours_at: datetime | None,
+    now: datetime,
+) -> str | None:
+    """Which reminder is due now ("hours" or "day"), if any. The later one replaces an
+    earlier one not yet sent; the caller has already kept to the next 24 hours."""
+    hours_pending = remind_hours_before and reminded_hours_at is None
+    if hours_pending and starts_at - timedelta(hours=remind_hours_before) <= now:
+        return "hours"
+    if remind_day_before and reminded_day_at is None:
+        return "day"
+    return None
+
+
+REMINDER_FIELDS = (
+    "starts_at",
+    "remind_day_before",
+    "remind_hours_before",
+    "reminded_day_at",
+    "reminded_hours_at",
+)
+
+
 def send_reminders(*, now: datetime | None = None) -> int:
     """Remind everyone with a place, the day before and some hours before (each activity
-    says which). The later reminder replaces an earlier one not yet sent; each is marked
-    sent on the activity, in the transaction that writes its notices. Idempotent."""
+    says which). Only activities with a reminder due now are locked; each reminder is marked
+    sent on the activity in the transaction that writes its notices. Idempotent."""
     now = _now(now)
     told = 0
-    due = Activity.objects.filter(
+    window = Activity.objects.filter(
         status=ActivityStatus.PUBLISHED, starts_at__gt=now, starts_at__lte=now + DAY_AHEAD
     ).filter(
         Q(remind_day_before=True, reminded_day_at__isnull=True)
         | Q(remind_hours_before__gt=0, reminded_hours_at__isnull=True)
     )
-    for pk in list(due.values_list("pk", flat=True)[:200]):
+    # Decided from the plain columns first: an activity whose day reminder went out waits
+    # up to 22 hours for the next one, and must neither be locked nor crowd out the due.
+    due = [
+        row["pk"]
+        for row in window.values("pk", *REMINDER_FIELDS)
+        if _reminder_due(**{f: row[f] for f in REMINDER_FIELDS}, now=now)
+    ]
+    for pk in due[:200]:
         with transaction.atomic():
             activity = (
                 Activity.objects.select_for_update(of=("self",)).select_related("center").get(pk=pk)
             )
-            hours = timedelta(hours=activity.remind_hours_before)
-            if activity.remind_hours_before and activity.reminded_hours_at is None:
-                if activity.starts_at - hours <= now:
-                    which = "hours"
-                elif activity.remind_day_before and activity.reminded_day_at is None:
-                    which = "day"
-                else:
-                    continue
-            elif activity.remind_day_before and activity.reminded_day_at is None:
-                which = "day"
-            else:
+            # Lock, then re-check: another worker may have sent it meanwhile.
+            which = _reminder_due(**{f: getattr(activity, f) for f in REMINDER_FIELDS}, now=now)
+            if which is None:
                 continue
             regs = list(
                 Registration.objects.filter(

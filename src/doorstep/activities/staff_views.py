@@ -519,9 +519,7 @@ def desk_slip(request: HttpRequest, activity_id: int) -> HttpResponse:
         if slip["confirmed"]:
             token = tickets.token_for(reg)
             url = request.build_absolute_uri(tickets.path_for(token))
-            slip["qr"] = qr_svg(url).replace(
-                "<svg ", f'<svg role="img" aria-label="{_("QR code of the ticket")}" ', 1
-            )
+            slip["qr"] = qr_svg(url, _("QR code of the ticket"))
             slip["code"] = tickets.short_code_for(reg)
         slips.append(slip)
     return render(request, "activities/staff_slip.html", {"activity": activity, "slips": slips})

@@ -20,7 +20,6 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.html import escape
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -512,16 +511,11 @@ def accept_offer(request: HttpRequest, registration_id: int) -> HttpResponse:
     return redirect(_safe_next(request) or "activities:mine")
 
 
-def _scalable(svg: str, label: str) -> str:
-    """Label the QR SVG for screen readers; it has a viewBox, so CSS sets its size."""
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" class="qr" ', 1)
-
-
 def _ticket_qr(request: HttpRequest, token: str) -> str:
     # The QR holds the ticket's URL: a phone camera or WeChat opens the ticket page, and the
     # door reads the token back out of it.
     url = request.build_absolute_uri(tickets.path_for(token))
-    return _scalable(qr_svg(url), _("QR code of the ticket"))
+    return qr_svg(url, _("QR code of the ticket"))
 
 
 @login_required
@@ -674,7 +668,7 @@ def lobby(request: HttpRequest, center_id: int) -> HttpResponse:
         # A phone camera opens the center's schedule, where registration is.
         schedule = request.build_absolute_uri(f"{reverse('activities:list')}?center={center.pk}")
         context["schedule_url"] = schedule
-        context["schedule_qr"] = _scalable(qr_svg(schedule), _("QR code of the schedule"))
+        context["schedule_qr"] = qr_svg(schedule, _("QR code of the schedule"))
     template = (
         "activities/partials/lobby_schedule.html"
         if request.headers.get("HX-Request")

@@ -5,6 +5,7 @@ from django.test import Client
 from django.utils.html import escape
 
 from doorstep.accounts.models import Person, User
+from doorstep.accounts.services import TERMS_VERSION
 from tests.factories import make_account
 
 from .conftest import tables_containing
@@ -26,7 +27,7 @@ def resident(name: str) -> User:
 
 def sign_in(client: Client, last_code, *, next_url: str = "", phone: str = "138 1234 5678"):
     extra = {"next": next_url} if next_url else {}
-    r = client.post("/account/sign-in", {"step": "phone", "phone": phone, **extra})
+    r = client.post("/account/sign-in", {"step": "phone", "phone": phone, "agree": "on", **extra})
     assert r.status_code == 200, text(r)
     return client.post("/account/sign-in", {"step": "code", "code": last_code(), **extra})
 
@@ -40,8 +41,25 @@ def test_sign_in_page_in_chinese(client):
     assert 'type="tel"' in html
 
 
-def test_sign_in_two_steps_then_profile(client, last_code):
+def test_sign_in_asks_for_consent_and_records_it(client, last_code):
+    # Without the agreement ticked, no code is sent and the page says why.
     r = client.post("/account/sign-in", {"step": "phone", "phone": "138 1234 5678"})
+    assert r.status_code == 400
+    assert "用户协议" in text(r) and "隐私" in text(r)
+    with pytest.raises(AssertionError, match="no code was sent"):
+        last_code()
+    r = client.post("/account/sign-in", {"step": "phone", "phone": "138 1234 5678", "agree": "on"})
+    assert r.status_code == 200
+    # The resend button counts down as long as the server would refuse another code.
+    assert re.search(r'data-wait="(5\d|60)"', text(r))
+    r = client.post("/account/sign-in", {"step": "code", "code": last_code()})
+    user = User.objects.get(phone=PHONE)
+    assert user.terms_version == TERMS_VERSION and user.terms_accepted_at is not None
+    assert client.get("/terms").status_code == 200 and client.get("/privacy").status_code == 200
+
+
+def test_sign_in_two_steps_then_profile(client, last_code):
+    r = client.post("/account/sign-in", {"step": "phone", "phone": "138 1234 5678", "agree": "on"})
     html = text(r)
     assert r.status_code == 200
     assert "138****5678" in html
@@ -107,7 +125,7 @@ def test_first_sign_in_keeps_next_through_the_profile(client, last_code):
 
 
 def test_wrong_code_on_the_page(client, last_code):
-    client.post("/account/sign-in", {"step": "phone", "phone": PHONE})
+    client.post("/account/sign-in", {"step": "phone", "phone": PHONE, "agree": "on"})
     code = last_code()
     bad = f"{(int(code) + 1) % 1_000_000:06d}"
     r = client.post("/account/sign-in", {"step": "code", "code": bad})
@@ -127,8 +145,8 @@ def test_bad_phone_on_the_page(client, outbox):
 
 
 def test_asking_again_too_soon_keeps_the_code_step(client, last_code):
-    client.post("/account/sign-in", {"step": "phone", "phone": PHONE})
-    r = client.post("/account/sign-in", {"step": "phone", "phone": PHONE})
+    client.post("/account/sign-in", {"step": "phone", "phone": PHONE, "agree": "on"})
+    r = client.post("/account/sign-in", {"step": "phone", "phone": PHONE, "agree": "on"})
     assert r.status_code == 400
     assert 'name="step" value="code"' in text(r)
     r = client.post("/account/sign-in", {"step": "resend"})
@@ -143,7 +161,7 @@ def test_code_without_a_number_asks_for_the_number(client):
 
 
 def test_change_number(client, last_code):
-    client.post("/account/sign-in", {"step": "phone", "phone": PHONE})
+    client.post("/account/sign-in", {"step": "phone", "phone": PHONE, "agree": "on"})
     r = client.get("/account/sign-in", {"change": "1"})
     assert 'name="step" value="phone"' in text(r)
 
@@ -204,7 +222,7 @@ def test_sign_out_is_post_only(client):
 
 def test_pages_need_csrf():
     client = Client(enforce_csrf_checks=True)
-    r = client.post("/account/sign-in", {"step": "phone", "phone": PHONE})
+    r = client.post("/account/sign-in", {"step": "phone", "phone": PHONE, "agree": "on"})
     assert r.status_code == 403
 
 
@@ -216,7 +234,7 @@ def test_dev_codes_page_is_404_without_debug(client, settings):
 def test_dev_codes_page_with_debug_and_console_sender(client, settings, capsys):
     settings.DEBUG = True
     settings.SMS_SENDER = "doorstep.accounts.senders.ConsoleSender"
-    client.post("/account/sign-in", {"step": "phone", "phone": PHONE})
+    client.post("/account/sign-in", {"step": "phone", "phone": PHONE, "agree": "on"})
     printed = capsys.readouterr().err
     code = re.search(r"(?<!\d)(\d{6})(?!\d)", printed).group(1)
     assert "138****5678" in printed and PHONE not in printed

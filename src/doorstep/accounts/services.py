@@ -568,3 +568,19 @@ def create_desk_household(
         changes={"members": 1 + len(members), "phone": bool(normalized)},
     )
     return user
+
+
+# Raise when the user agreement or privacy notice changes: everyone is asked again.
+TERMS_VERSION = "2026-12"
+
+
+def record_consent(
+    user: User, *, version: str = TERMS_VERSION, now: datetime | None = None
+) -> bool:
+    """Record that `user` agreed to this version of the terms; False when already recorded."""
+    if user.terms_version == version:
+        return False
+    user.terms_accepted_at = now or timezone.now()
+    user.terms_version = version
+    user.save(update_fields=["terms_accepted_at", "terms_version"])
+    return True

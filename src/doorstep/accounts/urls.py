@@ -5,6 +5,8 @@ from . import views
 app_name = "accounts"
 urlpatterns = [
     path("account/", views.account_home, name="home"),
+    path("terms", views.terms, name="terms"),
+    path("privacy", views.privacy, name="privacy"),
     path("account/sign-in", views.sign_in, name="sign_in"),
     path("account/sign-out", views.sign_out, name="sign_out"),
     path("account/staff-sign-in", views.StaffSignInView.as_view(), name="staff_sign_in"),

@@ -29,6 +29,7 @@ from .senders import dev_codes
 from .services import AccountError
 
 SIGN_IN_PHONE = "accounts:sign_in_phone"
+SIGN_IN_AGREED = "accounts:sign_in_agreed"
 BACKEND = "django.contrib.auth.backends.ModelBackend"
 
 # Which form field an error belongs to; anything else is shown above the form.
@@ -90,7 +91,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
     step = request.POST.get("step", "") if request.method == "POST" else ""
     page = SignInPage(phone=phone, code_form=CodeForm() if phone else None)
     if step == "phone" or (step == "resend" and phone):
-        _send_code(request, page, PhoneForm(request.POST if step == "phone" else {"phone": phone}))
+        # A resend keeps the agreement given with the number (it is in the session).
+        agreed = {"phone": phone, "agree": "on"} if request.session.get(SIGN_IN_AGREED) else {}
+        _send_code(request, page, PhoneForm(request.POST if step == "phone" else agreed))
     elif step == "code" and phone:
         user = _check_code(request, page, CodeForm(request.POST))
         if user is not None:
@@ -105,6 +108,7 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             "phone_form": page.phone_form,
             "code_form": page.code_form,
             "phone_masked": mask_phone(page.phone),
+            "resend_wait": selectors.resend_wait_seconds(page.phone) if page.phone else 0,
             "next": next_url,
             "page_errors": page.errors,
         },
@@ -125,6 +129,7 @@ def _send_code(request: HttpRequest, page: SignInPage, form: PhoneForm) -> None:
             # A code sent a moment ago still works: ask for it rather than a new one.
             page.phone = services.normalize_phone(raw)
             request.session[SIGN_IN_PHONE] = page.phone
+            request.session[SIGN_IN_AGREED] = services.TERMS_VERSION
             page.code_form = CodeForm()
             page.errors.append(str(exc.message))
         else:
@@ -133,6 +138,7 @@ def _send_code(request: HttpRequest, page: SignInPage, form: PhoneForm) -> None:
         return
     page.phone = record.phone
     request.session[SIGN_IN_PHONE] = record.phone
+    request.session[SIGN_IN_AGREED] = services.TERMS_VERSION
     page.code_form = CodeForm()
 
 
@@ -153,7 +159,10 @@ def _check_code(request: HttpRequest, page: SignInPage, form: CodeForm) -> User 
 
 def _signed_in(request: HttpRequest, user: User, next_url: str) -> HttpResponse:
     request.session.pop(SIGN_IN_PHONE, None)
+    agreed = request.session.pop(SIGN_IN_AGREED, "")
     login(request, user, backend=BACKEND)
+    if agreed:
+        services.record_consent(user, version=agreed)
     if not user.display_name:
         # First sign-in: ask for the name a center will see on its roster, then go on.
         target = reverse("accounts:home")
@@ -386,3 +395,13 @@ def staff_audit(request: HttpRequest) -> HttpResponse:
         },
         status=400 if errors else 200,
     )
+
+
+@require_GET
+def terms(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/terms.html", {"version": services.TERMS_VERSION})
+
+
+@require_GET
+def privacy(request: HttpRequest) -> HttpResponse:
+    return render(request, "accounts/privacy.html", {"version": services.TERMS_VERSION})

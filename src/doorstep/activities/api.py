@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-import segno
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
@@ -17,6 +15,7 @@ from doorstep.accounts.models import User
 from doorstep.accounts.scopes import is_staff_member
 from doorstep.core.api import ErrorOut
 from doorstep.core.errors import DoorstepError
+from doorstep.core.qr import qr_svg
 
 from . import selectors, services, tickets
 from .checkin import check_in
@@ -296,17 +295,6 @@ def ticket(request: HttpRequest, registration_id: int) -> dict:
         "short_code": tickets.short_code_for(reg),
         "qr_svg": qr_svg(url),
     }
-
-
-def qr_svg(text: str, label: str = "") -> str:
-    """The QR of `text` as inline SVG: a 4-module quiet zone (as the QR standard asks) and a
-    viewBox so the page can scale it; with `label`, an image for screen readers."""
-    svg = segno.make(text, error="m").svg_inline(
-        scale=6, border=4, dark="#000", light="#fff", omitsize=True
-    )
-    if label:
-        svg = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" class="qr" ', 1)
-    return svg
 
 
 MESSAGES = {

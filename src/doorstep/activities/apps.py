@@ -6,3 +6,10 @@ class ActivitiesConfig(AppConfig):
     name = "doorstep.activities"
     label = "activities"
     verbose_name = _("Activities")
+
+    def ready(self) -> None:
+        from doorstep.centers.extensions import register_center_section
+
+        from .views import center_section
+
+        register_center_section(center_section)

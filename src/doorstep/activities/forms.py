@@ -21,7 +21,7 @@ from .services import MAX_CAPACITY, ActivityInput, activity_problems
 INPUT_FIELDS = tuple(ActivityInput.__dataclass_fields__)
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
-ABOUT = ("title", "description", "category", "audience", "age_min", "age_max", "room")
+ABOUT = ("title", "title_en", "description", "category", "audience", "age_min", "age_max", "room")
 WHEN = ("starts_at", "ends_at")
 REGISTRATION = ("registration_opens_at", "registration_closes_at", "cancel_deadline")
 PLACES = (

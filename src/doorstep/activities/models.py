@@ -77,6 +77,12 @@ class Activity(models.Model):
     )
     room = models.CharField(_("room"), max_length=60, blank=True)
     title = models.CharField(_("title"), max_length=120)
+    title_en = models.CharField(
+        _("title in English (optional)"),
+        max_length=160,
+        blank=True,
+        help_text=_("Shown on English pages, for residents who read no Chinese."),
+    )
     description = models.TextField(_("description"), blank=True)
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     audience = models.CharField(_("audience"), max_length=24, choices=Audience.choices)

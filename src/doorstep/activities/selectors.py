@@ -197,3 +197,16 @@ def find_on_roster(activity: Activity, query: str, *, limit: int = 10) -> list[R
     else:
         regs = regs.filter(person__name__icontains=query)
     return list(regs.order_by("person__name", "id")[:limit])
+
+
+def next_at_center(
+    center_id: int, *, n: int = 3, now: datetime | None = None
+) -> tuple[int, list[Activity]]:
+    """(how many published activities are still to come or on, the next n of them)."""
+    now = now or timezone.now()
+    qs = Activity.objects.filter(
+        center_id=center_id, status=ActivityStatus.PUBLISHED, ends_at__gt=now
+    ).select_related("center")
+    items = list(qs.order_by("starts_at", "id")[:n])
+    count = len(items) if len(items) < n else qs.count()
+    return count, items

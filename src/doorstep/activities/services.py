@@ -1067,6 +1067,7 @@ class ActivityInput:
     capacity: int
     registration_opens_at: datetime
     registration_closes_at: datetime
+    title_en: str = ""
     description: str = ""
     room: str = ""
     age_min: int | None = None
@@ -1165,6 +1166,7 @@ def _input_values(data: ActivityInput) -> dict[str, object]:
 
     values = asdict(data)
     values["title"] = data.title.strip()
+    values["title_en"] = " ".join((data.title_en or "").split())[:160]
     return values
 
 

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import staff_places
 from . import staff_views as views
 
 app_name = "staff"
@@ -12,6 +13,7 @@ urlpatterns = [
     path("activities/<int:activity_id>/cancel", views.activity_cancel, name="cancel"),
     path("activities/<int:activity_id>/message", views.activity_message, name="message"),
     path("deliveries/", views.deliveries, name="deliveries"),
+    path("centers/<int:center_id>/location", staff_places.center_location, name="center_location"),
     path("checkin-sw.js", views.checkin_service_worker, name="checkin_sw"),
     path("activities/<int:activity_id>/desk", views.desk, name="desk"),
     path(

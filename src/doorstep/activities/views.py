@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from doorstep.accounts.models import User
+from doorstep.centers.extensions import Section
 from doorstep.centers.models import Center
 from doorstep.centers.selectors import get_center
 from doorstep.core.errors import DoorstepError
@@ -675,3 +676,14 @@ def lobby(request: HttpRequest, center_id: int) -> HttpResponse:
         else "activities/lobby.html"
     )
     return render(request, template, context)
+
+
+def center_section(request: HttpRequest, center: Center) -> Section | None:
+    """The center page's "next activities": the next three, inline, then a link to the rest."""
+    now = timezone.now()
+    count, upcoming = selectors.next_at_center(center.pk, n=3, now=now)
+    return Section(
+        template="activities/partials/center_next.html",
+        context={"next_items": [_item(a, now) for a in upcoming], "next_count": count},
+        order=10,
+    )

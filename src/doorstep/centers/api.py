@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from datetime import date
+from datetime import date, datetime
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
@@ -13,7 +13,7 @@ from doorstep.core.api import ErrorOut
 
 from . import selectors
 from .cache import cached_json
-from .hours import WEEKDAY_CODES, format_minute
+from .hours import WEEKDAY_CODES, Status, format_minute
 from .models import Center
 from .selectors import CenterFilters
 
@@ -24,12 +24,17 @@ class LocationOut(Schema):
     lat: float
     lng: float
     precision: str
+    # False for a district's or subdistrict's representative point: no distance is given.
+    precise: bool
     source: str | None = None
 
 
 class CenterOut(Schema):
     id: int
     name: str
+    display_name: str
+    name_en: str
+    name_en_kind: str
     aliases: list[str]
     kind: str
     level: str
@@ -42,6 +47,11 @@ class CenterOut(Schema):
     address: str
     location: LocationOut
     open_now: bool
+    open_until: datetime | None = None
+    open_24h: bool = False
+    next_open: datetime | None = None
+    # Only for a precise location (location.precise): a representative point's distance
+    # says nothing about the walk to the door.
     distance_m: float | None = None
     walking_minutes: int | None = None
     source: str
@@ -118,10 +128,13 @@ def _split(values: list[str]) -> list[str]:
     return [v.strip() for value in values for v in value.split(",") if v.strip()]
 
 
-def center_out(c: Center, *, open_now: bool, distance_m: float | None = None) -> dict:
+def center_out(c: Center, *, status: Status, distance_m: float | None = None) -> dict:
     return {
         "id": c.pk,
         "name": c.name,
+        "display_name": c.display_name,
+        "name_en": c.name_en,
+        "name_en_kind": c.name_en_kind,
         "aliases": c.aliases,
         "kind": c.kind,
         "level": c.level,
@@ -136,9 +149,13 @@ def center_out(c: Center, *, open_now: bool, distance_m: float | None = None) ->
             "lat": c.lat,
             "lng": c.lng,
             "precision": c.location_precision,
+            "precise": c.precise,
             "source": c.location_source,
         },
-        "open_now": open_now,
+        "open_now": status.open,
+        "open_until": status.until.isoformat() if status.until else None,
+        "open_24h": status.always_open,
+        "next_open": status.next_open.isoformat() if status.next_open else None,
         "distance_m": distance_m,
         "walking_minutes": (None if distance_m is None else selectors.walking_minutes(distance_m)),
         "source": c.source,
@@ -189,8 +206,7 @@ def list_centers(request: HttpRequest, params: Query[CenterQuery]) -> HttpRespon
 )
 def get_center(request: HttpRequest, center_id: int) -> dict:
     c = selectors.get_center(center_id)
-    is_open = selectors.open_now_map([c])[c.pk]
-    data = center_out(c, open_now=is_open)
+    data = center_out(c, status=selectors.center_status(c))
     data.update(
         {
             "phone": c.phone,

@@ -17,8 +17,9 @@ from django.db import transaction
 
 from .hours import WEEKDAY_CODES, format_minute
 from .models import Center
+from .search import pinyin_name
 from .services import CenterInput, save_center
-from .vocab import Source
+from .vocab import NameKind, Source
 
 DATA_FILE = Path(__file__).resolve().parent / "data" / "article_centers.json"
 
@@ -32,6 +33,12 @@ def article_entries() -> list[dict[str, Any]]:
 def center_input(entry: dict[str, Any], **overrides: Any) -> CenterInput:
     """The CenterInput for one JSON entry; unknown keys raise TypeError, catching typos."""
     values = {**entry, **overrides}
+    if not values.get("name_en"):
+        # No official English name is known: a pinyin form, marked as such on the page.
+        values["name_en"] = pinyin_name(values["name"]) + (
+            f" ({pinyin_name(values['branch'])})" if values.get("branch") else ""
+        )
+        values["name_en_kind"] = NameKind.PINYIN
     if values.get("opened_on"):
         values["opened_on"] = date.fromisoformat(values["opened_on"])
     return CenterInput(**values)

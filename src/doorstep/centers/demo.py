@@ -16,10 +16,9 @@ from .models import Center
 from .services import save_center
 from .vocab import Kind, Level, Source
 
-DEMO_HOURS_NOTE = (
-    "演示用示例时间，由系统生成，未经中心确认。"
-    "Example hours generated for the demo, not confirmed by the center."
-)
+# No note of its own: the page says, in the reader's language, that synthetic hours are an
+# example (hours_source="synthetic"); a stored note would be one language on every page.
+DEMO_HOURS_NOTE = ""
 # Main district and subdistrict centers open long hours every day.
 HOURS_MAIN_CENTER = "mon-sun 08:30-20:30"
 # Centers in office towers and business parks follow the working week.
@@ -28,7 +27,17 @@ HOURS_OFFICE = "mon-fri 09:00-18:00"
 HOURS_STATION = "mon-fri 09:00-17:30; sat 09:00-12:00"
 
 
+# Riders and couriers work late: their stations stay open into the night; the one with
+# capsule apartments and battery swapping (万有引力) never closes.
+HOURS_RIDERS = "mon-sun 07:00-23:00"
+HOURS_RIDERS_HOME = "24h"
+
+
 def demo_hours_for(entry: dict[str, Any]) -> str:
+    if "new_employment" in entry.get("themes", []):
+        if "capsule_apartment" in entry.get("facilities", []):
+            return HOURS_RIDERS_HOME
+        return HOURS_RIDERS
     if entry["kind"] == Kind.CENTER and entry["level"] in (Level.DISTRICT, Level.SUBDISTRICT):
         return HOURS_MAIN_CENTER
     if entry["level"] == Level.OFFICE_PARK:

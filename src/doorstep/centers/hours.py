@@ -137,3 +137,102 @@ def is_open(
         if any(w == wd and o <= t < c for w, o, c in weekly):
             return True
     return False
+
+
+@dataclass(frozen=True)
+class Status:
+    """Open now, until when, and when it next opens (local times; None where not known).
+
+    `until` is None while open when the place stays open for the whole week ahead (24 hours);
+    `next_open` is None when it is open now or has no hours in the week ahead.
+    """
+
+    open: bool
+    until: datetime | None = None
+    next_open: datetime | None = None
+    known: bool = True  # False: no hours published at all
+
+    @property
+    def always_open(self) -> bool:
+        return self.open and self.until is None
+
+
+def _spans(
+    weekly: list[tuple[int, int, int]],
+    exceptions: dict[date, tuple[bool, int | None, int | None]],
+    start_day: date,
+    days: int,
+) -> list[tuple[datetime, datetime]]:
+    """Concrete opening spans from start_day on, merged where one ends as the next begins."""
+    tz = timezone.get_current_timezone()
+    out: list[tuple[datetime, datetime]] = []
+    for n in range(days):
+        day = start_day + timedelta(days=n)
+        midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
+        if day in exceptions:
+            closed, o, c = exceptions[day]
+            pairs = [] if closed or o is None or c is None else [(o, c)]
+        else:
+            pairs = sorted((o, c) for w, o, c in weekly if w == day.weekday())
+        for o, c in pairs:
+            out.append((midnight + timedelta(minutes=o), midnight + timedelta(minutes=c)))
+    out.sort()
+    merged: list[tuple[datetime, datetime]] = []
+    for s, e in out:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+def status(
+    intervals: Iterable[tuple[int, int, int]],
+    exceptions: dict[date, tuple[bool, int | None, int | None]],
+    at: datetime,
+) -> Status:
+    """is_open() with the closing time and the next opening, over the coming week.
+
+    Exceptions are needed from yesterday to six days ahead for the answer to be exact.
+    """
+    local = timezone.localtime(at)
+    horizon = 8
+    weekly = list(intervals)
+    if not weekly and not exceptions:
+        return Status(open=False, known=False)
+    spans = _spans(weekly, exceptions, local.date() - timedelta(days=1), horizon)
+    end_of_view = spans[-1][1] if spans else None
+    for s, e in spans:
+        if s <= local < e:
+            # Open through the whole view: "24 hours" (no closing time worth printing).
+            last_day = local.date() + timedelta(days=horizon - 2)
+            if e == end_of_view and e.date() > last_day:
+                return Status(open=True, until=None)
+            return Status(open=True, until=e)
+        if s > local:
+            return Status(open=False, next_open=s)
+    return Status(open=False)
+
+
+def _when(moment: datetime, now: datetime) -> str:
+    """“21:00”, “tomorrow 08:30”, “Mon 08:30”, in the active language."""
+    local, today = timezone.localtime(moment), timezone.localtime(now).date()
+    clock = f"{local.hour:02d}:{local.minute:02d}"
+    days = (local.date() - today).days
+    if days == 0:
+        return clock
+    if days == 1:
+        return _("tomorrow %(time)s") % {"time": clock}
+    names = [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")]
+    return _("%(weekday)s %(time)s") % {"weekday": names[local.weekday()], "time": clock}
+
+
+def describe(st: Status, now: datetime) -> str:
+    """The words a card shows next to open/closed: until when, or when it opens."""
+    if st.open:
+        if st.until is None:
+            return _("Open 24 hours")
+        return _("Open until %(when)s") % {"when": _when(st.until, now)}
+    if st.next_open is not None:
+        return _("Opens %(when)s") % {"when": _when(st.next_open, now)}
+    return _("Hours not published") if not st.known else _("Closed this week")

@@ -31,6 +31,8 @@ REQUIRED_COLUMNS = ("key", "name", "district")
 COLUMNS = (
     "key",
     "name",
+    "branch",
+    "name_en",
     "aliases",
     "kind",
     "level",
@@ -41,6 +43,7 @@ COLUMNS = (
     "address",
     "lat",
     "lng",
+    "datum",
     "precision",
     "phone",
     "hours",
@@ -48,7 +51,7 @@ COLUMNS = (
     "floor_area_m2",
     "opened_on",
 )
-CODE_COLUMNS = ("kind", "level", "themes", "facilities", "precision")
+CODE_COLUMNS = ("kind", "level", "themes", "facilities", "precision", "datum")
 # The longest key whose external_key ("import:" + key) still fits the 120-character column.
 MAX_KEY_LENGTH = 120 - len(KEY_PREFIX)
 DEFAULT_LEVEL = Level.OTHER
@@ -255,6 +258,8 @@ def row_input(row: _Row, *, file_name: str) -> CenterInput:
     return CenterInput(
         external_key=KEY_PREFIX + key,
         name=name,
+        branch=cells.get("branch", ""),
+        name_en=cells.get("name_en", ""),
         aliases=_list(cells.get("aliases", "")),
         kind=kind,
         level=cells.get("level") or DEFAULT_LEVEL,
@@ -265,6 +270,7 @@ def row_input(row: _Row, *, file_name: str) -> CenterInput:
         address=cells.get("address", ""),
         lat=lat,
         lng=lng,
+        datum=cells.get("datum") or "wgs84",
         location_precision=cells.get("precision", ""),
         phone=cells.get("phone", ""),
         hours=cells.get("hours", ""),

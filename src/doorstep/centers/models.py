@@ -1,7 +1,17 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from .vocab import FACILITY_BITS, THEME_BITS, Facility, Kind, Level, Precision, Source, Theme
+from .vocab import (
+    FACILITY_BITS,
+    THEME_BITS,
+    Facility,
+    Kind,
+    Level,
+    NameKind,
+    Precision,
+    Source,
+    Theme,
+)
 
 
 class Region(models.Model):
@@ -40,6 +50,13 @@ class Region(models.Model):
 
 class Center(models.Model):
     name = models.CharField(_("name"), max_length=120)
+    # The station's own name where several share one (杨浦滨江党群服务站 has stations named
+    # 人人屋站, 电站辅机厂站, …): shown with the name wherever a center is listed or picked.
+    branch = models.CharField(_("station's own name"), max_length=60, blank=True)
+    name_en = models.CharField(_("name in English"), max_length=200, blank=True)
+    name_en_kind = models.CharField(
+        _("kind of English name"), max_length=12, choices=NameKind.choices, blank=True
+    )
     aliases = models.JSONField(_("aliases"), default=list, blank=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.CENTER)
     level = models.CharField(_("level"), max_length=16, choices=Level.choices)
@@ -116,7 +133,21 @@ class Center(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name people can tell apart: 杨浦滨江党群服务站（电站辅机厂站）."""
+        return f"{self.name}（{self.branch}）" if self.branch else self.name
+
+    @property
+    def display_name_en(self) -> str:
+        """The English name where one is known, else the Chinese display name."""
+        return self.name_en or self.display_name
+
+    @property
+    def precise(self) -> bool:
+        return self.location_precision in (Precision.EXACT, Precision.STREET)
 
     @property
     def is_synthetic(self) -> bool:

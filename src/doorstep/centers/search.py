@@ -102,9 +102,16 @@ class IndexFields:
 
 
 def index_fields(
-    *, name: str, aliases: list[str], address: str, district: str, subdistrict: str
+    *,
+    name: str,
+    aliases: list[str],
+    address: str,
+    district: str,
+    subdistrict: str,
+    name_en: str = "",
 ) -> IndexFields:
-    names = [name, *aliases]
+    # The English name is one more name: "gubei civic center" compacts to a substring of it.
+    names = [name, *aliases, *([name_en] if name_en else [])]
     places = [district, subdistrict, address]
     return IndexFields(
         search_name=joined([compact(n) for n in names]),
@@ -156,3 +163,18 @@ def parse_query(raw: str) -> ParsedQuery:
                 seen.add(w)
                 tokens.append(w)
     return ParsedQuery(raw=raw, text=text, latin=latin, tokens=tuple(tokens))
+
+
+def pinyin_name(text: str) -> str:
+    """A readable pinyin form of a Chinese name, word by word: 长宁区虹桥街道 -> Changning Qu
+    Hongqiao Jiedao. For English pages where no English name is known (marked as pinyin)."""
+    _ensure_phrases()
+    _ensure_jieba()
+    words: list[str] = []
+    for word in jieba.cut(normalize(text)):
+        w = word.strip()
+        if not w or _SEPARATORS.fullmatch(w):
+            continue
+        syllables = "".join(lazy_pinyin(w, style=Style.NORMAL))
+        words.append(syllables[:1].upper() + syllables[1:])
+    return " ".join(words)

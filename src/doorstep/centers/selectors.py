@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -14,7 +14,8 @@ from django.utils.translation import gettext as _
 
 from doorstep.core.errors import InvalidInput, NotFound
 
-from . import sql, textindex
+from . import geo, sql, textindex
+from . import hours as hours_mod
 from .cache import directory_version
 from .models import Center, OpeningException, Region
 from .search import ParsedQuery, parse_query
@@ -108,11 +109,21 @@ class CenterFilters:
 class CenterHit:
     center: Center
     open_now: bool
-    distance_m: float | None = None
+    distance_m: float | None = None  # None without a point, and for a coarse location
+    status: hours_mod.Status | None = None
 
     @property
     def walking_minutes(self) -> int | None:
         return None if self.distance_m is None else walking_minutes(self.distance_m)
+
+    @property
+    def precise(self) -> bool:
+        return geo.is_precise(self.center.location_precision)
+
+    def hours_text(self, now: datetime | None = None) -> str:
+        if self.status is None:
+            return ""
+        return hours_mod.describe(self.status, now or timezone.now())
 
 
 @dataclass
@@ -229,23 +240,28 @@ def _question(f: CenterFilters, version: int | None = None) -> _Question:
     return _Question(f=f, pq=pq, district=district, subdistrict=subdistrict)
 
 
-def center_points(f: CenterFilters, *, cap: int = 3000) -> list[tuple[int, str, float, float]]:
-    """(id, name, lat, lng) of up to `cap` matching centers, best first, for the map."""
+def center_points(
+    f: CenterFilters, *, cap: int = 3000
+) -> list[tuple[int, str, float, float, str, str]]:
+    """(id, display name, lat, lng, precision, district) of up to `cap` matching centers,
+    best first, for the map."""
     question = _question(f)
     if not question.in_memory:
         return question.plan().points(cap)
     _count, ids = question.page(None, limit=cap, offset=0)
     rows = {
-        i: (n, float(la), float(lo))
-        for i, n, la, lo in Center.objects.filter(pk__in=ids).values_list(
-            "id", "name", "lat", "lng"
+        i: (f"{n}（{b}）" if b else n, float(la), float(lo), p, d)
+        for i, n, b, la, lo, p, d in Center.objects.filter(pk__in=ids).values_list(
+            "id", "name", "branch", "lat", "lng", "location_precision", "district_id"
         )
     }
     return [(i, *rows[i]) for i in ids if i in rows]
 
 
-def _distance(f: CenterFilters, lat: float, lng: float) -> float | None:
-    if f.lat is None or f.lng is None:
+def _distance(f: CenterFilters, lat: float, lng: float, precision: str) -> float | None:
+    """Metres from the asked point; None for a representative point of a district or
+    subdistrict, whose distance would say nothing about the walk to the door."""
+    if f.lat is None or f.lng is None or not geo.is_precise(precision):
         return None
     return round(distance_m(f.lat, f.lng, lat, lng), 1)
 
@@ -254,27 +270,67 @@ def search_centers(f: CenterFilters) -> CenterPage:
     """A page of matching centers as model objects (for pages that render them)."""
     question = _question(f)
     count, ids = question.page(None)
+    return CenterPage(count=count, hits=_hits(ids, f), query=question.pq)
+
+
+def _hits(ids: list[int], f: CenterFilters) -> list[CenterHit]:
     by_id = Center.objects.select_related("district", "subdistrict").in_bulk(ids)
-    page = [by_id[i] for i in ids]
-    open_map = sql.open_flags(ids, at=f.at)
-    hits = [
-        CenterHit(center=c, open_now=open_map[c.pk], distance_m=_distance(f, c.lat, c.lng))
-        for c in page
+    statuses = sql.open_statuses(ids, at=f.at)
+    return [
+        CenterHit(
+            center=c,
+            open_now=statuses[c.pk].open,
+            distance_m=_distance(f, c.lat, c.lng, c.location_precision),
+            status=statuses[c.pk],
+        )
+        for c in (by_id[i] for i in ids if i in by_id)
     ]
-    return CenterPage(count=count, hits=hits, query=question.pq)
+
+
+@dataclass
+class Alternatives:
+    """What to offer when nothing matching is open now."""
+
+    open_elsewhere: list[CenterHit]  # open now, ignoring the radius: 24-hour places at night
+    opening_soon: list[CenterHit]  # within the question, the earliest to open
+
+
+def when_none_open(f: CenterFilters, *, n: int = 3, pool: int = 100) -> Alternatives:
+    """For an open-now question that found nothing: the nearest places open now without the
+    radius (at night these are the 24-hour ones), and the earliest to open within it."""
+    anywhere = replace(f, radius_m=None, limit=n, offset=0)
+    elsewhere_ids = _question(anywhere).page(None)[1]
+    later = replace(f, open_now=False, limit=min(pool, MAX_LIMIT), offset=0)
+    later_ids = _question(later).page(None)[1]
+    statuses = sql.open_statuses(later_ids, at=f.at)
+    soonest = sorted(
+        (i for i in later_ids if statuses[i].next_open is not None),
+        key=lambda i: (statuses[i].next_open, later_ids.index(i)),
+    )[:n]
+    return Alternatives(open_elsewhere=_hits(elsewhere_ids, f), opening_soon=_hits(soonest, f))
 
 
 def search_rows(f: CenterFilters, *, version: int | None = None) -> tuple[int, list[dict]]:
     """The same page as search_centers(), as the API's plain dicts: no model objects."""
     count, ids = _question(f, version).page(version)
     rows = sql.list_rows(ids)
-    open_map = sql.open_flags(ids, at=f.at)
+    statuses = sql.open_statuses(ids, at=f.at)
     for row in rows:
-        d = _distance(f, row["location"]["lat"], row["location"]["lng"])
-        row["open_now"] = open_map[row["id"]]
+        loc = row["location"]
+        d = _distance(f, loc["lat"], loc["lng"], loc["precision"])
+        st = statuses[row["id"]]
+        loc["precise"] = geo.is_precise(loc["precision"])
+        row["open_now"] = st.open
+        row["open_until"] = st.until.isoformat() if st.until else None
+        row["open_24h"] = st.always_open
+        row["next_open"] = st.next_open.isoformat() if st.next_open else None
         row["distance_m"] = d
         row["walking_minutes"] = None if d is None else walking_minutes(d)
     return count, rows
+
+
+def center_status(center: Center, *, at: datetime | None = None) -> hours_mod.Status:
+    return sql.open_statuses([center.pk], at=at)[center.pk]
 
 
 def open_now_map(centers: list[Center], *, at: datetime | None = None) -> dict[int, bool]:

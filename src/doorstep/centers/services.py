@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from doorstep.core import audit
 from doorstep.core.errors import DoorstepError
 
-from . import search
+from . import geo, search
 from .cache import bump_directory_version
 from .hours import Interval, parse_weekly
 from .models import Center, OpeningHours, Region
-from .vocab import FACILITY_BITS, THEME_BITS, Kind, Level, Precision, Source, mask
+from .vocab import FACILITY_BITS, THEME_BITS, Kind, Level, NameKind, Precision, Source, mask
 
 # A generous box around Shanghai (WGS84): a point outside it is a typo, not a center.
 SHANGHAI_BOUNDS = {"lat": (30.60, 31.95), "lng": (120.80, 122.25)}
@@ -34,6 +36,10 @@ class CenterInput:
     district: str  # region code or name
     source: str
     subdistrict: str = ""
+    branch: str = ""
+    name_en: str = ""
+    name_en_kind: str = ""
+    datum: str = "wgs84"  # of lat/lng: wgs84, gcj02 (高德, 腾讯) or bd09 (百度)
     kind: str = Kind.CENTER
     aliases: list[str] = field(default_factory=list)
     themes: list[str] = field(default_factory=list)
@@ -112,6 +118,15 @@ def _clean(data: CenterInput) -> tuple[dict, list[Interval]]:
         raise CenterError(_("Give both latitude and longitude, or neither."), code="bad_location")
     if data.lat is not None and data.lng is not None:
         lat, lng = float(data.lat), float(data.lng)
+        datum = (data.datum or geo.WGS84).strip().lower()
+        if datum not in geo.DATUMS:
+            raise CenterError(
+                _("Unknown coordinate system “%(v)s” (use wgs84, gcj02 or bd09).")
+                % {"v": datum[:20]},
+                code="bad_datum",
+            )
+        if datum != geo.WGS84 and math.isfinite(lat) and math.isfinite(lng):
+            lat, lng = geo.to_wgs84(lat, lng, datum)
         (lat0, lat1), (lng0, lng1) = SHANGHAI_BOUNDS["lat"], SHANGHAI_BOUNDS["lng"]
         if not (lat0 <= lat <= lat1 and lng0 <= lng <= lng1):
             raise CenterError(
@@ -143,8 +158,14 @@ def _clean(data: CenterInput) -> tuple[dict, list[Interval]]:
         raise CenterError(_("The floor area is not plausible."), code="bad_floor_area")
     intervals = parse_weekly(data.hours)
     aliases = [a for a in (" ".join(x.split()) for x in data.aliases) if a and a != name]
+    name_en = " ".join((data.name_en or "").split())[:200]
+    if data.name_en_kind and data.name_en_kind not in NameKind.values:
+        raise CenterError(_("Unknown kind of English name."), code="bad_name_en_kind")
     fields = {
         "name": name,
+        "branch": " ".join((data.branch or "").split())[:60],
+        "name_en": name_en,
+        "name_en_kind": (data.name_en_kind or NameKind.TRANSLATION) if name_en else "",
         "aliases": list(dict.fromkeys(aliases)),
         "kind": data.kind,
         "level": data.level,
@@ -189,6 +210,7 @@ def refresh_derived(center: Center) -> None:
     keys = search.index_fields(
         name=center.name,
         aliases=list(center.aliases),
+        name_en=center.name_en,
         address=center.address,
         district=center.district.name,
         subdistrict=center.subdistrict.name if center.subdistrict else "",
@@ -230,6 +252,11 @@ def _save_center(data: CenterInput) -> tuple[Center, str]:
             for w, o, c in wanted_hours
         )
         return center, "created"
+    if data.lat is None and center.precise and not geo.is_precise(fields["location_precision"]):
+        # A source with no coordinates (the article, a list of names) never moves a center
+        # that staff or an import placed at its door back to its district's point.
+        for k in ("lat", "lng", "location_precision", "location_source"):
+            fields[k] = getattr(center, k)
     changed = [k for k, v in fields.items() if getattr(center, k) != v]
     hours_changed = sorted(_hours_of(center)) != sorted(wanted_hours)
     if not changed and not hours_changed:
@@ -251,3 +278,86 @@ def _save_center(data: CenterInput) -> tuple[Center, str]:
             for w, o, c in wanted_hours
         )
     return center, "updated"
+
+
+@dataclass
+class LocationInput:
+    lat: float
+    lng: float
+    datum: str = "wgs84"
+    precision: str = Precision.EXACT
+    source: str = ""  # where staff took it from: 现场核实, 高德地图, the center's own notice
+
+
+def correct_location(*, center_id: int, actor: object, data: LocationInput) -> Center:
+    """Staff place a center at its door: converted to WGS84, checked, recorded with its
+    precision and source, audited with the old and new point, caches bumped."""
+    datum = (data.datum or geo.WGS84).strip().lower()
+    if datum not in geo.DATUMS:
+        raise CenterError(
+            _("Unknown coordinate system “%(v)s” (use wgs84, gcj02 or bd09).") % {"v": datum[:20]},
+            code="bad_datum",
+        )
+    if not geo.is_precise(data.precision):
+        raise CenterError(_("A corrected location is exact or street-level."), code="bad_location")
+    try:
+        lat, lng = float(data.lat), float(data.lng)
+    except (TypeError, ValueError):
+        raise CenterError(
+            _("Latitude and longitude must be numbers."), code="bad_location"
+        ) from None
+    if not (math.isfinite(lat) and math.isfinite(lng)):
+        raise CenterError(_("Latitude and longitude must be numbers."), code="bad_location")
+    if datum != geo.WGS84:
+        lat, lng = geo.to_wgs84(lat, lng, datum)
+    (lat0, lat1), (lng0, lng1) = SHANGHAI_BOUNDS["lat"], SHANGHAI_BOUNDS["lng"]
+    if not (lat0 <= lat <= lat1 and lng0 <= lng <= lng1):
+        raise CenterError(
+            _("The location %(lat)s, %(lng)s is not in Shanghai (WGS84).")
+            % {"lat": round(lat, 6), "lng": round(lng, 6)},
+            code="bad_location",
+        )
+    source = " ".join((data.source or "").split())[:160]
+    if not source:
+        raise CenterError(
+            _("Say where the location comes from (on-site check, a map app, …)."),
+            code="missing_location_source",
+        )
+    with transaction.atomic():
+        center = (
+            Center.objects.select_for_update()
+            .select_related("district", "subdistrict")
+            .filter(pk=center_id)
+            .first()
+        )
+        if center is None:
+            raise CenterError(_("No such center."), code="not_found")
+        before = {
+            "lat": center.lat,
+            "lng": center.lng,
+            "precision": center.location_precision,
+            "source": center.location_source,
+        }
+        center.lat, center.lng = round(lat, 6), round(lng, 6)
+        center.location_precision = data.precision
+        center.location_source = source
+        center.save(update_fields=["lat", "lng", "location_precision", "location_source"])
+        audit.record(
+            actor=actor,
+            action="center.location_corrected",
+            obj=center,
+            center_id=center.pk,
+            region_code=center.district_id,
+            changes={
+                "before": before,
+                "after": {
+                    "lat": center.lat,
+                    "lng": center.lng,
+                    "precision": center.location_precision,
+                    "source": source,
+                    "given_as": {"lat": data.lat, "lng": data.lng, "datum": datum},
+                },
+            },
+        )
+        bump_directory_version()
+    return center

@@ -171,6 +171,9 @@ _LEVEL_ORDER = (
 )
 
 
+_COARSE_LAST = "CASE WHEN c.location_precision IN ('exact', 'street') THEN 0 ELSE 1 END"
+
+
 @dataclass
 class Plan:
     """WHERE and ORDER BY for one directory question (filters already validated)."""
@@ -201,14 +204,18 @@ class Plan:
             )
             return int(cur.fetchone()[0]), ids
 
-    def points(self, cap: int) -> list[tuple[int, str, float, float]]:
+    def points(self, cap: int) -> list[tuple[int, str, float, float, str, str]]:
+        """(id, display name, lat, lng, precision, district code), best first."""
         sql = (
-            f"SELECT c.id, c.name, c.lat, c.lng FROM {CENTER} c WHERE {self.where.text} "
-            f"ORDER BY {self.order.text} LIMIT %s"
+            f"SELECT c.id, c.name, c.branch, c.lat, c.lng, c.location_precision, c.district_id "
+            f"FROM {CENTER} c WHERE {self.where.text} ORDER BY {self.order.text} LIMIT %s"
         )
         with connection.cursor() as cur:
             cur.execute(sql, [*self.where.params, *self.order.params, cap])
-            return [(int(i), n, float(la), float(lo)) for i, n, la, lo in cur.fetchall()]
+            return [
+                (int(i), f"{n}（{b}）" if b else n, float(la), float(lo), p, d)
+                for i, n, b, la, lo, p, d in cur.fetchall()
+            ]
 
 
 def plan(
@@ -265,7 +272,9 @@ def plan(
                 )
             )
             conds.append(Sql(f"{d2.text} <= %s", [*d2.params, deg * deg * 1.0001]))
-        order = Sql(f"{d2.text}, c.id", list(d2.params))
+        # Centers whose spot is known come first; a representative point of a district or
+        # subdistrict says nothing about the walk, so those follow, nearest area first.
+        order = Sql(f"{_COARSE_LAST}, {d2.text}, c.id", list(d2.params))
     elif rank is not None:
         order = Sql(f"{rank.text} DESC, LENGTH(c.name), c.id", list(rank.params))
     else:
@@ -275,7 +284,13 @@ def plan(
 
 
 def open_flags(ids: list[int], at: datetime | None = None) -> dict[int, bool]:
-    """Open now, for a page of centers: one statement for their hours and exceptions."""
+    """Open now, for a page of centers (see open_statuses)."""
+    return {cid: st.open for cid, st in open_statuses(ids, at=at).items()}
+
+
+def open_statuses(ids: list[int], at: datetime | None = None) -> dict[int, hours_mod.Status]:
+    """Open now, until when, next opening, for a page of centers: one statement for their
+    hours and their exceptions from yesterday to six days ahead."""
     if not ids:
         return {}
     at = at or timezone.now()
@@ -285,19 +300,19 @@ def open_flags(ids: list[int], at: datetime | None = None) -> dict[int, bool]:
         f"SELECT center_id, weekday, open_minute, close_minute, NULL, NULL FROM {HOURS} "
         f"WHERE center_id IN ({marks}) "
         f"UNION ALL SELECT center_id, -1, open_minute, close_minute, date, closed "
-        f"FROM {EXCEPTIONS} WHERE center_id IN ({marks}) AND date IN (%s, %s)"
+        f"FROM {EXCEPTIONS} WHERE center_id IN ({marks}) AND date >= %s AND date <= %s"
     )
     weekly: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     exceptions: dict[int, dict[date, tuple[bool, int | None, int | None]]] = defaultdict(dict)
     with connection.cursor() as cur:
-        cur.execute(sql, [*ids, *ids, local_day, local_day - timedelta(days=1)])
+        cur.execute(sql, [*ids, *ids, local_day - timedelta(days=1), local_day + timedelta(days=6)])
         for cid, weekday, o, c, d, closed in cur.fetchall():
             if weekday == -1:
                 day = date.fromisoformat(d) if isinstance(d, str) else d
                 exceptions[cid][day] = (bool(closed), o, c)
             else:
                 weekly[cid].append((weekday, o, c))
-    return {cid: hours_mod.is_open(weekly[cid], exceptions[cid], at) for cid in ids}
+    return {cid: hours_mod.status(weekly[cid], exceptions[cid], at) for cid in ids}
 
 
 def _json(value: Any) -> Any:
@@ -312,7 +327,8 @@ def list_rows(ids: list[int]) -> list[dict[str, Any]]:
     sql = (
         "SELECT c.id, c.name, c.aliases, c.kind, c.level, c.district_id, d.name, "
         "c.subdistrict_id, s.name, c.themes, c.facilities, c.address, c.lat, c.lng, "
-        "c.location_precision, c.location_source, c.source "
+        "c.location_precision, c.location_source, c.source, c.branch, c.name_en, "
+        "c.name_en_kind "
         f"FROM {CENTER} c JOIN {REGION} d ON d.code = c.district_id "
         f"LEFT JOIN {REGION} s ON s.code = c.subdistrict_id WHERE c.id IN ({marks})"
     )
@@ -324,6 +340,9 @@ def list_rows(ids: list[int]) -> list[dict[str, Any]]:
         by_id[int(r[0])] = {
             "id": int(r[0]),
             "name": r[1],
+            "display_name": f"{r[1]}（{r[17]}）" if r[17] else r[1],
+            "name_en": r[18],
+            "name_en_kind": r[19],
             "aliases": _json(r[2]),
             "kind": r[3],
             "level": r[4],

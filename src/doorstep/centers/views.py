@@ -8,12 +8,18 @@ import math
 from django.core.cache import cache
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from doorstep.core.errors import DoorstepError
+from doorstep.core.qr import qr_svg
 
-from . import selectors
+from . import geo, selectors
+from . import hours as hours_mod
+from .extensions import center_sections
 from .hours import WEEKDAY_CODES, format_minute
 from .models import Region
 from .selectors import CenterFilters
@@ -118,7 +124,12 @@ def center_list(request: HttpRequest) -> HttpResponse:
         except DoorstepError as exc:
             errors.append(str(exc.message))
     view = "map" if request.GET.get("view") == "map" else "list"
+    alternatives = None
+    if page is not None and page.count == 0 and f.open_now:
+        alternatives = selectors.when_none_open(f)
     context = {
+        "alternatives": alternatives,
+        "chips": _active_chips(request, f),
         **_choices_context(),
         "f": f,
         "page": page,
@@ -128,8 +139,15 @@ def center_list(request: HttpRequest) -> HttpResponse:
         "has_next": bool(page and f.offset + PAGE_SIZE < page.count),
         "has_point": f.lat is not None,
         "map_points": [
-            {"id": pk, "name": name, "lat": lat, "lng": lng}
-            for pk, name, lat, lng in (
+            {
+                "id": pk,
+                "name": name,
+                "lat": lat,
+                "lng": lng,
+                "precise": geo.is_precise(precision),
+                "district": district,
+            }
+            for pk, name, lat, lng, precision, district in (
                 selectors.center_points(f) if page is not None and view == "map" else []
             )
         ],
@@ -144,6 +162,48 @@ def center_list(request: HttpRequest) -> HttpResponse:
     return render(request, template, context, status=400 if errors else 200)
 
 
+def _active_chips(request: HttpRequest, f: CenterFilters) -> list[tuple[str, str]]:
+    """What is set, each with the query string that drops it: the row above the results."""
+    labels = {**dict(Theme.choices), **dict(Facility.choices), **dict(Level.choices)}
+    short = {str(k): v for k, v in THEME_SHORT.items()}
+    chips: list[tuple[str, str]] = []
+
+    def without(key: str, value: str | None = None) -> str:
+        q = request.GET.copy()
+        if value is None:
+            q.pop(key, None)
+        else:
+            q.setlist(key, [v for v in q.getlist(key) if v != value])
+        q.pop("page", None)
+        if key == "lat":
+            for k in ("lng", "radius_m"):
+                q.pop(k, None)
+        return q.urlencode()
+
+    regions = {d["code"]: d for d in _choices_context()["districts"]}
+    if f.district:
+        d = regions.get(f.district)
+        name = (
+            (d["name_en"] or d["name"])
+            if d and translation.get_language() == "en"
+            else (d["name"] if d else f.district)
+        )
+        chips.append((name, without("district")))
+    if f.subdistrict:
+        chips.append((_("Subdistrict"), without("subdistrict")))
+    for t in f.themes:
+        chips.append((str(short.get(t, labels.get(t, t))), without("theme", t)))
+    for fac in f.facilities:
+        chips.append((str(labels.get(fac, fac)), without("facility", fac)))
+    for lv in f.levels:
+        chips.append((str(labels.get(lv, lv)), without("level", lv)))
+    if f.open_now:
+        chips.append((_("Open now"), without("open_now")))
+    if f.lat is not None:
+        chips.append((_("Near the chosen spot"), without("lat")))
+    return chips
+
+
 def _querystring_without(request: HttpRequest, key: str) -> str:
     q = request.GET.copy()
     q.pop(key, None)
@@ -156,7 +216,8 @@ def center_detail(request: HttpRequest, center_id: int) -> HttpResponse:
         center = selectors.get_center(center_id)
     except DoorstepError:
         raise Http404 from None
-    open_now = selectors.open_now_map([center])[center.pk]
+    now = timezone.now()
+    status = selectors.center_status(center, at=now)
     week = []
     for wd, code in enumerate(WEEKDAY_CODES):
         spans = [
@@ -165,19 +226,36 @@ def center_detail(request: HttpRequest, center_id: int) -> HttpResponse:
             if h.weekday == wd
         ]
         week.append({"code": code, "spans": spans})
+    nav = (
+        geo.nav_links(
+            lat=center.lat, lng=center.lng, name=center.display_name, address=center.address
+        )
+        if center.precise
+        else []
+    )
+    page_url = request.build_absolute_uri(reverse("centers:detail", args=[center.pk]))
     return render(
         request,
         "centers/detail.html",
         {
             "center": center,
-            "open_now": open_now,
+            "open_now": status.open,
+            "status": status,
+            "status_text": hours_mod.describe(status, now),
             "week": week,
             "has_hours": any(d["spans"] for d in week),
             "exceptions": selectors.upcoming_exceptions(center),
+            "nav_links": nav,
+            "sections": [
+                render_to_string(sec.template, {**sec.context, "center": center}, request=request)
+                for sec in center_sections(request, center)
+            ],
+            "share_url": page_url,
+            "share_qr": qr_svg(page_url, _("QR code of this page")),
             "map_point": {
                 "lat": center.lat,
                 "lng": center.lng,
-                "name": center.name,
+                "name": center.display_name,
                 "precision": center.location_precision,
                 "district": center.district_id,
             },

@@ -78,6 +78,22 @@ class Precision(models.TextChoices):
     DISTRICT = "district", _("District")
 
 
+class NameKind(models.TextChoices):
+    """Where an English name comes from, shown beside it."""
+
+    OFFICIAL = "official", _("Official English name")
+    TRANSLATION = "translation", _("Translated by doorstep (not official)")
+    PINYIN = "pinyin", _("Pinyin (no official English name known)")
+
+
+class Datum(models.TextChoices):
+    """The coordinate systems people bring (see geo.py)."""
+
+    WGS84 = "wgs84", _("WGS84 (GPS)")
+    GCJ02 = "gcj02", _("GCJ-02 (Amap, Tencent Maps)")
+    BD09 = "bd09", _("BD-09 (Baidu Maps)")
+
+
 class Source(models.TextChoices):
     ARTICLE = "article", _("Newspaper feature")
     IMPORT = "import", _("Imported list")

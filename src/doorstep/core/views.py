@@ -47,3 +47,10 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "server_error", "message": "Server error."}, status=500)
     return render(request, "500.html", status=500)
+
+
+def data_sources(request: HttpRequest) -> HttpResponse:
+    """Where the directory's data comes from, with the packages and versions behind it."""
+    from django.shortcuts import render
+
+    return render(request, "data_sources.html")

@@ -39,7 +39,7 @@ def article_route_keys() -> dict[int, list[str]]:
         found = _CODE.search(detail)
         if not found:
             continue
-        featured = "(featured)" in detail
+        featured = "（重点介绍）" in detail
         out.setdefault(int(found.group(1)), []).append(
             (-1 if featured else position, entry["external_key"])
         )

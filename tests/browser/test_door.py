@@ -128,6 +128,9 @@ def test_a_parent_whose_child_wins_the_lottery_sees_the_notice(live_server, page
     assert services.draw(activity_id=activity.pk, now=activity.registration_closes_at)
     page.context.add_cookies(session_cookies(live_server, parent))
     page.goto(f"{live_server.url}/activities/")
+    menu = page.locator("details.menu > summary")
+    assert int(menu.locator(".badge").inner_text()) >= 1  # unread, seen with the menu closed
+    menu.click()
     inbox = page.get_by_role("link", name="Inbox")
     assert "unread" in inbox.inner_text()
     inbox.click()

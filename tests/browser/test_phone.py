@@ -69,26 +69,34 @@ def _session(live_server, user) -> dict:
 OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clientWidth"
 # What sticks out, for the failure message: the innermost elements past the right edge.
 WIDE = """
-() => [...document.querySelectorAll('body *')].filter(e => {
-  const r = e.getBoundingClientRect();
-  return r.right > document.documentElement.clientWidth + 0.5 && r.width > 0
-    && ![...e.children].some(c => c.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5);
-}).slice(0, 5).map(e => e.tagName + '.' + e.className + '#' + e.id + ' ' + Math.round(e.getBoundingClientRect().width))
+() => {
+  const edge = document.documentElement.clientWidth + 0.5;
+  const out = (e) => e.getBoundingClientRect().right > edge;
+  return [...document.querySelectorAll('body *')]
+    .filter(e => out(e) && e.getBoundingClientRect().width > 0 && ![...e.children].some(out))
+    .slice(0, 5)
+    .map(e => e.tagName + '.' + e.className + '#' + e.id + ' '
+      + Math.round(e.getBoundingClientRect().width));
+}
 """
 
 # Controls that are not words inside a sentence (WCAG 2.5.8 exempts those): each must offer
 # at least 44 × 44 px, or 44 px of height across a full-width row.
 SMALL_TARGETS = """
 () => {
-  const sel = 'a.button, button, select, summary, input:not([type=hidden]):not([type=checkbox]):not([type=radio]),'
-    + ' label.check, .chip, .site-nav a, .pager a, .view-switch a, .leaflet-control a, .tags a, .districts a, .themes a';
+  const sel = 'a.button, button, select, summary,'
+    + ' input:not([type=hidden]):not([type=checkbox]):not([type=radio]), label.check, .chip,'
+    + ' .site-nav a, .pager a, .view-switch a, .leaflet-control a, .tags a, .districts a,'
+    + ' .themes a';
   const bad = [];
   for (const el of document.querySelectorAll(sel)) {
     const r = el.getBoundingClientRect();
     const style = getComputedStyle(el);
     if (r.width === 0 || r.height === 0 || style.visibility === 'hidden') continue;
     if (el.closest('[hidden], .visually-hidden, .leaflet-control-attribution')) continue;
-    if (r.height < 43.5 || r.width < 43.5) bad.push((el.textContent || el.name || el.tagName).trim().slice(0, 30) + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
+    if (r.height >= 43.5 && r.width >= 43.5) continue;
+    const what = (el.textContent || el.name || el.tagName).trim().slice(0, 30);
+    bad.push(what + ' ' + Math.round(r.width) + 'x' + Math.round(r.height));
   }
   return bad;
 }

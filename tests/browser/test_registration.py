@@ -43,6 +43,8 @@ def world(regions, settings):
 
 def sign_in_with_code(page, phone: str) -> None:
     page.get_by_label(re.compile("mobile", re.I)).fill(phone)
+    # Consent first (the user agreement and privacy notice, PIPL); no code is sent without it.
+    page.get_by_role("checkbox", name=re.compile("I have read and agree")).check()
     page.get_by_role("button", name="Text me a code").click()
     page.wait_for_load_state()
     code = [m for m in MemorySender.outbox if m.phone.endswith(phone)][-1].code
@@ -74,6 +76,7 @@ def test_parent_registers_child_and_self_and_the_ticket_scans(live_server, page,
     assert "Open: 8 places left" in page.locator("main").inner_text()
     assert_accessible(page)
 
+    page.locator("details.menu > summary").click()  # the main links fold into a menu
     page.get_by_role("link", name="My registrations").first.click()
     page.wait_for_url(re.compile(r"/me/registrations/$"))
     assert page.get_by_role("link", name="Ticket for 多多").is_visible()

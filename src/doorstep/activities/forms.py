@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from doorstep.centers.models import Center
+from doorstep.centers.selectors import pick_center
 
 from .models import Activity
 from .series import SESSION_FIELDS, Window, plan_sessions, session_input
@@ -147,8 +148,40 @@ SERIES_FIELD_OF = {
 }
 
 
+class CenterPicker(forms.Widget):
+    """The type-ahead center picker (templates/partials/center_picker.html) as a form widget:
+    a district's staff may manage hundreds of centers, too many for a flat list."""
+
+    def render(self, name, value, attrs=None, renderer=None):  # type: ignore[no-untyped-def]
+        from django.template.loader import render_to_string
+
+        center = pick_center(str(value or ""))
+        return render_to_string(
+            "partials/center_picker.html",
+            {
+                "name": name,
+                "pid": (attrs or {}).get("id", f"id_{name}"),
+                "label": self.attrs.get("label", ""),
+                "selected_pk": center.pk if center else "",
+                "selected_name": center.display_name if center else "",
+            },
+        )
+
+    def value_from_datadict(self, data, files, name):  # type: ignore[no-untyped-def]
+        raw = data.get(name, "")
+        if raw:
+            return raw
+        picked = pick_center("", data.get(f"{name}_q", ""))
+        return str(picked.pk) if picked else ""
+
+    def id_for_label(self, id_: str) -> str:
+        return f"{id_}-q"
+
+
 class SeriesForm(Fieldsets, forms.Form):
-    center = forms.ModelChoiceField(queryset=Center.objects.none(), label=_("Center"))
+    center = forms.ModelChoiceField(
+        queryset=Center.objects.none(), label=_("Center"), widget=CenterPicker()
+    )
     weekday = forms.TypedChoiceField(choices=WEEKDAYS, coerce=int, label=_("Weekday"))
     start_time = forms.TimeField(
         label=_("Start time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")

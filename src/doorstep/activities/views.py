@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from doorstep.accounts.models import User
 from doorstep.centers.extensions import Section
 from doorstep.centers.models import Center
-from doorstep.centers.selectors import get_center
+from doorstep.centers.selectors import get_center, pick_center
 from doorstep.core.errors import DoorstepError
 
 from . import ics, selectors, services, tickets
@@ -147,8 +147,14 @@ def filters_from_request(
         date_from, date_to = today, today + timedelta(days=6)
     page = _int(request, "page", errors) or 1
     page = min(page, 100_000 // PAGE_SIZE)
+    picked = pick_center(g.get("center", ""), g.get("center_q", ""))
+    if picked is None and (g.get("center", "").strip() or g.get("center_q", "").strip()):
+        if g.get("center", "").strip() and not g.get("center", "").strip().isdigit():
+            errors.append(_("“%(value)s” is not a whole number.") % {"value": g["center"][:40]})
+        else:
+            errors.append(_("No center matches “%(value)s”.") % {"value": (g.get("center_q") or g.get("center", ""))[:40]})
     f = ActivityFilters(
-        center=_int(request, "center", errors),
+        center=picked.pk if picked else None,
         date_from=date_from,
         date_to=date_to,
         category=g.get("category", "").strip()[:40],
@@ -158,29 +164,6 @@ def filters_from_request(
         offset=(page - 1) * PAGE_SIZE,
     )
     return f, page
-
-
-def _center_choices(now: datetime, selected: int | None) -> list[tuple[int, str]]:
-    """Centers with something coming up, for the filter (cached: every list view asks).
-
-    The selected center is always among them, so the filter never shows a choice it is not
-    applying.
-    """
-    choices = cache.get("activities:center_choices")
-    if choices is None:
-        choices = list(
-            Center.objects.filter(
-                activities__status=ActivityStatus.PUBLISHED, activities__ends_at__gt=now
-            )
-            .distinct()
-            .order_by("name")
-            .values_list("pk", "name")[:500]
-        )
-        cache.set("activities:center_choices", choices, 120)
-    if selected is not None and all(pk != selected for pk, _name in choices):
-        extra = list(Center.objects.filter(pk=selected).values_list("pk", "name"))
-        choices = sorted([*choices, *extra], key=lambda c: c[1])
-    return choices
 
 
 def _mine(request: HttpRequest, activities: list[Activity]) -> set[int]:
@@ -228,7 +211,7 @@ def activity_list(request: HttpRequest) -> HttpResponse:
         "page_number": page,
         "has_next": f.offset + PAGE_SIZE < count,
         "querystring_without_page": query.urlencode(),
-        "centers": _center_choices(now, selected=f.center),
+        "picked_center": get_center(f.center) if f.center else None,
         "categories": Category.choices,
         "audiences": Audience.choices,
         "countdown_text": _countdown_text(),

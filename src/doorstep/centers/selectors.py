@@ -387,3 +387,19 @@ def region_tree() -> list[dict]:
         }
 
     return [node(r) for r in children[None]]
+
+
+def pick_center(raw_id: str, typed: str = "") -> Center | None:
+    """The center a picker chose: its id, or (without JavaScript) the best match for the
+    name typed into it. None when neither names a center."""
+    raw_id = (raw_id or "").strip()
+    if raw_id.isdigit():
+        return Center.objects.select_related("district").filter(pk=int(raw_id)).first()
+    typed = _printable(typed or "").strip()
+    if not typed:
+        return None
+    try:
+        _count, ids = _question(CenterFilters(q=typed, limit=1)).page(None)
+    except InvalidInput:
+        return None
+    return Center.objects.select_related("district").filter(pk__in=ids[:1]).first()

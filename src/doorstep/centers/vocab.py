@@ -10,13 +10,13 @@ from django.utils.translation import gettext_lazy as _
 
 class Theme(models.TextChoices):
     # The article's seven "codes" (密码) of centers that draw people in.
-    DELIBERATION = "deliberation", _("Deliberation (初心践地)")
-    RED_HERITAGE = "red_heritage", _("Red heritage education (红色引力场)")
-    PARENT_CHILD = "parent_child", _("Parent and child (亲子欢乐园)")
-    ELDERLY = "elderly", _("Elderly (老有所乐家)")
-    NEW_EMPLOYMENT = "new_employment", _("Riders and couriers (就业服务圈)")
-    BUSINESS = "business", _("Business services (营商加油站)")
-    BETTER_LIFE = "better_life", _("Riverside better life (美好生活集)")
+    DELIBERATION = "deliberation", _("Deliberation and democracy")
+    RED_HERITAGE = "red_heritage", _("Red heritage education")
+    PARENT_CHILD = "parent_child", _("Parent and child")
+    ELDERLY = "elderly", _("Elderly care and leisure")
+    NEW_EMPLOYMENT = "new_employment", _("Riders and couriers")
+    BUSINESS = "business", _("Business services")
+    BETTER_LIFE = "better_life", _("Riverside better life")
 
 
 THEME_SHORT = {
@@ -45,7 +45,7 @@ class Facility(models.TextChoices):
     BATTERY_CHARGING = "battery_charging", _("Battery swap / charging")
     CAPSULE_APARTMENT = "capsule_apartment", _("Capsule apartment")
     MEETING_ROOMS = "meeting_rooms", _("Meeting rooms")
-    GOV_SERVICE_TERMINAL = "gov_service_terminal", _("One-Netcom (一网通办) terminal")
+    GOV_SERVICE_TERMINAL = "gov_service_terminal", _("One-Netcom government service terminal")
     OPEN_24H = "open_24h", _("Open 24 hours")
     EXHIBITION = "exhibition", _("Exhibition")
     LECTURE_HALL = "lecture_hall", _("Lecture hall")
@@ -66,9 +66,9 @@ class Level(models.TextChoices):
 
 
 class Kind(models.TextChoices):
-    CENTER = "center", _("Center (中心)")
-    STATION = "station", _("Station (站)")
-    POINT = "point", _("Point (点)")
+    CENTER = "center", _("Center")
+    STATION = "station", _("Station")
+    POINT = "point", _("Point")
 
 
 class Precision(models.TextChoices):

@@ -16,12 +16,12 @@ class Status(models.TextChoices):
     ACCEPTED = "accepted", _("Accepted for deliberation")
     DECLINED = "declined", _("Declined")
     MERGED = "merged", _("Merged into another topic")
-    HEARING = "hearing", _("Hearing (听证会)")
-    COORDINATION = "coordination", _("Coordination (协调会)")
+    HEARING = "hearing", _("Hearing")
+    COORDINATION = "coordination", _("Coordination")
     DECIDED = "decided", _("Decided")
     IMPLEMENTING = "implementing", _("Being implemented")
     DONE = "done", _("Done")
-    EVALUATION = "evaluation", _("Evaluation (评议会)")
+    EVALUATION = "evaluation", _("Evaluation")
 
 
 class Category(models.TextChoices):
@@ -266,9 +266,9 @@ class Milestone(models.Model):
 
 
 class MeetingKind(models.TextChoices):
-    HEARING = "hearing", _("Hearing (听证会)")
-    COORDINATION = "coordination", _("Coordination meeting (协调会)")
-    EVALUATION = "evaluation", _("Evaluation meeting (评议会)")
+    HEARING = "hearing", _("Hearing")
+    COORDINATION = "coordination", _("Coordination meeting")
+    EVALUATION = "evaluation", _("Evaluation meeting")
 
 
 class Meeting(models.Model):

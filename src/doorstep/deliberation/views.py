@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from doorstep.accounts.models import User
 from doorstep.centers.models import Center, Region
+from doorstep.centers.selectors import pick_center
 from doorstep.core.errors import DoorstepError
 
 from . import selectors, services
@@ -107,7 +108,6 @@ def _place_choices(*, selected: int | None) -> dict[str, Any]:
     a resident came from (?center=) is always among them, even in a city of 12,600."""
     choices = cache.get("deliberation:place_choices")
     if choices is None:
-        centers = list(Center.objects.order_by("name").values_list("pk", "name")[:500])
         subdistricts: dict[str, list[tuple[str, str]]] = {}
         for code, name, district in (
             Region.objects.filter(level="subdistrict")
@@ -115,12 +115,12 @@ def _place_choices(*, selected: int | None) -> dict[str, Any]:
             .values_list("code", "name", "parent__name")
         ):
             subdistricts.setdefault(district or "", []).append((code, name))
-        choices = {"centers": centers, "communities": list(subdistricts.items())}
+        choices = {"communities": list(subdistricts.items())}
         cache.set("deliberation:place_choices", choices, 300)
-    if selected and all(pk != selected for pk, _name in choices["centers"]):
-        extra = list(Center.objects.filter(pk=selected).values_list("pk", "name"))
-        choices = {**choices, "centers": extra + choices["centers"]}
-    return choices
+    # The center is picked by type-ahead over the directory (12,600 of them): only the one
+    # already chosen is needed here.
+    picked = Center.objects.filter(pk=selected).first() if selected else None
+    return {**choices, "picked_center": picked}
 
 
 @login_required
@@ -145,6 +145,10 @@ def propose(request: HttpRequest) -> HttpResponse:
             "center": _int(p.get("center")),
             "region": p.get("region", "")[:12],
         }
+        if values["center"] is None and p.get("center_q", "").strip():
+            # Typed into the picker without choosing (no JavaScript): the best match.
+            picked = pick_center("", p.get("center_q", ""))
+            values["center"] = picked.pk if picked else None
         try:
             topic = services.propose(
                 user=_account(request),

@@ -38,7 +38,7 @@ def _minutes(x: float | None) -> str:
 def summary(f: Figures) -> list[list[Any]]:
     a = f.activities
     return [
-        [_("Visits (人次)"), f.visits, _("Every recorded visit, signed in or not.")],
+        [_("Visits (person-times)"), f.visits, _("Every recorded visit, signed in or not.")],
         [_("Anonymous visits"), f.anonymous_visits, _("Counted, never followed.")],
         [
             _("Unique visitors (signed in)"),

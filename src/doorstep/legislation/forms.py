@@ -21,7 +21,7 @@ class DraftImportForm(forms.Form):
         label=_("Issuing body"),
         required=False,
         max_length=100_000,
-        help_text=_("For example: 全国人大常委会法制工作委员会"),
+        help_text=_("For example: the Legislative Affairs Commission of the NPC Standing Committee"),
     )
     version = forms.CharField(label=_("Version"), required=False, max_length=100_000)
     published_on = forms.DateField(

@@ -36,7 +36,7 @@ class Service(models.TextChoices):
     POLICY_CONSULTATION = "policy_consultation", _("Policy consultation")
     LEGAL_CONSULTATION = "legal_consultation", _("Legal consultation")
     EMPLOYMENT_CONSULTATION = "employment_consultation", _("Employment consultation")
-    ONE_NET_ASSISTANCE = "one_net_assistance", _("One-Net-Service (一网通办) assistance")
+    ONE_NET_ASSISTANCE = "one_net_assistance", _("One-Net-Service assistance")
     HEALTH_CERTIFICATE = "health_certificate", _("Health-certificate application help")
     MEETING_ROOM = "meeting_room", _("Meeting room use")
     RIDER_REST = "rider_rest", _("Rider rest")

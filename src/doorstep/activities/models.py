@@ -176,6 +176,15 @@ class Activity(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def local_title(self) -> str:
+        """The title for the page's language: the English one on English pages, if given."""
+        from django.utils.translation import get_language
+
+        if self.title_en and (get_language() or "").startswith("en"):
+            return self.title_en
+        return self.title
+
 
 class RegistrationStatus(models.TextChoices):
     APPLIED = "applied", _("Applied (lottery)")

@@ -152,7 +152,10 @@ def filters_from_request(
         if g.get("center", "").strip() and not g.get("center", "").strip().isdigit():
             errors.append(_("“%(value)s” is not a whole number.") % {"value": g["center"][:40]})
         else:
-            errors.append(_("No center matches “%(value)s”.") % {"value": (g.get("center_q") or g.get("center", ""))[:40]})
+            errors.append(
+                _("No center matches “%(value)s”.")
+                % {"value": (g.get("center_q") or g.get("center", ""))[:40]}
+            )
     f = ActivityFilters(
         center=picked.pk if picked else None,
         date_from=date_from,

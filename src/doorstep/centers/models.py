@@ -141,6 +141,15 @@ class Center(models.Model):
         return f"{self.name}（{self.branch}）" if self.branch else self.name
 
     @property
+    def local_name(self) -> str:
+        """The name for the page's language: English where one is known on English pages."""
+        from django.utils.translation import get_language
+
+        if self.name_en and (get_language() or "").startswith("en"):
+            return self.name_en
+        return self.display_name
+
+    @property
     def display_name_en(self) -> str:
         """The English name where one is known, else the Chinese display name."""
         return self.name_en or self.display_name

@@ -29,7 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from doorstep.accounts.models import User
-from doorstep.centers.models import Center
+from doorstep.centers.models import Center, OpeningHours
 from doorstep.visits.models import ServiceRecord, Visit
 
 GROUPS = ("elderly", "child", "adult", "rider", "unknown")
@@ -117,6 +117,7 @@ def synth_visits(
     # Regulars: the first few of each pool come most often (a Zipf-like weight).
     regular_weight = 1.0 / np.arange(1, REGULARS_PER_CENTER + 1) ** 1.1
     regular_weight /= regular_weight.sum()
+    open_mask = _open_mask(centers)
     tz = timezone.get_default_timezone()
     now_text = _ts(np.array([int(timezone.now().timestamp())]))[0] if stamp_now else ""
     total_visits = total_services = 0
@@ -130,6 +131,20 @@ def synth_visits(
         for g in range(5):
             sel = np.flatnonzero(group == g)
             hour[sel] = rng.choice(24, size=sel.size, p=HOUR_CURVES[g])
+        # Only while the center is open: an hour it is closed is drawn again from the same
+        # curve; one still closed after that (a rider at 01:00 at a center shut at night)
+        # does not come at all.
+        open_now = open_mask[c_idx, day.weekday(), hour]
+        for _ in range(12):
+            closed = np.flatnonzero(~open_now)
+            if not closed.size:
+                break
+            for g in range(5):
+                sel = closed[group[closed] == g]
+                hour[sel] = rng.choice(24, size=sel.size, p=HOUR_CURVES[g])
+            open_now = open_mask[c_idx, day.weekday(), hour]
+        c_idx, group, hour = c_idx[open_now], group[open_now], hour[open_now]
+        n = int(c_idx.size)
         midnight = int(datetime.combine(day, dtime.min, tzinfo=tz).timestamp())
         arrived = midnight + hour * 3600 + rng.integers(0, 3600, size=n)
         stay = rng.lognormal(np.log(STAY_MEDIAN_MIN[group]), 0.6) * 60
@@ -192,6 +207,25 @@ def synth_visits(
         if progress:
             progress(day, len(visit_rows))
     return SynthResult(total_visits, total_services, len(user_ids), time.perf_counter() - began)
+
+
+def _open_mask(centers: Sequence[Center]) -> np.ndarray:
+    """(center, weekday, hour) -> open during some of that hour. A center with no published
+    hours is taken as open all day (nothing says otherwise)."""
+    index = {c.pk: i for i, c in enumerate(centers)}
+    mask = np.zeros((len(centers), 7, 24), dtype=bool)
+    seen: set[int] = set()
+    for cid, weekday, o, c in OpeningHours.objects.filter(center__in=list(index)).values_list(
+        "center_id", "weekday", "open_minute", "close_minute"
+    ):
+        i = index[cid]
+        seen.add(i)
+        for h in range(o // 60, -(-c // 60)):
+            mask[i, (weekday + h // 24) % 7, h % 24] = True
+    for i in range(len(centers)):
+        if i not in seen:
+            mask[i] = True
+    return mask
 
 
 def _ts(epoch: np.ndarray) -> list[str]:

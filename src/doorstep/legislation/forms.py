@@ -21,7 +21,9 @@ class DraftImportForm(forms.Form):
         label=_("Issuing body"),
         required=False,
         max_length=100_000,
-        help_text=_("For example: the Legislative Affairs Commission of the NPC Standing Committee"),
+        help_text=_(
+            "For example: the Legislative Affairs Commission of the NPC Standing Committee"
+        ),
     )
     version = forms.CharField(label=_("Version"), required=False, max_length=100_000)
     published_on = forms.DateField(

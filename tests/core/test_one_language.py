@@ -136,7 +136,6 @@ def data_strings() -> list[str]:
     for t in Topic.objects.all():
         values |= {t.title, t.description}
     from doorstep.accounts.models import Person, User
-
     from doorstep.inbox.models import Notice
 
     # A notice is written once, in the language its reader had then: stored data.

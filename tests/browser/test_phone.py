@@ -108,6 +108,7 @@ def _pages(world):
     return [
         ("home", "/", None),
         ("results", f"/centers/?lat={c.lat}&lng={c.lng}&radius_m=5000&open_now=1", None),
+        ("map", "/centers/?view=map", None),
         ("center", f"/centers/{c.pk}/", None),
         ("activities", "/activities/", None),
         ("activity", f"/activities/{a.pk}/", None),
@@ -153,6 +154,8 @@ def test_every_page_fits_a_phone(live_server, browser, world, lang, large):
                 nav = page.locator(".nav-links a").first.bounding_box()
                 assert nav is not None and nav["y"] < PHONE["height"], where
                 assert page.locator(".center-next .act-item").count() == 1
+                nxt = page.locator("#next-activities").bounding_box()
+                assert nxt is not None and nxt["y"] < PHONE["height"] * (2 if large else 1.5), where
             assert_accessible(page)
             if who:
                 context.clear_cookies()

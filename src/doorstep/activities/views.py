@@ -275,9 +275,12 @@ def _detail_context(
     checked: set[int] | None = None,
 ) -> dict[str, Any]:
     item = _item(activity, now)
+    share_url = request.build_absolute_uri(reverse("activities:detail", args=[activity.pk]))
     context: dict[str, Any] = {
         "item": item,
         "activity": activity,
+        "share_url": share_url,
+        "share_qr": qr_svg(share_url, _("QR code of this page")),
         "errors": errors or [],
         "can_register": item.state in REGISTERABLE,
         "countdown_text": _countdown_text(),

@@ -57,8 +57,8 @@ class Facility(models.TextChoices):
 
 
 class Level(models.TextChoices):
-    DISTRICT = "district", _("District")
-    SUBDISTRICT = "subdistrict", _("Subdistrict / town")
+    DISTRICT = "district", _("District-level center")
+    SUBDISTRICT = "subdistrict", _("Subdistrict or town-level")
     RESIDENTIAL = "residential", _("Residential / village")
     OFFICE_PARK = "office_park", _("Office tower / park")
     RIVERSIDE = "riverside", _("Riverside")

@@ -12,6 +12,7 @@ zh-Hans, the default language, must translate every one of them.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -21,6 +22,7 @@ from pathlib import Path
 import polib
 
 PACKAGE = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 LOCALE = PACKAGE / "locale"
 REQUIRED = ["zh_Hans"]
 
@@ -87,6 +89,14 @@ def _check_one(
         problems.append(f"{rel}: untranslated: {entry.msgid!r}")
     for entry in po.fuzzy_entries():
         problems.append(f"{rel}: fuzzy: {entry.msgid!r}")
+    for entry in po.translated_entries():
+        # A placeholder the msgid does not have makes Django fall back to the English text
+        # (a KeyError while formatting): "Proposed on 2025-10-08." on a Chinese page.
+        given = set(PLACEHOLDER.findall(entry.msgid + (entry.msgid_plural or "")))
+        strs = [entry.msgstr, *entry.msgstr_plural.values()]
+        extra = {p for s in strs for p in PLACEHOLDER.findall(s)} - given
+        if extra:
+            problems.append(f"{rel}: {entry.msgid!r} translated with unknown {sorted(extra)}")
     mo_path = po_path.with_suffix(".mo")
     if not mo_path.exists():
         problems.append(f"{mo_path}: missing; run `make messages`")

@@ -103,8 +103,14 @@ def test_list_filters(english, center, regions):
     # htmx asks for the results only.
     partial = english.get("/activities/", {"category": "health"}, HTTP_HX_REQUEST="true")
     assert "<html" not in text(partial) and "健康讲座" in text(partial)
-    # The center filter lists centers with something coming up.
-    assert f'<option value="{other.pk}"' in text(english.get("/activities/"))
+    # The center filter is a type-ahead (12,600 centers): the chosen one is shown by name, and
+    # without JavaScript a typed name is taken as its best match.
+    chosen = text(english.get("/activities/", {"center": other.pk}))
+    assert f'name="center" id="f-center" value="{other.pk}"' in chosen
+    assert f'value="{other.display_name}"' in chosen
+    assert titles(center_q=other.name) == ["滨江绘画"]
+    r = english.get("/activities/", {"center_q": "不存在的中心名"})
+    assert r.status_code == 400 and "No center matches" in text(r)
 
 
 def test_list_shows_an_honest_state_for_each_activity(english, center):

@@ -71,7 +71,7 @@ def test_staff_read_their_figures(live_server, page, world):
     page.get_by_role("button", name="Show").click()
     page.wait_for_load_state()
     key = page.locator("dl.key-figures").inner_text()
-    assert re.search(r"Visits \(人次\)\s*6", key), key
+    assert re.search(r"Visits \(person-times\)\s*6", key), key
     href = page.get_by_role("link", name="Export CSV").get_attribute("href")
     assert f"from={(end - timedelta(days=2)).isoformat()}" in href
 

@@ -260,9 +260,8 @@ def test_staff_pages_send_others_to_the_staff_sign_in(client, topic, resident):
 
 
 def test_the_center_one_came_from_is_offered_even_beyond_the_list(english, resident, center):
-    from django.core.cache import cache
-
-    cache.set("deliberation:place_choices", {"centers": [], "communities": []}, 60)
     english.force_login(resident)
     html = english.get(f"/topics/new?center={center.pk}").content.decode()
-    assert f'<option value="{center.pk}" selected>' in html
+    # A type-ahead over the whole directory, already holding the center one came from.
+    assert f'name="center" id="t-center" value="{center.pk}"' in html
+    assert f'value="{center.display_name}"' in html and '<select id="t-center"' not in html

@@ -279,3 +279,30 @@ def test_stations_that_share_a_name_can_be_told_apart(regions, client):
     assert all(n in listed for n in names)
     api = client.get("/api/v1/centers", {"q": "杨浦滨江党群服务站"}).json()
     assert sorted(i["display_name"] for i in api["items"]) == names
+
+
+def test_the_csv_import_takes_coordinates_in_any_datum(regions):
+    from doorstep.centers.importing import import_bytes
+    from doorstep.centers.models import Center
+
+    g = geo.gcj02(31.21, 121.44)
+    b = geo.bd09(31.22, 121.45)
+    csv = (
+        "key,name,district,lat,lng,datum,branch,name_en\n"
+        f"a,甲站,长宁区,{g[0]},{g[1]},gcj02,东门,East Gate Station\n"
+        f"b,乙站,长宁区,{b[0]},{b[1]},BD09,,\n"
+        "c,丙站,长宁区,31.23,121.46,,,\n"
+    ).encode()
+    import_bytes(csv, file_name="list.csv")
+    a, b_, c = (Center.objects.get(external_key=f"import:{k}") for k in "abc")
+    assert (a.lat, a.lng) == pytest.approx((31.21, 121.44), abs=2e-6)
+    assert (b_.lat, b_.lng) == pytest.approx((31.22, 121.45), abs=2e-6)
+    assert (c.lat, c.lng) == (31.23, 121.46)  # no datum: WGS84
+    assert a.display_name == "甲站（东门）" and a.name_en == "East Gate Station"
+    bad = import_bytes(
+        "key,name,district,lat,lng,datum\nd,丁站,长宁区,31.2,121.4,mars\n".encode(),
+        file_name="bad.csv",
+        skip_invalid=True,
+    )
+    assert not Center.objects.filter(external_key="import:d").exists()
+    assert "mars" in str(bad.errors[0])

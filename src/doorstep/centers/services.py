@@ -325,7 +325,9 @@ def correct_location(*, center_id: int, actor: object, data: LocationInput) -> C
         )
     with transaction.atomic():
         center = (
-            Center.objects.select_for_update()
+            # Lock the center's row only: PostgreSQL refuses FOR UPDATE on the nullable side
+            # of the subdistrict's outer join.
+            Center.objects.select_for_update(of=("self",))
             .select_related("district", "subdistrict")
             .filter(pk=center_id)
             .first()

@@ -162,27 +162,33 @@ def _spans(
     exceptions: dict[date, tuple[bool, int | None, int | None]],
     start_day: date,
     days: int,
-) -> list[tuple[datetime, datetime]]:
-    """Concrete opening spans from start_day on, merged where one ends as the next begins."""
-    tz = timezone.get_current_timezone()
-    out: list[tuple[datetime, datetime]] = []
+) -> list[tuple[int, int]]:
+    """Opening spans in minutes from start_day's midnight, merged where one ends as the next
+    begins. Integers, not datetimes: this runs for every center on every results page."""
+    by_weekday: dict[int, list[tuple[int, int]]] = {}
+    for w, o, c in weekly:
+        by_weekday.setdefault(w, []).append((o, c))
+    out: list[tuple[int, int]] = []
+    first_weekday = start_day.weekday()
     for n in range(days):
-        day = start_day + timedelta(days=n)
-        midnight = datetime(day.year, day.month, day.day, tzinfo=tz)
-        if day in exceptions:
-            closed, o, c = exceptions[day]
-            pairs = [] if closed or o is None or c is None else [(o, c)]
-        else:
-            pairs = sorted((o, c) for w, o, c in weekly if w == day.weekday())
-        for o, c in pairs:
-            out.append((midnight + timedelta(minutes=o), midnight + timedelta(minutes=c)))
+        base = n * DAY
+        if exceptions:
+            day = start_day + timedelta(days=n)
+            if day in exceptions:
+                closed, o, c = exceptions[day]
+                if not closed and o is not None and c is not None:
+                    out.append((base + o, base + c))
+                continue
+        for o, c in by_weekday.get((first_weekday + n) % 7, ()):
+            out.append((base + o, base + c))
     out.sort()
-    merged: list[tuple[datetime, datetime]] = []
-    for s, e in out:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+    merged: list[tuple[int, int]] = []
+    for a, b in out:
+        if merged and a <= merged[-1][1]:
+            if b > merged[-1][1]:
+                merged[-1] = (merged[-1][0], b)
         else:
-            merged.append((s, e))
+            merged.append((a, b))
     return merged
 
 
@@ -200,17 +206,22 @@ def status(
     weekly = list(intervals)
     if not weekly and not exceptions:
         return Status(open=False, known=False)
-    spans = _spans(weekly, exceptions, local.date() - timedelta(days=1), horizon)
-    end_of_view = spans[-1][1] if spans else None
-    for s, e in spans:
-        if s <= local < e:
+    start_day = local.date() - timedelta(days=1)
+    now = DAY + local.hour * 60 + local.minute  # to the minute, as is_open() counts
+
+    def moment(minute: int) -> datetime:
+        midnight = datetime(start_day.year, start_day.month, start_day.day, tzinfo=local.tzinfo)
+        return midnight + timedelta(minutes=minute)
+
+    spans = _spans(weekly, exceptions, start_day, horizon)
+    for a, b in spans:
+        if a <= now < b:
             # Open through the whole view: "24 hours" (no closing time worth printing).
-            last_day = local.date() + timedelta(days=horizon - 2)
-            if e == end_of_view and e.date() > last_day:
+            if b == spans[-1][1] and b >= horizon * DAY:
                 return Status(open=True, until=None)
-            return Status(open=True, until=e)
-        if s > local:
-            return Status(open=False, next_open=s)
+            return Status(open=True, until=moment(b))
+        if a > now:
+            return Status(open=False, next_open=moment(a))
     return Status(open=False)
 
 

@@ -11,6 +11,7 @@ from .vocab import (
     Precision,
     Source,
     Theme,
+    display_name,
 )
 
 
@@ -138,7 +139,7 @@ class Center(models.Model):
     @property
     def display_name(self) -> str:
         """The name people can tell apart: 杨浦滨江党群服务站（电站辅机厂站）."""
-        return f"{self.name}（{self.branch}）" if self.branch else self.name
+        return display_name(self.name, self.branch)
 
     @property
     def local_name(self) -> str:

@@ -20,7 +20,7 @@ from .cache import directory_version
 from .models import Center, OpeningException, Region
 from .search import ParsedQuery, parse_query
 from .sql import EARTH_RADIUS_M
-from .vocab import FACILITY_BITS, THEME_BITS, Level
+from .vocab import FACILITY_BITS, THEME_BITS, Level, display_name
 
 MAX_RADIUS_M = 50_000
 MAX_LIMIT = 100
@@ -250,7 +250,7 @@ def center_points(
         return question.plan().points(cap)
     _count, ids = question.page(None, limit=cap, offset=0)
     rows = {
-        i: (f"{n}（{b}）" if b else n, float(la), float(lo), p, d)
+        i: (display_name(n, b), float(la), float(lo), p, d)
         for i, n, b, la, lo, p, d in Center.objects.filter(pk__in=ids).values_list(
             "id", "name", "branch", "lat", "lng", "location_precision", "district_id"
         )

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from . import hours as hours_mod
 from .search import ParsedQuery
-from .vocab import FACILITY_BITS, THEME_BITS, Level, mask
+from .vocab import FACILITY_BITS, THEME_BITS, Level, display_name, mask
 
 EARTH_RADIUS_M = 6_371_008.8
 M_PER_DEG_LAT = math.pi * EARTH_RADIUS_M / 180
@@ -213,7 +213,7 @@ class Plan:
         with connection.cursor() as cur:
             cur.execute(sql, [*self.where.params, *self.order.params, cap])
             return [
-                (int(i), f"{n}（{b}）" if b else n, float(la), float(lo), p, d)
+                (int(i), display_name(n, b), float(la), float(lo), p, d)
                 for i, n, b, la, lo, p, d in cur.fetchall()
             ]
 
@@ -340,7 +340,7 @@ def list_rows(ids: list[int]) -> list[dict[str, Any]]:
         by_id[int(r[0])] = {
             "id": int(r[0]),
             "name": r[1],
-            "display_name": f"{r[1]}（{r[17]}）" if r[17] else r[1],
+            "display_name": display_name(r[1], r[17]),
             "name_en": r[18],
             "name_en_kind": r[19],
             "aliases": _json(r[2]),

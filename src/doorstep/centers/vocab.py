@@ -114,3 +114,8 @@ def mask(codes: list[str] | tuple[str, ...], bits: dict[str, int]) -> int:
     for code in codes:
         value |= bits[code]
     return value
+
+
+def display_name(name: str, branch: str) -> str:
+    """The name people can tell apart: 杨浦滨江党群服务站（电站辅机厂站）."""
+    return f"{name}（{branch}）" if branch else name

@@ -156,7 +156,14 @@ def test_the_door_keeps_working_offline_and_syncs_once(live_server, page, door, 
     page.context.add_cookies(session_cookies(live_server, door["staff"]))
     page.goto(f"{live_server.url}/staff/activities/{door['activity'].pk}/checkin")
     # The service worker takes the page; one more load keeps a copy of it and its scripts.
-    page.wait_for_function("navigator.serviceWorker && navigator.serviceWorker.controller")
+    # Polled from here: wait_for_function compiles its predicate inside the page, which the
+    # page's CSP (no 'unsafe-eval') refuses whenever the first check is not already true.
+    controlled = "() => !!(navigator.serviceWorker && navigator.serviceWorker.controller)"
+    for _ in range(100):
+        if page.evaluate(controlled):
+            break
+        page.wait_for_timeout(100)
+    assert page.evaluate(controlled), "the service worker never took the page"
     page.reload()
     page.context.set_offline(True)
     # The Wi-Fi drops and the phone reloads the page: it still opens, from the kept copy.

@@ -110,6 +110,11 @@ def test_a_staff_correction_changes_nearby_order_and_is_audited(mixed, client):
     assert entry.changes["before"]["precision"] == "district"
     assert entry.changes["after"]["given_as"]["datum"] == "gcj02"
     # Another center is out of this staff member's scope.
+    typo = client.post(
+        f"/staff/centers/{coarse[1].pk}/location",
+        {"lat": "31.2x", "lng": "121.4", "datum": "wgs84", "precision": "exact", "source": "x"},
+    )
+    assert typo.status_code == 400 and "纬度和经度必须是数字" in typo.content.decode()
     other = client.post(f"/staff/centers/{coarse[0].pk}/location", {"lat": "31.2", "lng": "121.4"})
     assert other.status_code == 404
 

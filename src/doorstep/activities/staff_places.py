@@ -38,27 +38,23 @@ def center_location(request: HttpRequest, center_id: int) -> HttpResponse:
     if request.method == "POST":
         form = {k: request.POST.get(k, "").strip()[:200] for k in form}
         try:
-            lat, lng = float(form["lat"]), float(form["lng"])
-        except ValueError:
-            errors.append(_("Latitude and longitude must be numbers."))
+            # The service reads the numbers (and refuses what is not one): no second check here.
+            correct_location(
+                center_id=center.pk,
+                actor=request.user,
+                data=LocationInput(
+                    lat=form["lat"],
+                    lng=form["lng"],
+                    datum=form["datum"],
+                    precision=form["precision"],
+                    source=form["source"],
+                ),
+            )
+        except CenterError as exc:
+            errors.append(str(exc.message))
         else:
-            try:
-                correct_location(
-                    center_id=center.pk,
-                    actor=request.user,
-                    data=LocationInput(
-                        lat=lat,
-                        lng=lng,
-                        datum=form["datum"],
-                        precision=form["precision"],
-                        source=form["source"],
-                    ),
-                )
-            except CenterError as exc:
-                errors.append(str(exc.message))
-            else:
-                messages.success(request, _("The location is saved."))
-                return redirect("staff:center_location", center_id=center.pk)
+            messages.success(request, _("The location is saved."))
+            return redirect("staff:center_location", center_id=center.pk)
     return render(
         request,
         "activities/staff_location.html",

@@ -333,11 +333,6 @@ def center_status(center: Center, *, at: datetime | None = None) -> hours_mod.St
     return sql.open_statuses([center.pk], at=at)[center.pk]
 
 
-def open_now_map(centers: list[Center], *, at: datetime | None = None) -> dict[int, bool]:
-    """open-now for a page of centers in one query."""
-    return sql.open_flags([c.pk for c in centers], at=at)
-
-
 def get_center(center_id: int) -> Center:
     center = (
         Center.objects.select_related("district", "subdistrict")

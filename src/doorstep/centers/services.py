@@ -282,8 +282,8 @@ def _save_center(data: CenterInput) -> tuple[Center, str]:
 
 @dataclass
 class LocationInput:
-    lat: float
-    lng: float
+    lat: float | str  # as typed on the staff form, or a number
+    lng: float | str
     datum: str = "wgs84"
     precision: str = Precision.EXACT
     source: str = ""  # where staff took it from: 现场核实, 高德地图, the center's own notice

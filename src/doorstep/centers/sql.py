@@ -283,11 +283,6 @@ def plan(
     return Plan(where=where, order=order)
 
 
-def open_flags(ids: list[int], at: datetime | None = None) -> dict[int, bool]:
-    """Open now, for a page of centers (see open_statuses)."""
-    return {cid: st.open for cid, st in open_statuses(ids, at=at).items()}
-
-
 def open_statuses(ids: list[int], at: datetime | None = None) -> dict[int, hours_mod.Status]:
     """Open now, until when, next opening, for a page of centers: one statement for their
     hours and their exceptions from yesterday to six days ahead."""

@@ -30,7 +30,7 @@ run: demo
 	$(DOORSTEP) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/granian --interface wsgi --host $(HOST) --port $(PORT) \
 		--workers 2 --blocking-threads 2 --access-log --log-level warning \
-		doorstep.served:application
+		doorstep.wsgi:application
 
 test: install
 	$(VENV)/bin/pytest $(PYTEST_ARGS)

@@ -24,17 +24,15 @@ its SQL statements and the CPU each one costs. Progress goes to stdout and the f
 one JSON line. Only 127.0.0.1 is contacted. Exit status 2 if any correctness check failed.
 
     .venv/bin/python bench/rush.py [--scenario a|b|c|floor|all] [--server gunicorn|granian]
-        [--workers N] [--worker-class sync|gthread] [--threads N] [--app django|lean]
-        [--client loadgen|processes] [--no-health-checks] [--compare-apps 200]
-        [--json figures.jsonl]
+        [--workers N] [--worker-class sync|gthread] [--threads N] [--no-ceiling]
+        [--client loadgen|processes] [--no-health-checks] [--json figures.jsonl]
 
---server granian serves the same WSGI application with granian (2 workers, 2 blocking
-threads each by default) instead of gunicorn (4 sync workers); --no-health-checks serves with
-CONN_HEALTH_CHECKS off (a settings module in the work dir) to measure what its SELECT 1 costs.
+It serves doorstep.wsgi (as make run) with granian (2 workers, 2 blocking threads each) or
+gunicorn (4 sync workers); --no-health-checks serves with CONN_HEALTH_CHECKS off.
 
---app lean serves doorstep.activities.rushwsgi (the registration endpoint without Django's
-middleware; a prototype) instead of doorstep.wsgi; --compare-apps N ends the run with N
-in-process answers of each kind through both, and their CPU per answer.
+Before a, the same server, database and clients serve bench/ceiling.py (the one-statement
+booking, prepared and durable, with no authentication and no rules) for as long as a runs:
+a's accepted/s is printed as a ratio to it (target >= 0.6), both measured in the same minute.
 """
 
 from __future__ import annotations
@@ -101,12 +99,13 @@ REFERENCE = {
 }
 
 
-# WSGI applications the server can serve (--app).
+# WSGI applications the server can serve: doorstep as make run serves it, and the bench-only
+# ceiling (bench/ceiling.py, the one-statement booking without authentication).
 APPS = {
     "django": "doorstep.wsgi:application",
-    "lean": "doorstep.activities.rushwsgi:application",
-    "served": "doorstep.served:application",  # what make run serves
+    "ceiling": "ceiling:application",
 }
+CEILING_ACTIVITY = 1
 
 
 class AppServer(Server):
@@ -232,29 +231,23 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
         "what the per-request SELECT 1 costs",
     )
     p.add_argument(
-        "--server-side-binding",
+        "--no-prepared",
         action="store_true",
-        help="serve with psycopg's server-side binding (OPTIONS server_side_binding): "
-        "statements run 5 times on a connection are then prepared",
+        help="serve with DATABASE_PREPARED=0 (client-side binding, nothing prepared), as "
+        "behind a pooler in transaction mode",
     )
 
 
 def settings_overrides(env: dict[str, str], workdir: Path, args: argparse.Namespace) -> None:
-    """With --no-health-checks or --server-side-binding, point env at a settings module in the
-    work dir: doorstep.settings with CONN_HEALTH_CHECKS off and/or psycopg's server-side
-    binding on (which lets psycopg prepare a statement it has run 5 times on a connection)."""
-    lines = []
-    if args.no_health_checks:
-        lines.append('DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405')
-    if args.server_side_binding:
-        lines.append(
-            'DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True  '
-            "# noqa: F405"
-        )
-    if not lines:
+    """--no-prepared sets DATABASE_PREPARED=0; --no-health-checks points env at a settings
+    module in the work dir: doorstep.settings with CONN_HEALTH_CHECKS off."""
+    if args.no_prepared:
+        env["DATABASE_PREPARED"] = "0"
+    if not args.no_health_checks:
         return
     (workdir / "bench_settings.py").write_text(
-        "from doorstep.settings import *  # noqa: F403\n" + "\n".join(lines) + "\n"
+        "from doorstep.settings import *  # noqa: F403\n"
+        'DATABASES["default"]["CONN_HEALTH_CHECKS"] = False  # noqa: F405\n'
     )
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(workdir), env.get("PYTHONPATH", "")]))
     env["DJANGO_SETTINGS_MODULE"] = "bench_settings"
@@ -263,7 +256,7 @@ def settings_overrides(env: dict[str, str], workdir: Path, args: argparse.Namesp
 def settings_described(args: argparse.Namespace) -> dict[str, object]:
     return {
         "conn_health_checks": not args.no_health_checks,
-        "server_side_binding": args.server_side_binding,
+        "prepared_statements": not args.no_prepared,
     }
 
 
@@ -663,6 +656,49 @@ def scenario_floor(
     return f
 
 
+def scenario_ceiling(
+    args: argparse.Namespace, data: dict, env: dict[str, str], workdir: Path
+) -> dict[str, object]:
+    """The same server, database and clients as a, serving bench/ceiling.py: the one-statement
+    booking (guarded UPDATE feeding an INSERT, prepared, durable) with no authentication and
+    no rules. doorstep's a is read as a ratio to this, measured in the same minute."""
+    import ceiling
+
+    ceiling_env = {
+        **env,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "bench"), env.get("PYTHONPATH")])),
+    }
+    old_url = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = env["DATABASE_URL"]
+    try:
+        ceiling.prepare(CEILING_ACTIVITY, 10_000_000)
+        server = make_server(args, APPS["ceiling"], ceiling_env, workdir / "ceiling.log")
+        server.start()
+        try:
+            jobs = make_jobs(CEILING_ACTIVITY, data["accounts"][: args.a_max])
+            drive(server, jobs[:200], 16, duration_s=5, timeout_s=args.timeout)  # warm-up
+            d = drive(
+                server, jobs, args.a_clients, duration_s=args.a_duration, timeout_s=args.timeout
+            )
+        finally:
+            server.stop()
+        f = d.figures()
+        accepted = f["outcomes"].get("confirmed", 0)  # type: ignore[union-attr]
+        f.update(
+            clients=args.a_clients,
+            accepted=accepted,
+            accepted_per_s=round(accepted / d.wall_s, 1),
+            db_booked=ceiling.booked(CEILING_ACTIVITY),
+        )
+    finally:
+        if old_url is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = old_url
+    print_run("ceiling", f, f"; accepted {f['accepted_per_s']}/s")
+    return f
+
+
 def scenario_a(server: Server, db: Db, data: dict, args: argparse.Namespace) -> dict[str, object]:
     activity = data["activities"]["a"]
     accounts = data["accounts"][: args.a_max]
@@ -907,91 +943,6 @@ def probe(env: dict[str, str], workdir: Path, repeat: int) -> dict[str, object]:
     return result
 
 
-def compare_apps(env: dict[str, str], workdir: Path, repeat: int) -> dict[str, object]:
-    """CPU per answer of each WSGI application, in-process (see `_apps_child`)."""
-    out = workdir / "apps.json"
-    cmd = [sys.executable, str(Path(__file__).resolve()), "--apps-child", str(repeat), str(out)]
-    proc = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
-    if proc.returncode != 0:
-        print(f"  app comparison failed:\n{proc.stderr[-2000:]}")
-        return {}
-    result: dict[str, object] = json.loads(out.read_text())
-    for kind, apps in result.items():
-        said = ", ".join(f"{app} {ms} ms" for app, ms in apps.items())  # type: ignore[union-attr]
-        print(f"  {kind:<11} CPU per answer in-process (median of blocks): {said}")
-    return result
-
-
-def _apps_child(repeat: int, out: Path) -> None:
-    """Run in a subprocess with the benchmark's DATABASE_URL: `repeat` answers of each kind
-    through doorstep.wsgi and through doorstep.activities.rushwsgi, called in-process in
-    alternating blocks of 10, each with its own account; CPU time of this process (Django,
-    the driver; not PostgreSQL's), median of the blocks, ms per answer."""
-    import io
-    import statistics
-
-    sys.path.insert(0, str(ROOT / "bench"))
-    from rush_setup import make_accounts, make_activity, make_center
-
-    from doorstep.activities import rushwsgi
-
-    apps = {"django": rushwsgi.django_application, "lean": rushwsgi.application}
-    center = make_center("bench:rush-apps")
-    kinds = {
-        "confirmed": make_activity(center, "apps confirmed", capacity=10_000_000).pk,
-        "full": make_activity(center, "apps full", capacity=1, waitlist_enabled=False).pk,
-        "applied": make_activity(center, "apps lottery", allocation="lottery").pk,
-    }
-    accounts = make_accounts(repeat * len(kinds) * len(apps) + 1, prefix="136")
-    token, person = accounts.pop()
-    _call(apps["django"], kinds["full"], token, person, io)  # fills the one place
-    result: dict[str, dict[str, float]] = {}
-    for kind, activity_id in kinds.items():
-        blocks: dict[str, list[float]] = {name: [] for name in apps}
-        for _round in range(max(1, repeat // 10)):
-            for name, app in apps.items():
-                t0 = time.process_time()
-                for _i in range(10):
-                    token, person = accounts.pop()
-                    _call(app, activity_id, token, person, io)
-                blocks[name].append((time.process_time() - t0) * 100)  # ms per answer
-        result[kind] = {name: round(statistics.median(v), 2) for name, v in blocks.items()}
-    out.write_text(json.dumps(result))
-
-
-def _call(app, activity_id: int, token: str, person: int, io) -> None:  # type: ignore[no-untyped-def]
-    body = json.dumps({"person_ids": [person]}).encode()
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "PATH_INFO": f"/api/v1/activities/{activity_id}/registrations",
-        "SCRIPT_NAME": "",
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "80",
-        "HTTP_HOST": "127.0.0.1",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "CONTENT_TYPE": "application/json",
-        "CONTENT_LENGTH": str(len(body)),
-        "HTTP_AUTHORIZATION": f"Bearer {token}",
-        "HTTP_IDEMPOTENCY_KEY": str(uuid.uuid4()),
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": sys.stderr,
-        "wsgi.url_scheme": "http",
-        "wsgi.version": (1, 0),
-        "wsgi.multithread": False,
-        "wsgi.multiprocess": True,
-        "wsgi.run_once": False,
-    }
-    status: list[str] = []
-    chunks = app(environ, lambda s, h, e=None: status.append(s))
-    b"".join(chunks)
-    if hasattr(chunks, "close"):
-        chunks.close()
-    if not status or status[0][:1] not in "24":
-        raise RuntimeError(f"unexpected answer {status}")
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description="Registration rush through gunicorn or granian on PostgreSQL.",
@@ -1019,24 +970,16 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=200, help="warm-up registrations")
     add_server_args(p)
     p.add_argument(
-        "--app",
-        choices=sorted(APPS),
-        default="served",
-        help="served = doorstep.served (as make run: the lean entries, then Django); django = "
-        "doorstep.wsgi alone; lean = doorstep.activities.rushwsgi alone",
-    )
-    p.add_argument(
-        "--compare-apps",
-        type=int,
-        default=200,
-        help="answers of each kind per WSGI application, in-process (0: skip)",
+        "--no-ceiling",
+        action="store_true",
+        help="skip the ceiling run before a (bench/ceiling.py through the same server)",
     )
     p.add_argument("--probe", type=int, default=20, help="in-process repeats per kind (0: skip)")
     p.add_argument(
         "--compare-servers",
         default="",
         help="instead of the scenarios: server:app pairs, e.g. "
-        "gunicorn:django,granian:django,granian:lean,gunicorn:lean, each serving a then c "
+        "gunicorn:django,granian:django, each serving a then c "
         "for --compare-duration s, in turn, --rounds times (paired, for a shared machine)",
     )
     p.add_argument("--rounds", type=int, default=2)
@@ -1063,9 +1006,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    if argv[:1] == ["--apps-child"]:
-        _apps_child(int(argv[1]), Path(argv[2]))
-        return 0
     args = parse_args(argv)
     CLIENT.update(kind=args.client, procs=args.client_procs)
     scenarios = ["floor", "a", "b", "c"] if args.scenario == "all" else [args.scenario]
@@ -1074,7 +1014,7 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="doorstep-rush-"))
     env = base_env()
     env["DATA_DIR"] = str(workdir)
-    server = make_server(args, APPS[args.app], env, workdir / "server.log")
+    server = make_server(args, APPS["django"], env, workdir / "server.log")
     print(
         f"doorstep registration rush at {version}: scenarios {scenarios}, "
         f"{server.describe()}, client {args.client}, {os.cpu_count()} CPUs, "
@@ -1137,7 +1077,19 @@ def main(argv: list[str] | None = None) -> int:
         if "floor" in scenarios:
             summary["floor"] = scenario_floor(server, db, data, args)
         if "a" in scenarios:
+            if started_server and not args.no_ceiling:
+                server.stop()
+                summary["ceiling"] = scenario_ceiling(args, data, env, workdir)
+                server.start()
             summary["a"] = scenario_a(server, db, data, args)
+            ceiling_f = summary.get("ceiling")
+            if isinstance(ceiling_f, dict) and ceiling_f.get("accepted_per_s"):
+                a_f = summary["a"]
+                a_f["ratio_to_ceiling"] = round(  # type: ignore[index]
+                    a_f["accepted_per_s"] / ceiling_f["accepted_per_s"],
+                    2,  # type: ignore[index]
+                )
+                print(f"  a / ceiling  {a_f['ratio_to_ceiling']} (target >= 0.6)")  # type: ignore[index]
         if "b" in scenarios:
             summary["b"] = scenario_b(server, db, data, args)
         if "c" in scenarios:
@@ -1154,9 +1106,6 @@ def main(argv: list[str] | None = None) -> int:
                 k: {kk: vv for kk, vv in v.items() if kk != "sql"}
                 for k, v in probe(env, workdir, args.probe).items()
             }
-        if args.compare_apps:
-            print("  doorstep.wsgi (django) vs doorstep.activities.rushwsgi (lean), in-process:")
-            summary["apps_cpu_ms"] = compare_apps(env, workdir, args.compare_apps)
     except PostgresUnavailable as exc:
         print(f"!! PostgreSQL at {args.pg_host}:{args.pg_port} is not reachable: {exc}")
         return 1

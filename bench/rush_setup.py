@@ -48,7 +48,7 @@ from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from doorstep.accounts.models import ApiToken, Person, User  # noqa: E402
-from doorstep.accounts.services import _token_hash  # noqa: E402
+from doorstep.accounts.tokens import token_hash as _token_hash  # noqa: E402
 from doorstep.activities.models import Activity, Allocation  # noqa: E402
 from doorstep.activities.services import publish  # noqa: E402
 from doorstep.centers.services import CenterInput, save_center  # noqa: E402

@@ -5,7 +5,7 @@ It builds a fresh PostgreSQL database (`doorstep_visits_bench`, dropped at the e
 migrate and load-regions, creates --centers centers (this file's `setup` step, in a
 subprocess with the project's settings) and computes each center's poster code for today.
 Then it starts the server (--server gunicorn: 4 sync workers; granian: its WSGI interface, 2
-workers x 2 blocking threads; --app lean serves doorstep.visits.fastwsgi) on a free loopback
+workers x 2 blocking threads; doorstep.wsgi, as make run serves it) on a free loopback
 port and drives POST /api/v1/centers/{id}/visits {"k": code, "device": id} from --clients
 keep-alive connections of bench/loadgen.py (--client processes: forked http.client
 processes), for --duration seconds.
@@ -21,7 +21,7 @@ p99 latency, CPU per request, and the deduplication check. Target (the issue): a
 1,500 check-ins/s with 64 clients. Only 127.0.0.1 is contacted; it stops by itself.
 
     .venv/bin/python bench/visits.py [--clients 64] [--duration 20] [--server granian]
-        [--app lean] [--workers N] [--threads N] [--no-health-checks] [--json FILE]
+        [--workers N] [--threads N] [--no-health-checks] [--json FILE]
 """
 
 from __future__ import annotations
@@ -40,11 +40,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TARGET_PER_S = 1500
 PG_DEFAULT_NAME = "doorstep_visits_bench"
-APPS = {
-    "django": "doorstep.wsgi:application",
-    "lean": "doorstep.visits.fastwsgi:application",
-    "served": "doorstep.served:application",  # what make run serves
-}
 HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
 
 # One attempt: (index, path, body); one answer: (index, latency s, HTTP status, code).
@@ -194,14 +189,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     from rush import add_server_args
 
     add_server_args(p)
-    p.add_argument(
-        "--app",
-        choices=sorted(APPS),
-        default="served",
-        help="served = doorstep.served (as make run: the lean entries, then Django); django = "
-        "doorstep.wsgi alone; lean = doorstep.visits.fastwsgi, which answers the check-in "
-        "without Django's middleware and hands the rest on",
-    )
     p.add_argument("--timeout", type=float, default=30.0)
     p.add_argument("--pg-host", default="127.0.0.1")
     p.add_argument("--pg-port", type=int, default=5432)
@@ -292,7 +279,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  centers      {len(centers)}", flush=True)
         rush.PG_ACCOUNTING.update(url=pg.url, name=args.pg_name)
         rush.settings_overrides(env, workdir, args)
-        server = rush.make_server(args, APPS[args.app], env, workdir / "server.log")
+        server = rush.make_server(args, rush.APPS["django"], env, workdir / "server.log")
         server.start()
         print(f"  {args.server:<12} 127.0.0.1:{server.port} {server.describe()}", flush=True)
 

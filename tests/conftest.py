@@ -15,6 +15,12 @@ def _fast_and_local(settings):
     from django.core.cache import cache
 
     cache.clear()
+    # and no token verified by an earlier test (the per-process token cache).
+    from doorstep.accounts.tokens import clear_cache
+    from doorstep.activities import facts
+
+    clear_cache()
+    facts.forget()  # and no activity facts (ids are reused between tests on SQLite)
     # and rate-limit counters of its own: the shared store (the database, or Redis when
     # REDIS_URL is set) is the real one, so each test counts under a fresh prefix.
     settings.LIMITS_KEY_PREFIX = f"rl:test:{uuid.uuid4().hex}"

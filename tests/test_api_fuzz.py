@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from doorstep.accounts.services import issue_token
+from doorstep.accounts.tokens import issue_token
 from doorstep.wsgi import application
 from tests.factories import make_account, make_activity, make_center, make_staff
 

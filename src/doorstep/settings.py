@@ -1,6 +1,8 @@
 """One settings module, configured by the environment.
 
 DATABASE_URL   postgres://user@host:5432/name (production); unset -> SQLite under DATA_DIR
+DATABASE_PREPARED  1 (default): PostgreSQL statements are bound and prepared on the server;
+               0 behind a pooler in transaction mode (PgBouncer < 1.21), see docs/performance.md
 SECRET_KEY     signs tickets, poster codes, sessions; unset -> a random key kept in DATA_DIR
 SECRET_KEY_FALLBACKS  comma-separated earlier keys, still accepted (key rotation)
 DEBUG          1/true to enable debug pages (default off)
@@ -12,6 +14,8 @@ NOTICE_SENDER  dotted path of the inbox's SMS/email sender (default: print to th
 VISIT_DEDUPE_MINUTES, VISIT_DEFAULT_DWELL_MINUTES, VISIT_CODE_GRACE_MINUTES,
 VISIT_DEVICE_PER_HOUR, VISIT_NETWORK_PER_HOUR, VISIT_SUSPECT_PER_HOUR  see docs/visits.md
 DIRECTORY_CACHE_SECONDS  how long a directory API answer may be reused (default 90; 0 = off)
+TOKEN_CACHE_SECONDS  how long a process trusts a bearer token it verified (default 30; 0 = off):
+               the bound within which a revocation reaches every process
 REDIS_URL      redis://host:6379/0 for the shared rate-limit counters (default: the database)
 HTTPS          1 when served over HTTPS: Secure cookies, HSTS (HSTS_SECONDS), redirect to https
 PROXY_SSL_HEADER  META key of the proxy's scheme header, e.g. HTTP_X_FORWARDED_PROTO
@@ -122,6 +126,17 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# API requests judged by their bearer token, or without any cookie (doorstep.wsgi): no
+# session, CSRF, messages or sign-in middleware; the same headers, language and audit address.
+API_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "doorstep.core.audit.AuditMiddleware",
+    "doorstep.core.middleware.NoSessionMiddleware",
+    "doorstep.core.middleware.LanguageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
 ROOT_URLCONF = "doorstep.urls"
 WSGI_APPLICATION = "doorstep.wsgi.application"
 
@@ -150,6 +165,11 @@ if _database_url:
         # JIT pays off for long analytical queries, never for a 20 ms request: one costly
         # plan estimate once cost ~1 s of compilation per statement (docs/performance.md).
         _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
+        if env_bool("DATABASE_PREPARED", default=True):
+            # Server-side binding, and every statement prepared from its first run: planning
+            # cost 2-5x the execution of the hot statements (docs/performance.md). Each
+            # connection keeps its 100 most recent statements prepared (psycopg's default).
+            _db["OPTIONS"].update(server_side_binding=True, prepare_threshold=1)
     if os.environ.get("DATABASE_TEST_TEMPLATE"):
         # CI clones the test database from one created with a UTF-8 LC_CTYPE (for pg_trgm).
         _db["TEST"] = {"TEMPLATE": os.environ["DATABASE_TEST_TEMPLATE"]}
@@ -196,6 +216,7 @@ CACHES = {
 # Directory API answers are cached until the directory changes or the minute turns
 # (centers/cache.py); 0 turns that off.
 DIRECTORY_CACHE_SECONDS = int(os.environ.get("DIRECTORY_CACHE_SECONDS", "90"))
+TOKEN_CACHE_SECONDS = int(os.environ.get("TOKEN_CACHE_SECONDS", "30"))
 
 # Visits (docs/visits.md): repeat scans within this window count once; open visits close
 # after the default dwell (or at closing time) and are marked estimated; yesterday's poster

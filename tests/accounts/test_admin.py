@@ -2,7 +2,8 @@ import pytest
 from django.core.management import call_command
 
 from doorstep.accounts.models import ApiToken, PhoneCode, User
-from doorstep.accounts.services import issue_token, request_code
+from doorstep.accounts.services import request_code
+from doorstep.accounts.tokens import issue_token
 from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db

@@ -1,10 +1,12 @@
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from doorstep.accounts.models import ApiToken, Person, PhoneCode, User
-from doorstep.accounts.services import issue_token, revoke_token, user_for_token
+from doorstep.accounts.tokens import issue_token, revoke_token, user_for_token
 from tests.factories import make_account
 
 pytestmark = pytest.mark.django_db
@@ -129,6 +131,56 @@ def test_last_used_at_is_written_at_most_once_a_minute(account):
     user_for_token(token, now=now + timedelta(seconds=61))
     row.refresh_from_db()
     assert row.last_used_at == now + timedelta(seconds=61)
+
+
+def test_token_uses_are_written_in_one_batch_a_minute():
+    accounts = [make_account(name=f"用户{i}") for i in range(5)]
+    tokens = [issue_token(a) for a in accounts]
+    now = timezone.now()
+    for t in tokens:  # verified once each: the read notes the use
+        user_for_token(t, now=now)
+    later = now + timedelta(seconds=90)
+    with CaptureQueriesContext(connection) as ctx:
+        for _round in range(3):  # 15 uses: the first writes its own, the rest wait
+            for t, a in zip(tokens, accounts, strict=True):
+                assert user_for_token(t, now=later) == a
+        # a minute after that write, the next use writes every waiting one at once
+        assert user_for_token(tokens[0], now=later + timedelta(seconds=61)) == accounts[0]
+    writes = [q["sql"] for q in ctx.captured_queries]
+    assert len(writes) == 2 and all(w.startswith("UPDATE") for w in writes), writes
+    stored = set(ApiToken.objects.values_list("last_used_at", flat=True))
+    assert stored == {later + timedelta(seconds=61)}
+
+
+def test_revoking_or_disabling_takes_effect_at_once_in_this_process(client, account):
+    token = issue_token(account)
+    assert client.get("/api/v1/me", **bearer(token)).status_code == 200  # now cached
+    account.is_active = False
+    account.save(update_fields=["is_active"])
+    assert client.get("/api/v1/me", **bearer(token)).status_code == 401
+    account.is_active = True
+    account.save(update_fields=["is_active"])
+    assert client.get("/api/v1/me", **bearer(token)).status_code == 200
+    ApiToken.objects.get().delete()  # as the admin revokes it
+    assert client.get("/api/v1/me", **bearer(token)).status_code == 401
+
+
+def test_another_process_sees_a_revocation_within_the_cache_bound(client, account, settings):
+    """Another process's delete sends no signal here: the entry lapses after
+    TOKEN_CACHE_SECONDS (a monotonic clock, moved on here)."""
+    from unittest import mock
+
+    from doorstep.accounts import tokens
+
+    token = issue_token(account)
+    assert client.get("/api/v1/me", **bearer(token)).status_code == 200
+    ApiToken.objects.all()._raw_delete(ApiToken.objects.db)  # no signal: like another process
+    assert client.get("/api/v1/me", **bearer(token)).status_code == 200  # within the bound
+    start = tokens.time.monotonic()
+    with mock.patch.object(
+        tokens.time, "monotonic", return_value=start + settings.TOKEN_CACHE_SECONDS + 1
+    ):
+        assert client.get("/api/v1/me", **bearer(token)).status_code == 401
 
 
 def test_session_auth_needs_csrf_for_changes():

@@ -3,7 +3,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from doorstep.accounts.services import issue_token
+from doorstep.accounts.tokens import issue_token
 from tests.factories import make_account, make_activity, make_center, make_staff
 
 pytestmark = pytest.mark.django_db

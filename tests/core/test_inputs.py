@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from doorstep.accounts.models import User
-from doorstep.accounts.services import issue_token
+from doorstep.accounts.tokens import issue_token
 from doorstep.core.inputs import FORBIDDEN_TEXT, INT_MAX, problem, problems
 from doorstep.deliberation import services as deliberation
 from doorstep.deliberation.models import Topic

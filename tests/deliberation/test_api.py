@@ -2,7 +2,7 @@
 
 import pytest
 
-from doorstep.accounts.services import issue_token
+from doorstep.accounts.tokens import issue_token
 from doorstep.deliberation.models import Comment, Support, Topic
 from doorstep.inbox.models import Notice
 from tests.factories import make_staff

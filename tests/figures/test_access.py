@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from doorstep.accounts.services import issue_token
+from doorstep.accounts.tokens import issue_token
 from doorstep.figures.services import refresh_figures
 from tests.factories import make_account, make_staff
 

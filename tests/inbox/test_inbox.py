@@ -3,7 +3,7 @@ commit, the page and API list and mark notices, and links never leave the site."
 
 import pytest
 
-from doorstep.accounts.services import issue_token
+from doorstep.accounts.tokens import issue_token
 from doorstep.core.errors import InvalidInput
 from doorstep.inbox import services
 from doorstep.inbox.context_processors import inbox as inbox_context

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from doorstep.accounts.services import issue_token
+from doorstep.accounts.tokens import issue_token
 from doorstep.legislation.models import Opinion
 
 from .conftest import close_and_send, opine

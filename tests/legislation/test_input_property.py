@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from doorstep.accounts.services import issue_token
+from doorstep.accounts.tokens import issue_token
 from doorstep.core.inputs import FORBIDDEN_TEXT
 from doorstep.legislation.models import Opinion
 

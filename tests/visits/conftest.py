@@ -1,7 +1,7 @@
 import pytest
 from django.utils import timezone
 
-from doorstep.accounts.services import issue_token
+from doorstep.accounts.tokens import issue_token
 from doorstep.visits import codes
 from tests.factories import make_account, make_center, make_staff
 

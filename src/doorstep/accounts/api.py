@@ -8,7 +8,7 @@ from ninja import Router, Schema, Status
 
 from doorstep.core.api import ErrorOut
 
-from . import selectors, services
+from . import selectors, services, tokens
 from .auth import account_auth, bearer_token, client_ip
 from .models import Person, User, mask_phone
 
@@ -129,7 +129,7 @@ def send_code(request: HttpRequest, payload: CodeIn) -> Status:
 def create_token(request: HttpRequest, payload: TokenIn) -> dict:
     """The first sign-in creates the account. Send the token as `Authorization: Bearer ...`."""
     user = services.verify_code(phone=payload.phone, code=payload.code, ip=client_ip(request))
-    return {"token": services.issue_token(user), "user": _me_out(user)}
+    return {"token": tokens.issue_token(user), "user": _me_out(user)}
 
 
 @router.post(
@@ -141,7 +141,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> dict:
 def sign_out(request: HttpRequest) -> Status:
     token = bearer_token(request)
     if token:
-        services.revoke_token(token)
+        tokens.revoke_token(token)
     else:
         logout(request)
     return Status(204, None)

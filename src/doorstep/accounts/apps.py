@@ -10,6 +10,8 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from . import tokens
         from .language import on_sign_in
 
         user_logged_in.connect(on_sign_in, dispatch_uid="doorstep.accounts.language")
+        tokens.connect_signals()

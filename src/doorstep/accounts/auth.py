@@ -10,7 +10,8 @@ from ninja.utils import check_csrf
 from doorstep.core import limits
 
 from .models import User
-from .services import AccountError, user_for_token
+from .services import AccountError
+from .tokens import user_for_token
 
 
 def bearer_token(request: HttpRequest) -> str | None:

@@ -9,7 +9,6 @@ so the limits hold across processes; concurrent requests for one phone or IP que
 from __future__ import annotations
 
 import enum
-import hashlib
 import math
 import re
 import secrets
@@ -30,7 +29,7 @@ from doorstep.core import limits
 from doorstep.core.errors import DoorstepError
 from doorstep.core.keys import signing_keys
 
-from .models import ApiToken, Person, PhoneCode, User
+from .models import Person, PhoneCode, User
 from .senders import SendError, get_sender
 
 CODE_DIGITS = 6
@@ -44,7 +43,6 @@ IP_FAILURES_PER_HOUR = 30
 HOUR = timedelta(hours=1)
 # Codes outlive the hourly limits by a day, for looking into abuse; then they go.
 CODE_RETENTION = timedelta(days=1)
-TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 MAX_PEOPLE = 10
 NAME_MAX_LENGTH = 40
 MIN_BIRTH_YEAR = 1900
@@ -291,79 +289,6 @@ def _resident_for_phone(phone: str, now: datetime) -> User:
     User.objects.filter(pk=user.pk).update(last_login=now)
     user.last_login = now
     return user
-
-
-# API tokens ---------------------------------------------------------------------------------
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_token(user: User) -> str:
-    """A new bearer token for `user`; only its SHA-256 is kept, so this is the one chance."""
-    token = secrets.token_urlsafe(32)
-    ApiToken.objects.create(user=user, key_hash=_token_hash(token))
-    return token
-
-
-def revoke_token(token: str) -> bool:
-    deleted, _details = ApiToken.objects.filter(key_hash=_token_hash(token)).delete()
-    return deleted > 0
-
-
-def user_for_token(token: str, *, now: datetime | None = None) -> User | None:
-    """The active user a bearer token belongs to, or None; notes its use once a minute.
-
-    Every API request of a rush starts here, so it is one statement on PostgreSQL: the
-    look-up, with the once-a-minute touch of `last_used_at` in the same round trip.
-    """
-    if not token or len(token) > 128:
-        return None
-    now = now or timezone.now()
-    if connection.vendor == "postgresql":
-        user = next(
-            iter(
-                User.objects.raw(
-                    _token_sql(),
-                    {
-                        "hash": _token_hash(token),
-                        "now": now,
-                        "stale": now - TOKEN_TOUCH_INTERVAL,
-                    },
-                )
-            ),
-            None,
-        )
-        return user if user is not None and user.is_active else None
-    row = ApiToken.objects.select_related("user").filter(key_hash=_token_hash(token)).first()
-    if row is None or not row.user.is_active:
-        return None
-    if row.last_used_at is None or now - row.last_used_at >= TOKEN_TOUCH_INTERVAL:
-        ApiToken.objects.filter(pk=row.pk).update(last_used_at=now)
-    return row.user
-
-
-_token_sql_cache: list[str] = []
-
-
-def _token_sql() -> str:
-    if not _token_sql_cache:
-        columns = ", ".join(
-            f"u.{connection.ops.quote_name(str(f.column))}" for f in User._meta.concrete_fields
-        )
-        _token_sql_cache.append(
-            "WITH t AS MATERIALIZED ("  # noqa: S608 (column names from the model)
-            f"  SELECT tok.id AS token_id, tok.last_used_at AS token_used_at, {columns}"
-            "  FROM accounts_apitoken tok JOIN accounts_user u ON u.id = tok.user_id"
-            "  WHERE tok.key_hash = %(hash)s),"
-            " touch AS ("
-            "  UPDATE accounts_apitoken SET last_used_at = %(now)s FROM t"
-            "  WHERE accounts_apitoken.id = t.token_id AND t.is_active"
-            "    AND (t.token_used_at IS NULL OR t.token_used_at <= %(stale)s))"
-            " SELECT * FROM t"
-        )
-    return _token_sql_cache[0]
 
 
 # Households ---------------------------------------------------------------------------------

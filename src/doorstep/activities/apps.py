@@ -13,3 +13,14 @@ class ActivitiesConfig(AppConfig):
         from .views import center_section
 
         register_center_section(center_section)
+
+        from django.db.models.signals import post_delete, post_save
+
+        from . import facts
+        from .models import Activity
+
+        def forget(sender: type, instance: Activity, **kwargs: object) -> None:
+            facts.forget(instance.pk)  # this process's copy; others re-check the version
+
+        post_save.connect(forget, sender=Activity, dispatch_uid="activities.facts.saved")
+        post_delete.connect(forget, sender=Activity, dispatch_uid="activities.facts.deleted")

@@ -10,7 +10,6 @@ transactions already serialise writers.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -35,45 +34,6 @@ def valid_id(value: int) -> bool:
 
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
-
-
-def _columns(model: Any, alias: str) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(f.column)}" for f in model._meta.concrete_fields)
-
-
-_activity_sql: str | None = None
-
-
-def activity_for_registration(activity_id: int, account: User, key: str | None) -> Activity | None:
-    """The activity, with its center's no-show policy (`policy_threshold`,
-    `policy_window_days`, `policy_block_days`; None without a policy), its center's name
-    (`center_name`, for the notice) and the idempotency
-    record already stored for `key` (`stored_activity_id`, `stored_registration_ids`; None
-    when there is none). One statement: a new request pays nothing for its key."""
-    if not valid_id(activity_id):
-        return None
-    global _activity_sql
-    if _activity_sql is None:
-        _activity_sql = (
-            f"SELECT {_columns(Activity, 'a')}, "  # noqa: S608 (column names from the model)
-            "p.threshold AS policy_threshold, p.window_days AS policy_window_days, "
-            "p.block_days AS policy_block_days, c.name AS center_name, "
-            "rr.activity_id AS stored_activity_id, rr.registration_ids AS stored_registration_ids "
-            "FROM activities_activity a "
-            "JOIN centers_center c ON c.id = a.center_id "
-            "LEFT JOIN activities_noshowpolicy p ON p.center_id = a.center_id "
-            'LEFT JOIN activities_registrationrequest rr ON rr.account_id = %s AND rr."key" = %s '
-            "WHERE a.id = %s"
-        )
-    return next(iter(Activity.objects.raw(_activity_sql, [account.pk, key, activity_id])), None)
-
-
-def stored_ids(value: object) -> list[int]:
-    """A stored `registration_ids` as read by raw SQL (JSON text or already a list)."""
-    if isinstance(value, str | bytes):
-        value = json.loads(value)
-    return [int(i) for i in value] if isinstance(value, list) else []
 
 
 def household_people(account: User, person_ids: Sequence[int]) -> list[Person]:
@@ -104,6 +64,7 @@ class Taken:
     """What the writing statement did."""
 
     household_ok: bool  # nobody already registered and the household limit holds
+    fresh: bool  # the activity's version and status were those the caller decided on
     already_registered: bool
     rows: list[tuple[int, str, int, str]]  # (id, public id, person id, status), by id
 
@@ -152,7 +113,11 @@ seen AS (
   FROM activities_registration r
   WHERE r.activity_id = %(activity)s AND r.account_id = %(account)s
     AND r.status = ANY(%(active)s::varchar[])),
-ok AS (SELECT 1 AS one FROM seen WHERE dup = 0 AND held + %(n)s <= %(per_household)s)"""
+fresh AS (
+  SELECT (version = %(version)s AND status = %(published)s) AS same
+  FROM activities_activity WHERE id = %(activity)s),
+ok AS (SELECT 1 AS one FROM seen, fresh
+       WHERE fresh.same AND dup = 0 AND held + %(n)s <= %(per_household)s)"""
 
 _PG_TOOK = """,
 took AS (
@@ -191,7 +156,7 @@ req AS (
     %(created)s
   WHERE %(key)s::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM ins))
 SELECT (SELECT count(*) FROM ok), (SELECT dup FROM seen), ins.id, ins.public_id, ins.person_id,
-  ins.status
+  ins.status, coalesce((SELECT same FROM fresh), false)
 FROM (SELECT 1) AS one LEFT JOIN ins ON true"""
 
 _PG_FIRST_COME = "WITH" + _PG_SEEN + _PG_TOOK + _PG_WRITE
@@ -216,6 +181,7 @@ def _take_postgres(
         "party": public_ids[0],
         "n": len(person_ids),
         "per_household": activity.places_per_household,
+        "version": activity.version,
         "active": _ACTIVE,
         "key": key,
         "created": created,
@@ -228,9 +194,11 @@ def _take_postgres(
     with connection.cursor() as cursor:
         cursor.execute(_PG_LOTTERY if lottery else _PG_FIRST_COME, params)
         result = cursor.fetchall()
-    ok, dup = bool(result[0][0]), bool(result[0][1])
+    ok, dup, fresh = bool(result[0][0]), bool(result[0][1]), bool(result[0][6])
     rows = sorted((r[2], r[3], r[4], r[5]) for r in result if r[2] is not None)
-    return Taken(household_ok=ok, already_registered=dup, rows=rows)
+    if not fresh:
+        return Taken(household_ok=False, fresh=False, already_registered=False, rows=[])
+    return Taken(household_ok=ok, fresh=True, already_registered=dup, rows=rows)
 
 
 def _take_sqlite(
@@ -248,6 +216,14 @@ def _take_sqlite(
     n = len(person_ids)
     marks = ", ".join(["%s"] * len(_ACTIVE))
     with connection.cursor() as cursor:
+        # IMMEDIATE transactions serialise writers: what this reads stays true until commit.
+        cursor.execute(
+            "SELECT version = %s AND status = %s FROM activities_activity WHERE id = %s",
+            [activity.version, ActivityStatus.PUBLISHED, activity.pk],
+        )
+        same = cursor.fetchone()
+        if not (same and same[0]):
+            return Taken(household_ok=False, fresh=False, already_registered=False, rows=[])
         cursor.execute(
             "SELECT person_id FROM activities_registration "  # noqa: S608 (placeholders)
             f"WHERE activity_id = %s AND account_id = %s AND status IN ({marks})",
@@ -256,7 +232,7 @@ def _take_sqlite(
         held = [row[0] for row in cursor.fetchall()]
         dup = bool(set(held) & set(person_ids))
         if dup or len(held) + n > activity.places_per_household:
-            return Taken(household_ok=False, already_registered=dup, rows=[])
+            return Taken(household_ok=False, fresh=True, already_registered=dup, rows=[])
         if lottery:
             status: str | None = RegistrationStatus.APPLIED
         else:
@@ -281,7 +257,7 @@ def _take_sqlite(
             else:
                 status = None
     if status is None:
-        return Taken(household_ok=True, already_registered=False, rows=[])
+        return Taken(household_ok=True, fresh=True, already_registered=False, rows=[])
     regs = Registration.objects.bulk_create(
         [
             Registration(
@@ -313,6 +289,7 @@ def _take_sqlite(
         )
     return Taken(
         household_ok=True,
+        fresh=True,
         already_registered=False,
         rows=[(r.pk, r.public_id, r.person_id, r.status) for r in regs],
     )

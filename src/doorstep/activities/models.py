@@ -7,6 +7,8 @@ pass `capacity` (see docs/concurrency.md); a CHECK constraint is the last guard.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -139,6 +141,10 @@ class Activity(models.Model):
     reminded_hours_at = models.DateTimeField(null=True, blank=True, editable=False)
     # The calendar files' SEQUENCE: raised when the time, the place or the status changes.
     ics_sequence = models.PositiveIntegerField(default=0, editable=False)
+    # Raised by every save() (a staff edit, publishing, cancelling, the draw), in the same
+    # transaction: registration checks it in its writing statement, so facts a worker cached
+    # (activities/facts.py) can never let a stale activity say yes.
+    version = models.PositiveIntegerField(default=0, editable=False)
     # Generated for the demo (`doorstep load-demo`), not a real event: every page says so.
     synthetic = models.BooleanField(_("synthetic example"), default=False, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -176,6 +182,13 @@ class Activity(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.version = (self.version or 0) + 1
+        fields = kwargs.get("update_fields")
+        if fields is not None:
+            kwargs["update_fields"] = {*fields, "version"}
+        super().save(*args, **kwargs)
+
     @property
     def local_title(self) -> str:
         """The title for the page's language: the English one on English pages, if given."""
@@ -212,12 +225,17 @@ class Registration(models.Model):
 
     # Pseudonymous, unguessable id: shown in the lottery's public list and in tickets.
     public_id = models.CharField(max_length=24, unique=True)
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="registrations")
+    # No single-column indexes on the three keys: the (activity, status, queue_rank),
+    # (account, status) and (person, status) indexes below start with them and serve the same
+    # look-ups, so each new registration writes three index entries fewer.
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="registrations", db_index=False
+    )
     person = models.ForeignKey(
-        "accounts.Person", on_delete=models.PROTECT, related_name="registrations"
+        "accounts.Person", on_delete=models.PROTECT, related_name="registrations", db_index=False
     )
     account = models.ForeignKey(
-        "accounts.User", on_delete=models.PROTECT, related_name="registrations"
+        "accounts.User", on_delete=models.PROTECT, related_name="registrations", db_index=False
     )
     status = models.CharField(max_length=14, choices=RegistrationStatus.choices)
     # Registrations made together (a parent and a child) share a party: the public id of the
@@ -269,7 +287,10 @@ class Registration(models.Model):
 class RegistrationRequest(models.Model):
     """A client's Idempotency-Key: a retried request returns the first answer, never a 2nd place."""
 
-    account = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    # The (account, key) unique index serves look-ups by account: no index of its own.
+    account = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     key = models.CharField(max_length=80)
     activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
     registration_ids = models.JSONField(default=list)

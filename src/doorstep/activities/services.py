@@ -23,7 +23,7 @@ from doorstep.accounts.models import Person, User
 from doorstep.core import audit
 from doorstep.core.errors import DoorstepError
 
-from . import hotpath, notices
+from . import facts, hotpath, notices
 from .models import (
     ACTIVE_STATUSES,
     HOLDS_PLACE,
@@ -248,41 +248,41 @@ def register(
     confirmed without the parent registered with it); without places, the group joins the
     waiting list in order. A repeated Idempotency-Key returns the first answer.
 
-    The statements, in order (docs/concurrency.md): the activity with its center's no-show
-    policy and any answer stored for the key; then, in one transaction, the household lock
-    with its people, and one statement that checks the household's registrations, takes the
-    places, inserts the registrations and the idempotency record (PostgreSQL; SQLite runs
-    the same steps one by one).
+    The statements, in order (docs/concurrency.md): none for the activity when this worker
+    holds its facts (activities/facts.py); then, in one transaction, the household lock with
+    its people, and one statement that re-checks the activity's version, checks the
+    household's registrations, takes the places, inserts the registrations and the
+    idempotency record (PostgreSQL; SQLite runs the same steps one by one), and the notice.
+    A stored Idempotency-Key is looked up only when the request is refused (a retry).
     """
     now = _now(now)
     key = (idempotency_key or "").strip()[:80] or None
-    activity = hotpath.activity_for_registration(activity_id, account, key)
-    if activity is None:
-        raise RegistrationError(_("No such activity."), code="not_found", status=404)
-    stored_activity_id = getattr(activity, "stored_activity_id", None)
-    if key and stored_activity_id is not None:
-        return _replayed(
-            activity_id,
-            stored_activity_id,
-            hotpath.stored_ids(getattr(activity, "stored_registration_ids", None)),
-        )
-    _check_window(activity, now)
-    ids = _clean_ids(person_ids)
-    lottery = activity.allocation == Allocation.LOTTERY
-    if (
-        not lottery
-        and activity.taken + len(ids) > activity.capacity
-        and not activity.waitlist_enabled
-    ):
-        # Cheap "no" before any write or any other read: the counter only says no sooner,
-        # never yes.
-        raise _full()
     try:
-        return _write(account=account, activity=activity, ids=ids, key=key, now=now)
+        ids = _clean_ids(person_ids)
+        for attempt in range(2):
+            # This worker's copy of the facts; the writing statement re-checks its version.
+            activity = facts.for_registration(activity_id, fresh=attempt > 0)
+            if activity is None:
+                raise RegistrationError(_("No such activity."), code="not_found", status=404)
+            _check_window(activity, now)
+            lottery = activity.allocation == Allocation.LOTTERY
+            if (
+                not lottery
+                and activity.taken + len(ids) > activity.capacity
+                and not activity.waitlist_enabled
+            ):
+                # Cheap "no" before any write or any other read: the counter only says no
+                # sooner, never yes.
+                raise _full()
+            try:
+                return _write(account=account, activity=activity, ids=ids, key=key, now=now)
+            except _StaleFacts:
+                continue  # the activity changed since this worker read it: read it again
+        raise _StaleFacts  # changed twice while we decided: rare enough to be an error
     except (RegistrationError, IntegrityError) as exc:
-        # A concurrent request with the same key committed first (we waited for it on the
-        # household lock, then found its people registered or its key stored): its answer.
-        if key:
+        # A retry of a request that was answered (its people registered, or its key stored by
+        # a concurrent request we waited for): the first answer.
+        if key and not (isinstance(exc, RegistrationError) and exc.code == "not_found"):
             replay = _replay(account, key, activity_id)
             if replay:
                 return replay
@@ -292,6 +292,13 @@ def register(
                 _("Already registered for this activity."), code="already_registered"
             ) from None
         raise
+
+
+class _StaleFacts(RegistrationError):
+    def __init__(self) -> None:
+        super().__init__(
+            _("The activity was just changed. Please try again."), code="try_again", status=409
+        )
 
 
 def register_at_desk(
@@ -355,6 +362,9 @@ def _write(
             key=key,
             created=created,
         )
+        if not taken.fresh:
+            facts.forget(activity.pk)
+            raise _StaleFacts
         if not taken.household_ok:
             if taken.already_registered:
                 raise RegistrationError(
@@ -362,6 +372,7 @@ def _write(
                 )
             raise _household_limit(activity)
         if not taken.rows:
+            facts.note_full(activity.pk, activity.version)
             raise _full()
         by_person = {p.pk: p for p in people}
         regs = []

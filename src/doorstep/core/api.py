@@ -4,6 +4,7 @@ The apps' routers are mounted on it by `doorstep.api` (above every app); here ar
 parts every endpoint shares: the input rule (`inputs.py`) and the error answers.
 """
 
+import logging
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig
@@ -16,6 +17,8 @@ from pydantic import ConfigDict
 
 from .errors import DoorstepError, too_large
 from .inputs import check_inputs
+
+logger = logging.getLogger("django.request")
 
 
 class ErrorOut(Schema):
@@ -110,4 +113,19 @@ def on_too_large(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
 def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     return api.create_response(
         request, {"code": "http_error", "message": str(exc)}, status=exc.status_code
+    )
+
+
+@api.exception_handler(Exception)
+def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """A bug: logged as Django logs a 500 (with the traceback), answered in the API's shape.
+    The service's transaction has already rolled back, so nothing half-done is stored."""
+    logger.error(
+        "Internal Server Error: %s",
+        request.path,
+        exc_info=exc,
+        extra={"status_code": 500, "request": request},
+    )
+    return api.create_response(
+        request, {"code": "server_error", "message": _("Server error.")}, status=500
     )

@@ -1,6 +1,7 @@
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
@@ -33,3 +34,15 @@ class LanguageMiddleware:
         response.headers.setdefault("Content-Language", language)
         patch_vary_headers(response, ("Cookie", "Accept-Language"))
         return response
+
+
+class NoSessionMiddleware:
+    """For API_MIDDLEWARE (doorstep.wsgi): a request judged by its token has no session, so
+    `request.user` is anonymous until the token names someone."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.user = AnonymousUser()
+        return self.get_response(request)

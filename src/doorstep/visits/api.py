@@ -16,7 +16,7 @@ from ninja import Field, Router, Schema, Status
 
 from doorstep.accounts.auth import account_auth, bearer_token, client_ip
 from doorstep.accounts.models import User
-from doorstep.accounts.services import user_for_token
+from doorstep.accounts.tokens import user_for_token
 from doorstep.core.api import ErrorOut
 
 from . import codes, selectors, services

@@ -38,7 +38,7 @@ test: install
 lint: install
 	$(VENV)/bin/ruff check src tests $(wildcard bench)
 	$(VENV)/bin/ruff format --check src tests $(wildcard bench)
-	$(VENV)/bin/mypy $(filter-out src/doorstep/core/%,$(wildcard src/doorstep/*/services.py src/doorstep/*/selectors.py src/doorstep/*/api.py)) src/doorstep/core/ src/doorstep/api.py
+	$(VENV)/bin/mypy $(filter-out src/doorstep/core/%,$(wildcard src/doorstep/*/services.py src/doorstep/*/services/*.py src/doorstep/*/selectors.py src/doorstep/*/api.py)) src/doorstep/core/ src/doorstep/api.py
 	$(VENV)/bin/lint-imports --no-cache
 	$(DOORSTEP) makemigrations --check --dry-run
 	$(PY) -m doorstep.core.i18ncheck

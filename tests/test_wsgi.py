@@ -81,6 +81,8 @@ def test_a_registration_is_the_apis_answer_through_either_list(activity):
     full_list = call(path, {"person_ids": holder(a)}, headers, app=wsgi.site)
     assert token_list[0] == full_list[0] == 200
     assert token_list[2] == full_list[2] == {**first, "replayed": True}
+    for name in ("Content-Security-Policy", "X-Frame-Options", "Content-Type", "Referrer-Policy"):
+        assert token_list[1][name] == full_list[1][name], name
 
     # Full, in the language asked for.
     en = {"Authorization": f"Bearer {tb}", "Accept-Language": "en"}
@@ -110,12 +112,13 @@ def test_refusals_keep_the_apis_codes(activity):
 
 
 def test_an_unexpected_failure_is_a_logged_json_500_and_stores_nothing(activity, caplog):
-    from doorstep.activities import services
+    from doorstep.activities.services import registration
 
     a = make_account()
     auth = {"Authorization": f"Bearer {issue_token(a)}"}
     path = f"/api/v1/activities/{activity.pk}/registrations"
-    with mock.patch.object(services.notices, "registered", side_effect=RuntimeError("boom")):
+    # A bug after the registration's statement, inside its transaction (both databases).
+    with mock.patch.object(registration, "planned_written", side_effect=RuntimeError("boom")):
         status, h, body = call(path, {"person_ids": holder(a)}, auth)
     assert status == 500 and h["Content-Type"].startswith("application/json")
     assert body["code"] == "server_error"

@@ -130,7 +130,7 @@ MIDDLEWARE = [
 # session, CSRF, messages or sign-in middleware; the same headers, language and audit address.
 API_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "doorstep.core.middleware.StaticPolicyMiddleware",
     "doorstep.core.audit.AuditMiddleware",
     "doorstep.core.middleware.NoSessionMiddleware",
     "doorstep.core.middleware.LanguageMiddleware",

@@ -310,6 +310,18 @@ def test_deliveries_follow_preferences_and_wait_for_the_commit(
         register(a, activity)
         assert Delivery.objects.filter(notice__user=a, status="pending").count() == 1
     assert callbacks  # sending is left to after the commit
+    # By SMS: one delivery, held until the quiet hours end (the same on both databases,
+    # where PostgreSQL writes it with the registration's own statement).
+    from doorstep.inbox.services import sms_time
+
+    b = make_account()
+    set_preference(user=b, by_sms=True, by_email=False, email="")
+    before = timezone.now()
+    register(b, activity)
+    (delivery,) = Delivery.objects.filter(notice__user=b)
+    assert delivery.channel == "sms" and delivery.status == "pending"
+    assert sms_time(before) <= delivery.not_before <= sms_time(timezone.now())
+    assert delivery.notice.kind == "reg_confirmed"
 
 
 def test_staff_pages_send_messages_and_show_what_failed(client, center, staff, settings):

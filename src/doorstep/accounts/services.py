@@ -23,7 +23,6 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from doorstep.activities.models import ACTIVE_STATUSES
 from doorstep.centers.models import Region
 from doorstep.core import limits
 from doorstep.core.errors import DoorstepError
@@ -31,6 +30,7 @@ from doorstep.core.keys import signing_keys
 
 from .models import Person, PhoneCode, User
 from .senders import SendError, get_sender
+from .signals import person_in_use
 
 CODE_DIGITS = 6
 CODE_TTL = timedelta(minutes=5)
@@ -395,7 +395,7 @@ def remove_person(*, account: User, person_id: int) -> None:
                 _("The account holder cannot be removed from the household."),
                 code="cannot_remove_holder",
             )
-        if person.registrations.filter(status__in=ACTIVE_STATUSES).exists():
+        if person_in_use(person):
             raise AccountError(
                 _(
                     "%(name)s is registered for an activity. Cancel the registration first, "

@@ -25,6 +25,8 @@ from django.db import connection
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
+from doorstep.core.db import concrete_columns, instances
+
 from .models import ApiToken, User
 
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
@@ -122,7 +124,8 @@ def user_for_token(token: str, *, now: datetime | None = None) -> User | None:
 def _read(h: str, now: datetime) -> User | None:
     if connection.vendor == "postgresql":
         params = {"hash": h, "now": now, "stale": now - TOKEN_TOUCH_INTERVAL}
-        user = next(iter(User.objects.raw(_token_sql(), params)), None)
+        found = instances(User, _token_sql(), params)
+        user = found[0][0] if found else None
         return user if user is not None and user.is_active else None
     row = ApiToken.objects.select_related("user").filter(key_hash=h).first()
     if row is None or not row.user.is_active:
@@ -152,12 +155,10 @@ _token_sql_cache: list[str] = []
 
 def _token_sql() -> str:
     if not _token_sql_cache:
-        columns = ", ".join(
-            f"u.{connection.ops.quote_name(str(f.column))}" for f in User._meta.concrete_fields
-        )
+        columns = concrete_columns(User, "u")
         _token_sql_cache.append(
             "WITH t AS MATERIALIZED ("  # noqa: S608 (column names from the model)
-            f"  SELECT tok.id AS token_id, tok.last_used_at AS token_used_at, {columns}"
+            f"  SELECT {columns}, tok.id AS token_id, tok.last_used_at AS token_used_at"
             "  FROM accounts_apitoken tok JOIN accounts_user u ON u.id = tok.user_id"
             "  WHERE tok.key_hash = %(hash)s),"
             " touch AS ("

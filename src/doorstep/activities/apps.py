@@ -22,5 +22,18 @@ class ActivitiesConfig(AppConfig):
         def forget(sender: type, instance: Activity, **kwargs: object) -> None:
             facts.forget(instance.pk)  # this process's copy; others re-check the version
 
-        post_save.connect(forget, sender=Activity, dispatch_uid="activities.facts.saved")
-        post_delete.connect(forget, sender=Activity, dispatch_uid="activities.facts.deleted")
+        # weak=False: `forget` is local to this method, and signals keep weak references.
+        post_save.connect(
+            forget, sender=Activity, weak=False, dispatch_uid="activities.facts.saved"
+        )
+
+        from doorstep.accounts.signals import register_person_in_use
+
+        from .models import ACTIVE_STATUSES
+
+        register_person_in_use(
+            lambda person: person.registrations.filter(status__in=ACTIVE_STATUSES).exists()
+        )
+        post_delete.connect(
+            forget, sender=Activity, weak=False, dispatch_uid="activities.facts.deleted"
+        )

@@ -13,9 +13,8 @@ from django.utils.translation import gettext as _
 from doorstep.accounts.models import User
 from doorstep.accounts.scopes import can_manage
 from doorstep.core import audit
-from doorstep.visits.services import record_activity_visit
 
-from . import tickets
+from . import signals, tickets
 from .models import (
     Activity,
     ActivityStatus,
@@ -262,7 +261,7 @@ def _record(
             )
             if code == CheckInCode.WELCOME:
                 # An accepted check-in is a visit too, recorded in the same transaction.
-                record_activity_visit(checkin_id=row.pk)
+                signals.checked_in.send(sender=CheckIn, checkin_id=row.pk)
     except IntegrityError:
         # The same nonce raced us: answer as the first scan was answered.
         first = CheckIn.objects.select_related("registration").get(nonce=nonce)

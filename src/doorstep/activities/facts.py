@@ -20,7 +20,7 @@ import copy
 import threading
 import time
 
-from django.db import connection
+from doorstep.core.db import concrete_columns, instances
 
 from .models import Activity
 
@@ -31,9 +31,7 @@ _cache: dict[int, tuple[float, Activity]] = {}
 _sql: list[str] = []
 
 
-def _columns(alias: str) -> str:
-    quote = connection.ops.quote_name
-    return ", ".join(f"{alias}.{quote(f.column)}" for f in Activity._meta.concrete_fields)
+_EXTRA = ("policy_threshold", "policy_window_days", "policy_block_days", "center_name")
 
 
 def _read(activity_id: int) -> Activity | None:
@@ -42,15 +40,20 @@ def _read(activity_id: int) -> Activity | None:
     (`center_name`): one statement."""
     if not _sql:
         _sql.append(
-            f"SELECT {_columns('a')}, "  # noqa: S608 (column names from the model)
-            "p.threshold AS policy_threshold, p.window_days AS policy_window_days, "
-            "p.block_days AS policy_block_days, c.name AS center_name "
+            f"SELECT {concrete_columns(Activity, 'a')}, "  # noqa: S608 (columns from the model)
+            "p.threshold, p.window_days, p.block_days, c.name "
             "FROM activities_activity a "
             "JOIN centers_center c ON c.id = a.center_id "
             "LEFT JOIN activities_noshowpolicy p ON p.center_id = a.center_id "
             "WHERE a.id = %s"
         )
-    return next(iter(Activity.objects.raw(_sql[0], [activity_id])), None)
+    found = instances(Activity, _sql[0], [activity_id], extra=len(_EXTRA))
+    if not found:
+        return None
+    activity, extra = found[0]
+    for name, value in zip(_EXTRA, extra, strict=True):
+        setattr(activity, name, value)
+    return activity
 
 
 def for_registration(activity_id: int, *, fresh: bool = False) -> Activity | None:

@@ -18,6 +18,8 @@ from typing import Any
 from django.db import connection
 
 from doorstep.accounts.models import Person, User
+from doorstep.core.db import concrete_columns, instances
+from doorstep.inbox.services import PG_PLANNED_NOTICE, PlannedNotice
 
 from .models import ACTIVE_STATUSES, Activity, ActivityStatus, RegistrationStatus
 
@@ -50,13 +52,13 @@ def household_people(account: User, person_ids: Sequence[int]) -> list[Person]:
         return []
     marks = ", ".join(["%s"] * len(person_ids))
     sql = (
-        "SELECT p.id, p.name, p.birth_year, p.is_account_holder, p.account_id "  # noqa: S608
+        f"SELECT {concrete_columns(Person, 'p')} "  # noqa: S608 (columns from the model)
         "FROM accounts_user u JOIN accounts_person p ON p.account_id = u.id "
         f"WHERE u.id = %s AND p.id IN ({marks})"
     )
     if _postgres():
         sql += " FOR UPDATE OF u"
-    return list(Person.objects.raw(sql, [account.pk, *person_ids]))
+    return [person for person, _extra in instances(Person, sql, [account.pk, *person_ids])]
 
 
 @dataclass
@@ -67,6 +69,8 @@ class Taken:
     fresh: bool  # the activity's version and status were those the caller decided on
     already_registered: bool
     rows: list[tuple[int, str, int, str]]  # (id, public id, person id, status), by id
+    notice_id: int | None = None  # the planned notice, when the statement wrote it
+    deliveries: int = 0
 
 
 def take_places(
@@ -78,6 +82,7 @@ def take_places(
     lottery: bool,
     key: str | None,
     created: datetime,
+    notice: PlannedNotice | None = None,
 ) -> Taken:
     """Check the household's registrations, take places (first come), insert the
     registrations and the idempotency record. No rows: the activity is full (no waiting list)."""
@@ -90,6 +95,7 @@ def take_places(
             lottery=lottery,
             key=key,
             created=created,
+            notice=notice,
         )
     return _take_sqlite(
         activity=activity,
@@ -154,13 +160,27 @@ req AS (
     registration_ids, created_at)
   SELECT %(account)s, %(key)s, %(activity)s, (SELECT jsonb_agg(id ORDER BY id) FROM ins),
     %(created)s
-  WHERE %(key)s::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM ins))
+  WHERE %(key)s::varchar IS NOT NULL AND EXISTS (SELECT 1 FROM ins))"""
+
+_PG_RESULT = """
 SELECT (SELECT count(*) FROM ok), (SELECT dup FROM seen), ins.id, ins.public_id, ins.person_id,
-  ins.status, coalesce((SELECT same FROM fresh), false)
+  ins.status, coalesce((SELECT same FROM fresh), false), {notice}
 FROM (SELECT 1) AS one LEFT JOIN ins ON true"""
 
-_PG_FIRST_COME = "WITH" + _PG_SEEN + _PG_TOOK + _PG_WRITE
-_PG_LOTTERY = "WITH" + _PG_SEEN + _PG_APPLY + _PG_WRITE
+# With the notice the registration would give (rendered before), written by the same
+# statement when its rows are: one round trip for the whole success path.
+_SQL = {
+    (lottery, with_notice): "WITH"  # noqa: S608 (constant fragments only)
+    + _PG_SEEN
+    + (_PG_APPLY if lottery else _PG_TOOK)
+    + _PG_WRITE
+    + (PG_PLANNED_NOTICE if with_notice else "")
+    + _PG_RESULT.format(
+        notice="(SELECT id FROM note), (SELECT count(*) FROM deliv)" if with_notice else "NULL, 0"
+    )
+    for lottery in (False, True)
+    for with_notice in (False, True)
+}
 
 
 def _take_postgres(
@@ -172,6 +192,7 @@ def _take_postgres(
     lottery: bool,
     key: str | None,
     created: datetime,
+    notice: PlannedNotice | None,
 ) -> Taken:
     params: dict[str, Any] = {
         "activity": activity.pk,
@@ -192,13 +213,22 @@ def _take_postgres(
         "otherwise": str(RegistrationStatus.WAITLISTED) if activity.waitlist_enabled else None,
     }
     with connection.cursor() as cursor:
-        cursor.execute(_PG_LOTTERY if lottery else _PG_FIRST_COME, params)
+        if notice is not None:
+            params.update(notice.params(), n_now=created)
+        cursor.execute(_SQL[(lottery, notice is not None)], params)
         result = cursor.fetchall()
     ok, dup, fresh = bool(result[0][0]), bool(result[0][1]), bool(result[0][6])
     rows = sorted((r[2], r[3], r[4], r[5]) for r in result if r[2] is not None)
     if not fresh:
         return Taken(household_ok=False, fresh=False, already_registered=False, rows=[])
-    return Taken(household_ok=ok, fresh=True, already_registered=dup, rows=rows)
+    return Taken(
+        household_ok=ok,
+        fresh=True,
+        already_registered=dup,
+        rows=rows,
+        notice_id=result[0][7],
+        deliveries=int(result[0][8] or 0),
+    )
 
 
 def _take_sqlite(

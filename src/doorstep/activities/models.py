@@ -228,8 +228,17 @@ class Registration(models.Model):
     # No single-column indexes on the three keys: the (activity, status, queue_rank),
     # (account, status) and (person, status) indexes below start with them and serve the same
     # look-ups, so each new registration writes three index entries fewer.
+    # No foreign-key constraint on the activity in the database: its check at commit takes a
+    # KEY SHARE lock on the activity row, the one every registration of a rush updates, and
+    # the two locks together cost PostgreSQL a multixact per registration. The registration's
+    # statement writes only the id of the row it has just updated or re-checked; deleting an
+    # activity deletes its registrations through the ORM (CASCADE), as before.
     activity = models.ForeignKey(
-        Activity, on_delete=models.CASCADE, related_name="registrations", db_index=False
+        Activity,
+        on_delete=models.CASCADE,
+        related_name="registrations",
+        db_index=False,
+        db_constraint=False,
     )
     person = models.ForeignKey(
         "accounts.Person", on_delete=models.PROTECT, related_name="registrations", db_index=False
@@ -292,7 +301,10 @@ class RegistrationRequest(models.Model):
         "accounts.User", on_delete=models.CASCADE, related_name="+", db_index=False
     )
     key = models.CharField(max_length=80)
-    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, related_name="+")
+    # No constraint in the database, as Registration.activity (the hot row's lock).
+    activity = models.ForeignKey(
+        Activity, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
     registration_ids = models.JSONField(default=list)
     created_at = models.DateTimeField(auto_now_add=True)
 

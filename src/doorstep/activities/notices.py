@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from doorstep.inbox.services import Message, notify_each
+from doorstep.inbox.services import Message, PlannedNotice, notify_each, plan_notice
 
 from .models import Activity, NoShowPolicy, Registration, RegistrationStatus
 
@@ -95,18 +95,22 @@ def _params(
     extra: Callable[[list[Registration]], Mapping[str, Any]] | None,
 ) -> dict[str, Any]:
     members = sorted(members, key=lambda r: r.pk)
-    params: dict[str, Any] = {
-        "names": [r.person.name for r in members],
+    params = _params_for(activity, [r.person.name for r in members], members[0].pk)
+    if extra:
+        params.update(extra(members))
+    return params
+
+
+def _params_for(activity: Activity, names: list[str], first: int | str) -> dict[str, Any]:
+    return {
+        "names": names,
         "title": activity.title,
         "starts_at": activity.starts_at,
         "where": _where(activity),
         "url": f"/activities/{activity.pk}/",
-        "ticket_url": f"/me/registrations/{members[0].pk}/ticket/",
+        "ticket_url": f"/me/registrations/{first}/ticket/",
         "mine_url": "/me/registrations/",
     }
-    if extra:
-        params.update(extra(members))
-    return params
 
 
 def _people(regs: Iterable[Registration]) -> list[Registration]:
@@ -154,6 +158,35 @@ def registered(activity: Activity, regs: list[Registration], *, account: Any, no
             fresh=True,
         )
     return 0
+
+
+def plan_registered(
+    activity: Activity, names: list[str], *, account: Any, lottery: bool, now: datetime
+) -> PlannedNotice:
+    """The notice registered() writes for a confirmed place (first come) or a lottery entry,
+    rendered before the registrations exist, for the statement that writes them (PostgreSQL):
+    the same text, url and event key."""
+    if lottery:
+        event, kind, render, status = "applied", "reg_applied", _applied, "applied"
+        params = {
+            **_params_for(activity, names, "{first}"),
+            "draw_at": activity.registration_closes_at,
+        }
+    else:
+        event, kind, render, status = "confirmed", "reg_confirmed", _confirmed, "confirmed"
+        params = _params_for(activity, names, "{first}")
+    return plan_notice(
+        render,
+        params,
+        user_id=account.pk,
+        language=account.language,
+        subject=f"activity:{activity.pk}",
+        kind=kind,
+        key=f"a{activity.pk}:{event}:{{first}}",
+        center_id=activity.center_id,
+        for_status=status,
+        now=now,
+    )
 
 
 def _confirmed(p: Mapping[str, Any]) -> Message:

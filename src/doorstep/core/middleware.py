@@ -1,3 +1,4 @@
+import functools
 from collections.abc import Callable
 
 from django.conf import settings
@@ -46,3 +47,23 @@ class NoSessionMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request.user = AnonymousUser()
         return self.get_response(request)
+
+
+@functools.cache
+def _policy() -> str:
+    from csp.utils import build_policy
+
+    return build_policy()
+
+
+class StaticPolicyMiddleware:
+    """For API_MIDDLEWARE: the Content-Security-Policy django-csp gives every answer, built
+    once (JSON answers carry no nonce), instead of once per answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", _policy())
+        return response

@@ -17,3 +17,7 @@ class FiguresConfig(AppConfig):
 
         pre_delete.connect(signals.account_deleted, sender=User, dispatch_uid="figures-account")
         pre_delete.connect(signals.center_deleted, sender=Center, dispatch_uid="figures-center")
+
+        from doorstep.visits.signals import records_deleted
+
+        records_deleted.connect(signals.records_deleted, dispatch_uid="figures-records-deleted")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .services import forget_presence
+from .services import forget_presence, recompute_center_days
 
 
 def account_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
@@ -14,3 +14,8 @@ def account_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
 
 def center_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     forget_presence(center_id=instance.pk)
+
+
+def records_deleted(sender: Any, pairs: list, **kwargs: Any) -> None:
+    """A visit or service record was undone: recompute its center's day now."""
+    recompute_center_days(pairs=pairs)

@@ -120,16 +120,13 @@ def notify_each(
         with translation.override(language):
             for uid in uids:
                 params, key = wanted[uid]
-                message = render(params)
                 notices.append(
-                    Notice(
+                    _rendered(
+                        render(params),
                         user_id=uid,
                         subject=subject,
                         kind=kind,
-                        title=str(message.title)[:200],
-                        body=str(message.body),
-                        url=message.url[:300],
-                        event_key=key,
+                        key=key,
                         center_id=center_id,
                         language=language,
                     )
@@ -146,6 +143,116 @@ def notify_each(
     if written:
         transaction.on_commit(lambda: send_due(limit=SEND_AT_ONCE, only=written))
     return len(notices)
+
+
+def _rendered(
+    message: Message,
+    *,
+    user_id: int,
+    subject: str,
+    kind: str,
+    key: str,
+    center_id: int | None,
+    language: str,
+) -> Notice:
+    return Notice(
+        user_id=user_id,
+        subject=subject,
+        kind=kind,
+        title=str(message.title)[:200],
+        body=str(message.body),
+        url=message.url[:300],
+        event_key=key,
+        center_id=center_id,
+        language=language,
+    )
+
+
+@dataclass
+class PlannedNotice:
+    """A notice rendered before the rows it is about exist (the registration's statement
+    writes it with them, PostgreSQL only): `{first}` in its url and event key stands for the
+    id of the first row written with status `for_status`."""
+
+    notice: Notice
+    for_status: str
+    sms_at: datetime
+
+    def params(self) -> dict[str, Any]:
+        n = self.notice
+        return {
+            "n_user": n.user_id,
+            "n_subject": n.subject,
+            "n_kind": n.kind,
+            "n_title": n.title,
+            "n_body": n.body,
+            "n_url": n.url,
+            "n_key": n.event_key,
+            "n_center": n.center_id,
+            "n_language": n.language,
+            "n_status": self.for_status,
+            "n_sms_at": self.sms_at,
+        }
+
+
+def plan_notice(
+    render: Render,
+    params: Mapping[str, Any],
+    *,
+    user_id: int,
+    language: str | None,
+    subject: str,
+    kind: str,
+    key: str,
+    center_id: int | None,
+    for_status: str,
+    now: datetime,
+    urgent_until: datetime | None = None,
+) -> PlannedNotice:
+    """The notice notify_each() would write for one recipient, rendered in their language."""
+    language = language or settings.LANGUAGE_CODE
+    with translation.override(language):
+        notice = _rendered(
+            render(params),
+            user_id=user_id,
+            subject=subject,
+            kind=kind,
+            key=key[:120],
+            center_id=center_id,
+            language=language,
+        )
+    return PlannedNotice(notice=notice, for_status=for_status, sms_at=sms_time(now, urgent_until))
+
+
+# Appended to a statement whose CTE `ins` returns (id, status): the planned notice, written
+# only if rows with its status were, and its deliveries (`n_*` parameters, `n_now`).
+PG_PLANNED_NOTICE = """,
+note AS (
+  INSERT INTO inbox_notice (user_id, subject, kind, title, body, url, created_at, read_at,
+    event_key, center_id, language)
+  SELECT %(n_user)s, %(n_subject)s, %(n_kind)s, %(n_title)s, %(n_body)s,
+    replace(%(n_url)s::varchar, '{first}', f.id::text), %(n_now)s, NULL,
+    replace(%(n_key)s::varchar, '{first}', f.id::text), %(n_center)s, %(n_language)s
+  FROM (SELECT min(id) AS id FROM ins WHERE status = %(n_status)s HAVING count(*) > 0) AS f
+  RETURNING id),
+deliv AS (
+  INSERT INTO inbox_delivery (notice_id, channel, status, not_before, attempts, sent_at,
+    last_error)
+  SELECT note.id, ch.channel, 'pending',
+    CASE ch.channel WHEN 'sms' THEN %(n_sms_at)s ELSE %(n_now)s END, 0, NULL, ''
+  FROM note, inbox_deliverypreference p, (VALUES ('sms'), ('email')) AS ch(channel)
+  WHERE p.user_id = %(n_user)s AND ((ch.channel = 'sms' AND p.by_sms)
+    OR (ch.channel = 'email' AND p.by_email AND p.email <> ''))
+  RETURNING notice_id)"""
+
+
+def planned_written(notice_id: int | None, deliveries: int) -> bool:
+    """After a statement with PG_PLANNED_NOTICE: send its deliveries once it commits."""
+    if notice_id is None:
+        return False
+    if deliveries:
+        transaction.on_commit(lambda: send_due(limit=SEND_AT_ONCE, only=[notice_id]))
+    return True
 
 
 _PG_ONE = """

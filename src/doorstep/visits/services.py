@@ -22,9 +22,8 @@ from doorstep.accounts.scopes import can_manage
 from doorstep.centers.models import Center, OpeningHours
 from doorstep.core import audit, limits
 from doorstep.core.errors import DoorstepError
-from doorstep.figures.services import recompute_center_days
 
-from . import codes
+from . import codes, signals
 from .models import Route, RouteSource, RouteStop, ServiceRecord, Visit, VisitGuard
 from .vocab import Channel, Group, Service, ServiceSource
 
@@ -423,7 +422,7 @@ def undo_tally(*, visit_id: int, staff: User, now: datetime | None = None) -> No
     )
     visit.delete()
     # A deletion leaves no updated_at for the incremental refresh: recompute that day now.
-    recompute_center_days(pairs=[pair])
+    signals.records_deleted.send(sender=Visit, pairs=[pair])
 
 
 # Service ledger ---------------------------------------------------------------------------------
@@ -505,7 +504,7 @@ def undo_service(*, record_id: int, staff: User, now: datetime | None = None) ->
         now=now,
     )
     record.delete()
-    recompute_center_days(pairs=[pair])
+    signals.records_deleted.send(sender=Visit, pairs=[pair])
 
 
 # Routes ----------------------------------------------------------------------------------------

@@ -178,7 +178,9 @@ def test_the_door_keeps_working_offline_and_syncs_once(live_server, page, door, 
         assert "result-offline" in panel.get_attribute("class")
     # A forged ticket is refused on the phone, and the same ticket twice is one scan.
     token = tickets.token_for(regs[0])
-    field.fill(token[:-2] + ("AA" if not token.endswith("AA") else "BB"))
+    # One character inside the signature (the last ones may carry only padding bits).
+    i = len(token) - 5
+    field.fill(token[:i] + ("A" if token[i] != "A" else "B") + token[i + 1 :])
     field.press("Enter")
     panel.locator(".result-message", has_text="Not a valid ticket").wait_for()
     field.fill(token)

@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 from doorstep.core.api import ErrorOut
 
 from . import selectors, services, tokens
-from .auth import account_auth, bearer_token, client_ip
+from .auth import account_auth, bearer_token, caller, client_ip
 from .models import Person, User, mask_phone
 
 router = Router(tags=["accounts"])
@@ -97,7 +97,7 @@ def _me_out(user: User) -> dict:
 
 
 def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     assert isinstance(user, User)
     return user
 

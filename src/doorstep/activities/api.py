@@ -10,8 +10,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Query, Router, Schema, Status
 
-from doorstep.accounts.auth import account_auth
-from doorstep.accounts.models import User
+from doorstep.accounts.auth import account_auth, caller
 from doorstep.accounts.scopes import is_staff_member
 from doorstep.core.api import ErrorOut
 from doorstep.core.errors import DoorstepError
@@ -225,7 +224,7 @@ def get_draw(request: HttpRequest, activity_id: int) -> dict:
 def create_registration(request: HttpRequest, activity_id: int, body: RegisterIn) -> Status:
     """Register people of your household. Send an `Idempotency-Key` header: a retry with the
     same key returns the same answer and never takes a second place."""
-    user: User = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     result = services.register(
         account=user,
         activity_id=activity_id,
@@ -249,7 +248,7 @@ def create_registration(request: HttpRequest, activity_id: int, body: RegisterIn
 
 @router.get("/me/registrations", auth=account_auth, response=list[RegistrationOut])
 def my_registrations(request: HttpRequest) -> list[dict]:
-    user: User = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     regs = selectors.registrations_of(user)
     positions = selectors.waitlist_positions(regs)
     return [registration_out(r, positions.get(r.pk)) for r in regs]
@@ -261,7 +260,7 @@ def my_registrations(request: HttpRequest) -> list[dict]:
     response={200: RegistrationOut, 400: ErrorOut, 404: ErrorOut},
 )
 def cancel_registration(request: HttpRequest, registration_id: int) -> dict:
-    user: User = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     reg = services.cancel(registration_id=registration_id, by=user)
     return registration_out(selectors.registration_of(user, reg.pk))
 
@@ -272,7 +271,7 @@ def cancel_registration(request: HttpRequest, registration_id: int) -> dict:
     response={200: RegistrationOut, 400: ErrorOut, 404: ErrorOut},
 )
 def accept(request: HttpRequest, registration_id: int) -> dict:
-    user: User = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     services.accept_offer(registration_id=registration_id, account=user)
     return registration_out(selectors.registration_of(user, registration_id))
 
@@ -283,7 +282,7 @@ def accept(request: HttpRequest, registration_id: int) -> dict:
     response={200: TicketOut, 404: ErrorOut, 409: ErrorOut},
 )
 def ticket(request: HttpRequest, registration_id: int) -> dict:
-    user: User = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     reg = selectors.registration_of(user, registration_id)
     if reg.status != "confirmed":
         raise DoorstepError(_("Only a confirmed place has a ticket."), code="no_ticket", status=409)
@@ -315,7 +314,7 @@ MESSAGES = {
 )
 def post_checkin(request: HttpRequest, body: CheckInIn) -> dict:
     """Staff scan a ticket. The nonce makes a repeated submission of the same scan harmless."""
-    user: User = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     if not is_staff_member(user):
         raise DoorstepError(
             _("Only center staff can check people in."), code="forbidden", status=403

@@ -178,3 +178,39 @@ def pinyin_name(text: str) -> str:
         syllables = "".join(lazy_pinyin(w, style=Style.NORMAL))
         words.append(syllables[:1].upper() + syllables[1:])
     return " ".join(words)
+
+
+def rank_tiers(pq: ParsedQuery) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]]]:
+    """The text search's ranking, defined once for the SQL (`sql.text_match`) and the
+    in-memory index (`textindex`): (column, substring, score) tiers in order, the first a
+    center passes being its rank, and the (column, substring) tests a match needs.
+
+    exact name (100) > name starts (90) > full pinyin name (95, 85) > initials (84, 74) >
+    name contains (80, 75) > place exact (70) > place contains (60) > place pinyin (50) >
+    initials anywhere (45); with more than one word, every word somewhere (40) comes last
+    (its test spans two columns, so each caller adds it); anything else 10.
+    """
+    t = pq.text
+    tiers: list[tuple[str, str, int]] = [
+        ("search_name", f"|{t}|", 100),
+        ("search_name", f"|{t}", 90),
+        ("search_name", t, 80),
+        ("search_text", f"|{t}|", 70),
+        ("search_text", t, 60),
+    ]
+    match: list[tuple[str, str]] = [("search_name", t), ("search_text", t)]
+    if pq.latin and len(pq.latin) >= 2:
+        lt = pq.latin
+        tiers[3:3] = [
+            ("name_pinyin", f"|{lt}|", 95),
+            ("name_pinyin", f"|{lt}", 85),
+            ("name_initials", f"|{lt}|", 84),
+            ("name_pinyin", lt, 75),
+            ("name_initials", f"|{lt}", 74),
+        ]
+        tiers.append(("place_pinyin", lt, 50))
+        match += [("name_pinyin", lt), ("name_initials", f"|{lt}"), ("place_pinyin", lt)]
+        if len(lt) >= 3:
+            tiers.append(("name_initials", lt, 45))
+            match.append(("name_initials", lt))
+    return tiers, match

@@ -24,7 +24,7 @@ from django.db import connection
 from django.utils import timezone
 
 from . import hours as hours_mod
-from .search import ParsedQuery
+from .search import ParsedQuery, rank_tiers
 from .vocab import FACILITY_BITS, THEME_BITS, Level, display_name, mask
 
 EARTH_RADIUS_M = 6_371_008.8
@@ -75,43 +75,14 @@ def _either(column_a: str, column_b: str, value: str) -> Sql:
 
 
 def text_match(pq: ParsedQuery) -> tuple[Sql, Sql]:
-    """(condition, rank expression) for a query; the same rules as the ORM version had.
-
-    The rank orders: exact name (100) > name starts (90) > full pinyin name (95, 85) >
-    initials (84, 74) > name contains (80, 75) > place exact (70) > place contains (60) >
-    place pinyin (50) > initials anywhere (45) > every word somewhere (40) > other (10).
-    """
-    t = pq.text
-    whens: list[tuple[Sql, int]] = [
-        (_like("search_name", f"|{t}|"), 100),
-        (_like("search_name", f"|{t}"), 90),
-        (_like("search_name", t), 80),
-        (_like("search_text", f"|{t}|"), 70),
-        (_like("search_text", t), 60),
-    ]
-    match: list[Sql] = [_like("search_name", t), _like("search_text", t)]
+    """(condition, rank expression) for a query: the ranking of `search.rank_tiers()`."""
+    tiers, tests = rank_tiers(pq)
+    whens: list[tuple[Sql, int]] = [(_like(col, sub), score) for col, sub, score in tiers]
+    match: list[Sql] = [_like(col, sub) for col, sub in tests]
     if len(pq.tokens) > 1:
         all_tokens = _and([_either("search_name", "search_text", tok) for tok in pq.tokens])
         whens.append((all_tokens, 40))
         match.append(all_tokens)
-    if pq.latin and len(pq.latin) >= 2:
-        lt = pq.latin
-        whens[3:3] = [
-            (_like("name_pinyin", f"|{lt}|"), 95),
-            (_like("name_pinyin", f"|{lt}"), 85),
-            (_like("name_initials", f"|{lt}|"), 84),
-            (_like("name_pinyin", lt), 75),
-            (_like("name_initials", f"|{lt}"), 74),
-        ]
-        whens.append((_like("place_pinyin", lt), 50))
-        match += [
-            _like("name_pinyin", lt),
-            _like("name_initials", f"|{lt}"),
-            _like("place_pinyin", lt),
-        ]
-        if len(lt) >= 3:
-            whens.append((_like("name_initials", lt), 45))
-            match.append(_like("name_initials", lt))
     rank = Sql("CASE")
     for cond, score in whens:
         rank.text += f" WHEN {cond.text} THEN {int(score)}"

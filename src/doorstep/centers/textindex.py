@@ -32,7 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from .models import Center
-from .search import ParsedQuery
+from .search import ParsedQuery, rank_tiers
 from .vocab import FACILITY_BITS, THEME_BITS, mask
 
 KEYS = ("search_name", "search_text", "name_pinyin", "name_initials", "place_pinyin")
@@ -181,37 +181,6 @@ def _contains(ix: Index, key: str, rows: Ints, value: str) -> Bools:
     return every if n == ix.size else every[rows]
 
 
-def _tiers(pq: ParsedQuery) -> tuple[list[tuple[str, str, int]], list[tuple[str, str]]]:
-    """(key, substring, score) tiers in `sql.text_match()`'s order, and the match tests.
-
-    Kept side by side with sql.text_match(): the first tier a center passes is its rank.
-    """
-    t = pq.text
-    tiers: list[tuple[str, str, int]] = [
-        ("search_name", f"|{t}|", 100),
-        ("search_name", f"|{t}", 90),
-        ("search_name", t, 80),
-        ("search_text", f"|{t}|", 70),
-        ("search_text", t, 60),
-    ]
-    match: list[tuple[str, str]] = [("search_name", t), ("search_text", t)]
-    if pq.latin and len(pq.latin) >= 2:
-        lt = pq.latin
-        tiers[3:3] = [
-            ("name_pinyin", f"|{lt}|", 95),
-            ("name_pinyin", f"|{lt}", 85),
-            ("name_initials", f"|{lt}|", 84),
-            ("name_pinyin", lt, 75),
-            ("name_initials", f"|{lt}", 74),
-        ]
-        tiers.append(("place_pinyin", lt, 50))
-        match += [("name_pinyin", lt), ("name_initials", f"|{lt}"), ("place_pinyin", lt)]
-        if len(lt) >= 3:
-            tiers.append(("name_initials", lt, 45))
-            match.append(("name_initials", lt))
-    return tiers, match
-
-
 def _all_tokens(ix: Index, rows: Ints, tokens: tuple[str, ...]) -> Bools:
     ok = np.ones(rows.shape[0], dtype=np.bool_)
     for tok in tokens:
@@ -261,7 +230,7 @@ def search(
         keep &= np.isin(ix.level, np.array(levels, dtype=np.str_))
     rows = np.flatnonzero(keep)
 
-    tiers, tests = _tiers(pq)
+    tiers, tests = rank_tiers(pq)
     multi = len(pq.tokens) > 1
     found: dict[tuple[str, str], Bools] = {}
     hit = np.zeros(rows.shape[0], dtype=np.bool_)

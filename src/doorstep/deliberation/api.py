@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
-from doorstep.accounts.auth import account_auth
+from doorstep.accounts.auth import account_auth, caller
 from doorstep.accounts.models import User
 from doorstep.core.api import ErrorOut
 
@@ -192,7 +192,7 @@ def _detail(topic_id: int) -> dict:
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return caller(request)
 
 
 @router.get("/topics", response={200: TopicList, **ERRORS})

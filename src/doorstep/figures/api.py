@@ -9,8 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
-from doorstep.accounts.auth import account_auth
-from doorstep.accounts.models import User
+from doorstep.accounts.auth import account_auth, caller
 from doorstep.accounts.scopes import is_staff_member
 from doorstep.core.api import ErrorOut
 from doorstep.core.errors import DoorstepError, InvalidInput
@@ -86,7 +85,7 @@ class FiguresOut(Schema):
 def get_figures(request: HttpRequest, q: Query[FiguresQuery]) -> dict:
     """Figures for `center` (an id) or `region` (an official code; 310000 is the city) over
     from..to (YYYY-MM-DD, default the last 30 days). Definitions: docs/figures.md."""
-    user: User = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     if not is_staff_member(user):
         raise DoorstepError(_("Only staff can read figures."), code="forbidden", status=403)
     if (q.center is None) == (q.region is None):

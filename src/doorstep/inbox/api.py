@@ -7,7 +7,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from doorstep.accounts.auth import account_auth
+from doorstep.accounts.auth import account_auth, caller
 from doorstep.accounts.models import User
 
 from . import services
@@ -41,7 +41,7 @@ class ReadOut(Schema):
 
 
 def _user(request: HttpRequest) -> User:
-    return request.auth  # type: ignore[attr-defined,no-any-return]
+    return caller(request)
 
 
 @router.get("/me/notices", auth=account_auth, response=NoticeList)

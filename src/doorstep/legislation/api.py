@@ -8,8 +8,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
-from doorstep.accounts.auth import account_auth
-from doorstep.accounts.models import User
+from doorstep.accounts.auth import account_auth, caller
 from doorstep.core.api import ErrorOut
 
 from . import selectors, services
@@ -175,7 +174,7 @@ def get_draft(request: HttpRequest, draft_id: int) -> dict:
     response={201: OpinionOut, 400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut},
 )
 def give_opinion(request: HttpRequest, draft_id: int, payload: OpinionIn) -> Status:
-    user: User = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     opinion = services.give_opinion(
         author=user,
         draft_id=draft_id,
@@ -189,7 +188,7 @@ def give_opinion(request: HttpRequest, draft_id: int, payload: OpinionIn) -> Sta
 
 @router.get("/legislation/opinions/mine", auth=account_auth, response=list[OpinionOut])
 def my_opinions(request: HttpRequest) -> list[dict]:
-    user: User = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     return [_opinion_out(o) for o in selectors.my_opinions(user)[:500]]
 
 

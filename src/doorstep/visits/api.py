@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 
-from doorstep.accounts.auth import account_auth, bearer_token, client_ip
+from doorstep.accounts.auth import account_auth, bearer_token, caller, client_ip
 from doorstep.accounts.models import User
 from doorstep.accounts.tokens import user_for_token
 from doorstep.core.api import ErrorOut
@@ -162,7 +162,7 @@ def check_out(request: HttpRequest, visit_id: int, payload: CheckOutIn) -> dict:
 
 
 def _staff(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
+    user = caller(request)
     assert isinstance(user, User)
     return user
 

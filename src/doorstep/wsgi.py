@@ -6,7 +6,7 @@ An API request that carries a bearer token, or no cookie at all, is judged by it
 as anonymous) and never by a session: Django answers it with `API_MIDDLEWARE` (security
 headers, CSP, language, the audit trail's address), skipping sessions, CSRF, messages and
 the auth middleware. Every other request gets the full `MIDDLEWARE`. Both go to the same
-views, schemas and error mapping (docs/performance.md, "One path").
+views, schemas and error mapping (docs/architecture.md, "Serving").
 
 Importing this module also does the start-up work (the search dictionaries and the text
 index), so no worker's first search pays for it.

@@ -1,4 +1,4 @@
-"""The statements of a registration, written for the rush (docs/performance.md).
+"""The statements of a registration, written for the rush (docs/concurrency.md).
 
 `services.register()` owns the rules and the transaction; this module only runs its few
 statements. Raw SQL because here the ORM's cost is the request's cost: compiling a guarded

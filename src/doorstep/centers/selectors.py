@@ -138,7 +138,7 @@ def _region_code(value: str, level: str, version: int | None) -> str:
 
     Resolving it here (from a per-process map of 251 rows) keeps the center filter a plain
     indexed `district_id = ?`; an OR across the join made both databases scan and PostgreSQL
-    JIT-compile each statement (docs/performance.md, fix 1).
+    JIT-compile each statement (bench/HISTORY.md, fix 1).
     """
     codes = _region_codes(version)
     code = codes.get((level, value))

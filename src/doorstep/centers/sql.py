@@ -2,7 +2,7 @@
 
 Every directory request used to spend more time building and compiling ORM querysets (six
 `Exists` clones for open-now, a twelve-branch `Case` for the rank) than the database spent
-answering them (docs/performance.md, "The ORM floor"). The statements here are the same ones
+answering them (bench/HISTORY.md, "The ORM floor"). The statements here are the same ones
 the ORM produced, assembled as strings with parameters: same semantics on SQLite and
 PostgreSQL (the tests compare them with the Python rules in hours.py and with the search
 tests' expectations), a fraction of the CPU.

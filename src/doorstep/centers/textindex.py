@@ -3,7 +3,7 @@
 A text query has to look at every center: "党群服务站" or the initials "dqfwz" match nine in
 ten of them, and even "古北" must test every name, because a substring test cannot use an
 ordinary index (pg_trgm cannot help a two-character query either). In SQL that is 10–50 ms of
-database time per query on 12,600 centers (docs/performance.md, "Text search"). The same
+database time per query on 12,600 centers (bench/HISTORY.md, "Text search"). The same
 tests over numpy string arrays take about a millisecond each, so each worker process keeps the
 directory's search keys in memory and answers text queries itself:
 

@@ -301,3 +301,22 @@ def test_client_ip_from_a_trusted_proxy_header(client, settings):
 def test_forwarded_for_is_not_trusted_by_default(client):
     post(client, "/api/v1/auth/code", {"phone": PHONE}, HTTP_X_FORWARDED_FOR="198.51.100.23")
     assert PhoneCode.objects.get().ip == "127.0.0.1"
+
+
+def test_lapsed_tokens_leave_the_cache_when_it_grows(settings, monkeypatch):
+    from unittest import mock
+
+    from doorstep.accounts import tokens
+
+    monkeypatch.setattr(tokens, "MAX_CACHED", 2)
+    accounts = [make_account(name=f"用户{i}") for i in range(3)]
+    issued = [issue_token(a) for a in accounts]
+    user_for_token(issued[0])
+    start = tokens.time.monotonic()
+    with mock.patch.object(
+        tokens.time, "monotonic", return_value=start + settings.TOKEN_CACHE_SECONDS + 1
+    ):
+        user_for_token(issued[1])
+        user_for_token(issued[2])  # the third entry: the lapsed first one goes
+        assert len(tokens._seen.users) == 2
+        assert tokens.token_hash(issued[0]) not in tokens._seen.users

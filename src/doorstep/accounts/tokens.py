@@ -31,6 +31,7 @@ from .models import ApiToken, User
 
 TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
 MAX_TOKEN_LENGTH = 128
+MAX_CACHED = 20_000  # verified tokens per process before lapsed ones are dropped
 
 
 def token_hash(token: str) -> str:
@@ -53,6 +54,14 @@ class _Seen:
             self.written.clear()
             self.pending.clear()
             self.flushed_at = None
+
+    def prune(self) -> None:
+        """Drop lapsed entries (called with the lock held when the cache grows large)."""
+        now = time.monotonic()
+        for h in [h for h, (until, _u) in self.users.items() if until <= now]:
+            del self.users[h]
+        for h in [h for h in self.written if h not in self.users and h not in self.pending]:
+            del self.written[h]
 
     def forget_user(self, user_id: int) -> None:
         with self.lock:
@@ -118,6 +127,8 @@ def user_for_token(token: str, *, now: datetime | None = None) -> User | None:
         with _seen.lock:
             _seen.users[h] = (time.monotonic() + ttl, copy.copy(user))
             _seen.written[h] = now
+            if len(_seen.users) > MAX_CACHED:
+                _seen.prune()
     return user
 
 

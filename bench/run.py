@@ -1,9 +1,10 @@
-"""make bench: p50/p99 latency of the directory API through gunicorn, on SQLite and PostgreSQL.
+"""make bench: p50/p99 latency of the directory API as make run serves it (granian), on SQLite
+and PostgreSQL.
 
 For each database this builds a fresh one (SQLite in a temporary DATA_DIR; PostgreSQL as the
 database `doorstep_bench`, dropped at the end), runs migrate, load-demo and synth-city, starts
-gunicorn on a free loopback port and drives three workloads from client processes in this
-script, each over keep-alive HTTP/1.1 connections:
+granian (or gunicorn, --server) on a free loopback port and drives three workloads from
+client processes in this script, each over keep-alive HTTP/1.1 connections:
 
   search    /api/v1/centers?q=...  Chinese fragments, full pinyin, initials, traditional
   filtered  district/subdistrict + theme + facilities + level + open_now, with and without q
@@ -309,22 +310,77 @@ class ServerConfig:
     threads: int
 
     def describe(self) -> dict[str, object]:
+        if self.worker_class == "granian":
+            return {
+                "server": "granian",
+                "interface": "wsgi",
+                "workers": self.workers,
+                "blocking_threads": self.threads,
+            }
         out: dict[str, object] = {"workers": self.workers, "worker_class": self.worker_class}
         if self.worker_class == "gthread":
             out["threads"] = self.threads
         return out
 
 
+def granian_command(app: str, port: int, workers: int, threads: int) -> list[str]:
+    """granian's WSGI interface as `make run` serves (HTTP/1, no websockets, one event loop
+    per worker): at most workers x threads requests run Python at once."""
+    return [
+        bin_path("granian"),
+        "--interface",
+        "wsgi",
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--blocking-threads",
+        str(threads),
+        "--runtime-mode",
+        "st",
+        "--http",
+        "1",
+        "--no-ws",
+        "--backlog",
+        "2048",
+        "--log-level",
+        "warning",
+        app,
+    ]
+
+
 class Server:
-    def __init__(self, config: ServerConfig, env: dict[str, str], log: Path) -> None:
-        self.config, self.env, self.log_path = config, env, log
+    """granian or gunicorn (`config.worker_class`) serving `app` on a free loopback port."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        env: dict[str, str],
+        log: Path,
+        app: str = "doorstep.wsgi:application",
+    ) -> None:
+        self.config, self.env, self.log_path, self.app = config, env, log, app
         self.port = free_port()
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, wait_s: float = 60.0) -> None:
+        if self.config.worker_class == "granian":
+            cmd = granian_command(self.app, self.port, self.config.workers, self.config.threads)
+        else:
+            cmd = self.gunicorn_command()
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        log.close()
+        self.wait_until_up(wait_s)
+
+    def gunicorn_command(self) -> list[str]:
         cmd = [
             bin_path("gunicorn"),
-            "doorstep.wsgi:application",
+            self.app,
             "--bind",
             f"{HOST}:{self.port}",
             "--workers",
@@ -340,22 +396,21 @@ class Server:
         ]
         if self.config.worker_class == "gthread":
             cmd += ["--threads", str(self.config.threads)]
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT
-        )
-        log.close()
+        return cmd
+
+    def wait_until_up(self, wait_s: float) -> None:
+        assert self.proc is not None
         until = time.monotonic() + wait_s
         while time.monotonic() < until:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"gunicorn exited ({self.proc.returncode}):\n{self.log_tail()}")
+                raise RuntimeError(f"server exited ({self.proc.returncode}):\n{self.log_tail()}")
             try:
                 if http_get(self.port, "/api/v1/centers?limit=1", timeout=10)[0] == 200:
                     return
             except OSError:
                 pass
             time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer in {wait_s:.0f} s:\n{self.log_tail()}")
+        raise RuntimeError(f"the server did not answer in {wait_s:.0f} s:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 20) -> str:
         try:
@@ -365,16 +420,25 @@ class Server:
         return "\n".join(text.splitlines()[-lines:])
 
     def worker_pids(self) -> list[int]:
-        if self.proc is None:
-            return []
-        try:
-            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text()
-        except OSError:
-            return []
-        return [int(p) for p in children.split()]
+        """Every process below the server's (workers, and theirs), from /proc."""
+        found: list[int] = []
+        todo = [self.proc.pid] if self.proc else []
+        while todo:
+            pid = todo.pop()
+            try:
+                for task in os.listdir(f"/proc/{pid}/task"):
+                    kids = [
+                        int(c)
+                        for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()
+                    ]
+                    found += kids
+                    todo += kids
+            except OSError:
+                continue
+        return found
 
     def cpu_seconds(self) -> dict[int, float]:
-        """User + system CPU seconds of the master and each live worker, by pid."""
+        """User + system CPU seconds of the server and each live worker, by pid."""
         tick = os.sysconf("SC_CLK_TCK")
         out: dict[int, float] = {}
         for pid in [self.proc.pid if self.proc else 0, *self.worker_pids()]:
@@ -385,6 +449,11 @@ class Server:
             fields = stat.rsplit(")", 1)[1].split()
             out[pid] = (int(fields[11]) + int(fields[12])) / tick
         return out
+
+    def describe(self) -> dict[str, object]:
+        if self.config.worker_class == "granian":
+            return {**self.config.describe(), "app": self.app}
+        return {"server": "gunicorn", **self.config.describe(), "app": self.app}
 
     def settle(self, max_s: float = 90.0) -> None:
         """Wait until requests abandoned by timed-out clients have drained."""
@@ -746,12 +815,12 @@ def bench_db(db: str, args: argparse.Namespace, config: ServerConfig) -> dict[st
         if args.directory_cache is not None:
             env["DIRECTORY_CACHE_SECONDS"] = str(args.directory_cache)
         summary["directory_cache_seconds"] = int(env.get("DIRECTORY_CACHE_SECONDS", "90"))
-        server = Server(config, env, workdir / "gunicorn.log")
+        server = Server(config, env, workdir / "server.log")
         server.start()
         status, body = http_get(server.port, "/api/v1/centers?limit=1")
         summary["centers"] = json.loads(body)["count"] if status == 200 else None
         print(
-            f"  gunicorn     127.0.0.1:{server.port} {config.describe()}; "
+            f"  server       127.0.0.1:{server.port} {config.describe()}; "
             f"{summary['centers']} centers",
             flush=True,
         )
@@ -837,7 +906,7 @@ def bench_db(db: str, args: argparse.Namespace, config: ServerConfig) -> dict[st
                 for r in results
                 if r.workload == workload
             }
-        summary["gunicorn"] = config.describe()
+        summary["server"] = config.describe()
         summary["client_mode"] = args.client_mode
         summary["target_p99_ms"] = TARGET_P99_MS
         return summary
@@ -854,7 +923,7 @@ def bench_db(db: str, args: argparse.Namespace, config: ServerConfig) -> dict[st
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
-        description="Directory API latency through gunicorn on SQLite and PostgreSQL.",
+        description="Directory API latency through granian or gunicorn on SQLite and PostgreSQL.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     p.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
@@ -869,14 +938,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--warmup", type=int, default=100, help="warm-up requests per workload")
     p.add_argument("--warmup-duration", type=float, default=10.0, help="max warm-up seconds")
     p.add_argument("--workloads", nargs="+", choices=WORKLOADS, default=list(WORKLOADS))
-    p.add_argument("--workers", type=int, default=2, help="gunicorn workers")
+    p.add_argument(
+        "--server",
+        choices=("granian", "gunicorn"),
+        default="granian",
+        help="granian's WSGI interface as make run serves (2 workers x 2 blocking threads), "
+        "or gunicorn (--worker-class, as measured before 2026-12-04)",
+    )
+    p.add_argument("--workers", type=int, default=2, help="server worker processes")
     p.add_argument(
         "--worker-class",
         choices=("sync", "gthread"),
         default="sync",
         help="sync was faster here: gthread pins each keep-alive connection to one worker",
     )
-    p.add_argument("--threads", type=int, default=4, help="threads per gthread worker")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="granian blocking threads per worker (default 2) or gunicorn gthread threads (4)",
+    )
     p.add_argument(
         "--client-mode",
         choices=("process", "thread"),
@@ -942,12 +1023,15 @@ def code_version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    config = ServerConfig(args.workers, args.worker_class, args.threads)
+    if args.server == "granian":
+        config = ServerConfig(args.workers, "granian", args.threads or 2)
+    else:
+        config = ServerConfig(args.workers, args.worker_class, args.threads or 4)
     started = time.perf_counter()
     version = code_version()
     print(
         f"doorstep bench at {version}: {args.centers} synthetic centers, clients {args.clients}, "
-        f"{args.requests} requests or {args.duration:.0f} s per run, gunicorn "
+        f"{args.requests} requests or {args.duration:.0f} s per run, "
         f"{config.describe()}, {args.client_mode} clients, {os.cpu_count()} CPUs, "
         f"load average {os.getloadavg()[0]:.2f}",
         flush=True,

@@ -66,7 +66,6 @@ from run import (
     Server,
     ServerConfig,
     base_env,
-    bin_path,
     code_version,
     machine_cpu,
     percentile,
@@ -108,94 +107,13 @@ APPS = {
 CEILING_ACTIVITY = 1
 
 
-class AppServer(Server):
-    """bench/run.py's Server (gunicorn), serving another WSGI application when asked, or
-    granian instead of gunicorn (`server="granian"`: its WSGI interface, `config.workers`
-    processes with `config.threads` blocking threads each, so at most workers x threads
-    requests run Python, and hold a database connection, at once)."""
-
-    def __init__(self, app: str, *args, server: str = "gunicorn", **kw) -> None:  # type: ignore[no-untyped-def]
-        super().__init__(*args, **kw)
-        self.app = app
-        self.server = server
-
-    def command(self, cmd: list[str]) -> list[str]:
-        if self.server == "gunicorn":
-            return [self.app if c == APPS["django"] else c for c in cmd]
-        return [
-            bin_path("granian"),
-            "--interface",
-            "wsgi",
-            "--host",
-            HOST,
-            "--port",
-            str(self.port),
-            "--workers",
-            str(self.config.workers),
-            "--blocking-threads",
-            str(self.config.threads),
-            "--runtime-mode",
-            "st",
-            "--http",
-            "1",
-            "--no-ws",
-            "--backlog",
-            "2048",
-            "--log-level",
-            "warning",
-            self.app,
-        ]
-
-    def start(self, wait_s: float = 60.0) -> None:
-        real = subprocess.Popen
-
-        def popen(cmd, *a, **kw):  # type: ignore[no-untyped-def]
-            return real(self.command(cmd), *a, **kw)
-
-        subprocess.Popen = popen  # type: ignore[assignment,misc]
-        try:
-            super().start(wait_s)
-        finally:
-            subprocess.Popen = real  # type: ignore[misc]
-
-    def cpu_seconds(self) -> dict[int, float]:
-        """User + system CPU seconds of the server's processes (all descendants), by pid."""
-        tick = os.sysconf("SC_CLK_TCK")
-        out: dict[int, float] = {}
-        todo = [self.proc.pid] if self.proc else []
-        while todo:
-            pid = todo.pop()
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                for task in os.listdir(f"/proc/{pid}/task"):
-                    todo += [
-                        int(c)
-                        for c in Path(f"/proc/{pid}/task/{task}/children").read_text().split()
-                    ]
-            except OSError:
-                continue
-            out[pid] = (int(fields[11]) + int(fields[12])) / tick
-        return out
-
-    def describe(self) -> dict[str, object]:
-        if self.server == "gunicorn":
-            return {"server": "gunicorn", **self.config.describe(), "app": self.app}
-        return {
-            "server": "granian",
-            "interface": "wsgi",
-            "workers": self.config.workers,
-            "blocking_threads": self.config.threads,
-            "app": self.app,
-        }
-
-
-def make_server(args: argparse.Namespace, app: str, env: dict[str, str], log: Path) -> AppServer:
+def make_server(args: argparse.Namespace, app: str, env: dict[str, str], log: Path) -> Server:
     """The server --server, --workers, --worker-class and --threads ask for."""
     if args.server == "granian":
         config = ServerConfig(args.workers or 2, "granian", args.threads or 2)
     else:
         config = ServerConfig(args.workers or 4, args.worker_class, args.threads or 2)
-    return AppServer(app, config, env, log, server=args.server)
+    return Server(config, env, log, app=app)
 
 
 def add_server_args(p: argparse.ArgumentParser) -> None:

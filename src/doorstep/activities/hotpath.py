@@ -10,6 +10,7 @@ transactions already serialise writers.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -39,13 +40,15 @@ def _postgres() -> bool:
 
 
 def household_people(account: User, person_ids: Sequence[int]) -> list[Person]:
-    """Those of `person_ids` who belong to the account's household.
+    """Those of `person_ids` who belong to the account's household, read before the writing
+    statement where a check must read the household's other registrations first (a weekly
+    limit, a no-show block; and always on SQLite). Elsewhere the statement reads them itself.
 
     On PostgreSQL this also locks the account row until the end of the transaction, so one
-    household's requests (a double click, two phones) pass their limits one after the other.
-    The lock is its own statement on purpose: a statement's snapshot is taken before it waits
-    for a lock, so the registrations must be read by a later statement to see what the
-    household's previous request committed.
+    household's requests pass those checks one after the other. The lock is its own statement
+    on purpose: a statement's snapshot is taken before it waits for a lock, so the
+    registrations must be read by a later statement to see what the household's previous
+    request committed.
     """
     person_ids = [i for i in person_ids if valid_id(i)]
     if not person_ids:
@@ -71,6 +74,7 @@ class Taken:
     rows: list[tuple[int, str, int, str]]  # (id, public id, person id, status), by id
     notice_id: int | None = None  # the planned notice, when the statement wrote it
     deliveries: int = 0
+    people: list[Person] | None = None  # the household's people asked for (PostgreSQL)
 
 
 def take_places(
@@ -108,22 +112,36 @@ def take_places(
     )
 
 
-# The household check, the guarded UPDATE, both INSERTs: one round trip, one snapshot (taken
-# after the household lock, so it sees the household's earlier requests). The UPDATE waits
-# for the activity row and re-checks its guard on the latest version (READ COMMITTED), so two
-# requests never both get the last place. `took` runs only for first come; for a lottery the
-# statement is two contention-free INSERTs.
+# The people, the household check, the guarded UPDATE, the INSERTs: one round trip, one
+# snapshot. The UPDATE waits for the activity row and re-checks its guard on the latest
+# version (READ COMMITTED), so two requests never both get the last place. The new
+# registrations take the household's lowest free slots: a request of the same household
+# running at the same time takes the same ones, waits for the first to commit and fails on
+# the unique slot index (then is decided again, seeing it). Only the household's own people
+# are written, all of them or none. `took` runs only for first come; for a lottery the
+# statement is contention-free INSERTs.
 _PG_SEEN = """
+people AS (
+  SELECT p.id, p.name, p.birth_year, p.is_account_holder, x.ord
+  FROM unnest(%(people)s::bigint[]) WITH ORDINALITY AS x(id, ord)
+  JOIN accounts_person p ON p.id = x.id AND p.account_id = %(account)s),
 seen AS (
-  SELECT count(*) FILTER (WHERE r.person_id = ANY(%(people)s::bigint[])) AS dup, count(*) AS held
+  SELECT count(*) FILTER (WHERE r.person_id = ANY(%(people)s::bigint[])) AS dup, count(*) AS held,
+    coalesce(array_agg(r.household_slot) FILTER (WHERE r.household_slot IS NOT NULL), '{}')
+      AS used
   FROM activities_registration r
   WHERE r.activity_id = %(activity)s AND r.account_id = %(account)s
     AND r.status = ANY(%(active)s::varchar[])),
+slots AS (
+  SELECT s AS slot, row_number() OVER (ORDER BY s) AS k
+  FROM seen, generate_series(1, %(per_household)s::int) AS s
+  WHERE NOT s = ANY(seen.used)),
 fresh AS (
   SELECT (version = %(version)s AND status = %(published)s) AS same
   FROM activities_activity WHERE id = %(activity)s),
 ok AS (SELECT 1 AS one FROM seen, fresh
-       WHERE fresh.same AND dup = 0 AND held + %(n)s <= %(per_household)s)"""
+       WHERE fresh.same AND dup = 0 AND held + %(n)s <= %(per_household)s
+         AND (SELECT count(*) FROM people) = %(n)s)"""
 
 _PG_TOOK = """,
 took AS (
@@ -146,12 +164,13 @@ _PG_WRITE = """,
 ins AS (
   INSERT INTO activities_registration (public_id, activity_id, person_id, account_id, status,
     party, queue_rank, priority_tier, draw_outcome, offer_expires_at, short_code,
-    checked_in_at, cancelled_at, cancel_reason, created_at, updated_at)
+    checked_in_at, cancelled_at, cancel_reason, created_at, updated_at, household_slot)
   SELECT p.public_id, %(activity)s, p.person_id, %(account)s, chosen.status, %(party)s, NULL,
-    '', '', NULL, '', NULL, NULL, '', %(created)s, %(created)s
+    '', '', NULL, '', NULL, NULL, '', %(created)s, %(created)s, sl.slot
   FROM chosen,
     unnest(%(public_ids)s::varchar[], %(people)s::bigint[]) WITH ORDINALITY
       AS p(public_id, person_id, ord)
+    JOIN slots sl ON sl.k = p.ord
   WHERE chosen.status IS NOT NULL
   ORDER BY p.ord
   RETURNING id, public_id, person_id, status),
@@ -164,7 +183,9 @@ req AS (
 
 _PG_RESULT = """
 SELECT (SELECT count(*) FROM ok), (SELECT dup FROM seen), ins.id, ins.public_id, ins.person_id,
-  ins.status, coalesce((SELECT same FROM fresh), false), {notice}
+  ins.status, coalesce((SELECT same FROM fresh), false), {notice},
+  (SELECT json_agg(json_build_array(id, name, birth_year, is_account_holder) ORDER BY ord)
+   FROM people)
 FROM (SELECT 1) AS one LEFT JOIN ins ON true"""
 
 # With the notice the registration would give (rendered before), written by the same
@@ -221,6 +242,15 @@ def _take_postgres(
     rows = sorted((r[2], r[3], r[4], r[5]) for r in result if r[2] is not None)
     if not fresh:
         return Taken(household_ok=False, fresh=False, already_registered=False, rows=[])
+    found = result[0][9]
+    if isinstance(found, str | bytes):
+        found = json.loads(found)
+    people = [
+        Person(id=i, name=name, birth_year=year, is_account_holder=holder, account_id=account.pk)
+        for i, name, year, holder in found or []
+    ]
+    for person in people:
+        person._state.adding = False
     return Taken(
         household_ok=ok,
         fresh=True,
@@ -228,6 +258,7 @@ def _take_postgres(
         rows=rows,
         notice_id=result[0][7],
         deliveries=int(result[0][8] or 0),
+        people=people,
     )
 
 

@@ -264,6 +264,11 @@ class Registration(models.Model):
     checked_in_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
+    # Which of its household's places (1 … places_per_household) an active registration holds,
+    # unique per activity and account: PostgreSQL's registration statement takes the lowest
+    # free ones, so two requests of one household at once collide here instead of both
+    # passing the limit. Empty where the household lock did that work (SQLite, older rows).
+    household_slot = models.PositiveSmallIntegerField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -276,6 +281,11 @@ class Registration(models.Model):
                 fields=["activity", "person"],
                 condition=models.Q(status__in=[s.value for s in ACTIVE_STATUSES]),
                 name="one_active_registration_per_person",
+            ),
+            models.UniqueConstraint(
+                fields=["activity", "account", "household_slot"],
+                condition=models.Q(status__in=[s.value for s in ACTIVE_STATUSES]),
+                name="one_household_slot",
             ),
             models.UniqueConstraint(
                 fields=["activity", "short_code"],

@@ -20,7 +20,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from doorstep.inbox.services import Message, PlannedNotice, notify_each, plan_notice
+from doorstep.inbox.services import NAMES, Message, PlannedNotice, notify_each, plan_notice
 
 from .models import Activity, NoShowPolicy, Registration, RegistrationStatus
 
@@ -161,20 +161,20 @@ def registered(activity: Activity, regs: list[Registration], *, account: Any, no
 
 
 def plan_registered(
-    activity: Activity, names: list[str], *, account: Any, lottery: bool, now: datetime
+    activity: Activity, *, account: Any, lottery: bool, now: datetime
 ) -> PlannedNotice:
     """The notice registered() writes for a confirmed place (first come) or a lottery entry,
     rendered before the registrations exist, for the statement that writes them (PostgreSQL):
-    the same text, url and event key."""
+    the same text, url and event key; the statement puts in the names it read."""
     if lottery:
         event, kind, render, status = "applied", "reg_applied", _applied, "applied"
         params = {
-            **_params_for(activity, names, "{first}"),
+            **_params_for(activity, [NAMES], "{first}"),
             "draw_at": activity.registration_closes_at,
         }
     else:
         event, kind, render, status = "confirmed", "reg_confirmed", _confirmed, "confirmed"
-        params = _params_for(activity, names, "{first}")
+        params = _params_for(activity, [NAMES], "{first}")
     return plan_notice(
         render,
         params,

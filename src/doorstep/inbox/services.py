@@ -154,12 +154,13 @@ def _rendered(
     key: str,
     center_id: int | None,
     language: str,
+    title_max: int | None = 200,
 ) -> Notice:
     return Notice(
         user_id=user_id,
         subject=subject,
         kind=kind,
-        title=str(message.title)[:200],
+        title=str(message.title)[:title_max],
         body=str(message.body),
         url=message.url[:300],
         event_key=key,
@@ -168,15 +169,22 @@ def _rendered(
     )
 
 
+# Stands for the names in a planned notice's title until the statement fills them in: a word
+# between U+2060 word joiners, which nobody types (people's names refuse format characters).
+NAMES = "\u2060names\u2060"
+
+
 @dataclass
 class PlannedNotice:
     """A notice rendered before the rows it is about exist (the registration's statement
     writes it with them, PostgreSQL only): `{first}` in its url and event key stands for the
-    id of the first row written with status `for_status`."""
+    id of the first row written with status `for_status`, and NAMES in its title for the
+    names the statement read, joined with `separator`."""
 
     notice: Notice
     for_status: str
     sms_at: datetime
+    separator: str
 
     def params(self) -> dict[str, Any]:
         n = self.notice
@@ -192,6 +200,8 @@ class PlannedNotice:
             "n_language": n.language,
             "n_status": self.for_status,
             "n_sms_at": self.sms_at,
+            "n_names": NAMES,
+            "n_sep": self.separator,
         }
 
 
@@ -209,7 +219,9 @@ def plan_notice(
     now: datetime,
     urgent_until: datetime | None = None,
 ) -> PlannedNotice:
-    """The notice notify_each() would write for one recipient, rendered in their language."""
+    """The notice notify_each() would write for one recipient, rendered in their language;
+    `params["names"]` is [NAMES], filled in by the statement (the title is cut to its length
+    there, after the names)."""
     language = language or settings.LANGUAGE_CODE
     with translation.override(language):
         notice = _rendered(
@@ -220,8 +232,15 @@ def plan_notice(
             key=key[:120],
             center_id=center_id,
             language=language,
+            title_max=None,
         )
-    return PlannedNotice(notice=notice, for_status=for_status, sms_at=sms_time(now, urgent_until))
+        separator = _(", ")
+    return PlannedNotice(
+        notice=notice,
+        for_status=for_status,
+        sms_at=sms_time(now, urgent_until),
+        separator=separator,
+    )
 
 
 def _deliveries_cte(name: str, *, notice: str, prefix: str) -> str:
@@ -239,13 +258,17 @@ def _deliveries_cte(name: str, *, notice: str, prefix: str) -> str:
   RETURNING notice_id)"""  # noqa: S608 (names from this module)
 
 
-# Appended to a statement whose CTE `ins` returns (id, status): the planned notice, written
-# only if rows with its status were, and its deliveries (`n_*` parameters, `n_now`).
+# Appended to a statement whose CTE `ins` returns (id, status) and `people` (name, ord): the
+# planned notice, written only if rows with its status were, with the people's names in its
+# title, and its deliveries (`n_*` parameters, `n_now`).
 PG_PLANNED_NOTICE = """,
 note AS (
   INSERT INTO inbox_notice (user_id, subject, kind, title, body, url, created_at, read_at,
     event_key, center_id, language)
-  SELECT %(n_user)s, %(n_subject)s, %(n_kind)s, %(n_title)s, %(n_body)s,
+  SELECT %(n_user)s, %(n_subject)s, %(n_kind)s,
+    left(replace(%(n_title)s::varchar, %(n_names)s::varchar,
+      (SELECT string_agg(name, %(n_sep)s::varchar ORDER BY ord) FROM people)), 200),
+    %(n_body)s,
     replace(%(n_url)s::varchar, '{first}', f.id::text), %(n_now)s, NULL,
     replace(%(n_key)s::varchar, '{first}', f.id::text), %(n_center)s, %(n_language)s
   FROM (SELECT min(id) AS id FROM ins WHERE status = %(n_status)s HAVING count(*) > 0) AS f

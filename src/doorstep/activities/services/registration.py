@@ -258,9 +258,10 @@ def register(
     key = (idempotency_key or "").strip()[:80] or None
     try:
         ids = _clean_ids(person_ids)
-        for attempt in range(2):
+        stale = collided = 0
+        while True:
             # This worker's copy of the facts; the writing statement re-checks its version.
-            activity = facts.for_registration(activity_id, fresh=attempt > 0)
+            activity = facts.for_registration(activity_id, fresh=stale > 0)
             if activity is None:
                 raise RegistrationError(_("No such activity."), code="not_found", status=404)
             _check_window(activity, now)
@@ -276,8 +277,16 @@ def register(
             try:
                 return _write(account=account, activity=activity, ids=ids, key=key, now=now)
             except _StaleFacts:
-                continue  # the activity changed since this worker read it: read it again
-        raise _StaleFacts  # changed twice while we decided: rare enough to be an error
+                stale += 1  # the activity changed since this worker read it: read it again
+                if stale > 1:
+                    raise  # changed twice while we decided: rare enough to be an error
+            except IntegrityError as exc:
+                collided += 1
+                if _violated(exc) != "one_household_slot" or collided > SLOT_RETRIES:
+                    raise
+                # Another request of this household took the same slot and committed first
+                # (we waited for it): decide again, seeing it. Each collision is another of
+                # its registrations committed, so this ends within the household's places.
     except (RegistrationError, IntegrityError) as exc:
         # A retry of a request that was answered (its people registered, or its key stored by
         # a concurrent request we waited for): the first answer.
@@ -291,6 +300,15 @@ def register(
                 _("Already registered for this activity."), code="already_registered"
             ) from None
         raise
+
+
+SLOT_RETRIES = 10  # more than any household's places
+
+
+def _violated(exc: IntegrityError) -> str:
+    """The name of the constraint a unique violation hit (PostgreSQL), else ""."""
+    diag = getattr(exc.__cause__, "diag", None)
+    return str(getattr(diag, "constraint_name", "") or "")
 
 
 class _StaleFacts(RegistrationError):
@@ -344,19 +362,24 @@ def _write(
     lottery = activity.allocation == Allocation.LOTTERY
     created = timezone.now()
     public_ids = [new_public_id() for _i in ids]
+    postgres = connection.vendor == "postgresql"
+    # PostgreSQL reads the people in the writing statement, unless a check must read the
+    # household's other registrations first, under the household lock.
+    read_first = (
+        not postgres
+        or bool(activity.weekly_limit_per_person)
+        or (not lottery and getattr(activity, "policy_threshold", None) is not None)
+    )
     with transaction.atomic():
-        people = _check_people(hotpath.household_people(account, ids), ids)
-        _check_ages(activity, people)
-        if len(people) > activity.places_per_household:
-            raise _household_limit(activity)
-        _check_weekly_limit(activity, people)
-        if not lottery:
-            _check_no_show_block(account, activity, now)
+        if read_first:
+            people = _check_people(hotpath.household_people(account, ids), ids)
+            _check_people_may_come(activity, people)
+            _check_weekly_limit(activity, people)
+            if not lottery:
+                _check_no_show_block(account, activity, now)
         planned = (
-            notices.plan_registered(
-                activity, [p.name for p in people], account=account, lottery=lottery, now=created
-            )
-            if connection.vendor == "postgresql"
+            notices.plan_registered(activity, account=account, lottery=lottery, now=created)
+            if postgres
             else None
         )
         taken = hotpath.take_places(
@@ -372,6 +395,10 @@ def _write(
         if not taken.fresh:
             facts.forget(activity.pk)
             raise _StaleFacts
+        if not read_first:
+            # Checked after the statement, in its transaction: a refusal here rolls it back.
+            people = _check_people(taken.people or [], ids)
+            _check_people_may_come(activity, people)
         if not taken.household_ok:
             if taken.already_registered:
                 raise RegistrationError(
@@ -403,6 +430,12 @@ def _write(
         if not planned_written(taken.notice_id, taken.deliveries):
             notices.registered(activity, regs, account=account, now=now)
     return RegistrationResult(registrations=regs)
+
+
+def _check_people_may_come(activity: Activity, people: list[Person]) -> None:
+    _check_ages(activity, people)
+    if len(people) > activity.places_per_household:
+        raise _household_limit(activity)
 
 
 def _household_limit(activity: Activity) -> RegistrationError:

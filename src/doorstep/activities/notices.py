@@ -71,7 +71,7 @@ def _send(
                 _params(activity, members, extra),
                 # An event about these places: keyed by the account's first registration;
                 # about the activity: once per account.
-                f"a{activity.pk}:{event}:{min(r.pk for r in members)}"
+                _event_key(activity, event, min(r.pk for r in members))
                 if per_registration
                 else f"a{activity.pk}:{event}",
             )
@@ -99,6 +99,11 @@ def _params(
     if extra:
         params.update(extra(members))
     return params
+
+
+def _event_key(activity: Activity, event: str, first: int | str) -> str:
+    """An event about some places, keyed by the account's first registration among them."""
+    return f"a{activity.pk}:{event}:{first}"
 
 
 def _params_for(activity: Activity, names: list[str], first: int | str) -> dict[str, Any]:
@@ -133,31 +138,30 @@ def registered(activity: Activity, regs: list[Registration], *, account: Any, no
     were made in this transaction by `account` (the request's, so its language is known)."""
     regs = _people(regs)
     status = regs[0].status
-    known = {account.pk: account.language}
-    if status == RegistrationStatus.CONFIRMED:
-        return _send(
-            activity,
-            regs,
-            event="confirmed",
-            kind="reg_confirmed",
-            render=_confirmed,
-            languages=known,
-            fresh=True,
-        )
     if status == RegistrationStatus.WAITLISTED:
-        return waitlisted(activity, regs, now=now, languages=known)
+        return waitlisted(activity, regs, now=now, languages={account.pk: account.language})
+    if status not in _ON_REGISTERED:
+        return 0
+    event, kind, render = _ON_REGISTERED[status]
+    extra = _registered_extra(activity, status)
+    return _send(
+        activity,
+        regs,
+        event=event,
+        kind=kind,
+        render=render,
+        extra=(lambda _members: extra) if extra else None,
+        languages={account.pk: account.language},
+        fresh=True,
+    )
+
+
+def _registered_extra(activity: Activity, status: str) -> dict[str, Any]:
+    """What a registration's notice says beyond the people and the activity: when the lots
+    are drawn, for a lottery entry."""
     if status == RegistrationStatus.APPLIED:
-        return _send(
-            activity,
-            regs,
-            event="applied",
-            kind="reg_applied",
-            render=_applied,
-            extra=lambda _m: {"draw_at": activity.registration_closes_at},
-            languages=known,
-            fresh=True,
-        )
-    return 0
+        return {"draw_at": activity.registration_closes_at}
+    return {}
 
 
 def plan_registered(
@@ -166,15 +170,12 @@ def plan_registered(
     """The notice registered() writes for a confirmed place (first come) or a lottery entry,
     rendered before the registrations exist, for the statement that writes them (PostgreSQL):
     the same text, url and event key; the statement puts in the names it read."""
-    if lottery:
-        event, kind, render, status = "applied", "reg_applied", _applied, "applied"
-        params = {
-            **_params_for(activity, [NAMES], "{first}"),
-            "draw_at": activity.registration_closes_at,
-        }
-    else:
-        event, kind, render, status = "confirmed", "reg_confirmed", _confirmed, "confirmed"
-        params = _params_for(activity, [NAMES], "{first}")
+    status = RegistrationStatus.APPLIED if lottery else RegistrationStatus.CONFIRMED
+    event, kind, render = _ON_REGISTERED[status]
+    params = {
+        **_params_for(activity, [NAMES], "{first}"),
+        **_registered_extra(activity, status),
+    }
     return plan_notice(
         render,
         params,
@@ -182,9 +183,9 @@ def plan_registered(
         language=account.language,
         subject=f"activity:{activity.pk}",
         kind=kind,
-        key=f"a{activity.pk}:{event}:{{first}}",
+        key=_event_key(activity, event, "{first}"),
         center_id=activity.center_id,
-        for_status=status,
+        for_status=str(status),
         now=now,
     )
 
@@ -207,6 +208,14 @@ def _applied(p: Mapping[str, Any]) -> Message:
         % {"when": _when(p["draw_at"])},
         url=p["url"],
     )
+
+
+# The notice of a registration just made, by its status: (event, kind, text). Both the
+# statement's planned notice (PostgreSQL) and registered() take them from here.
+_ON_REGISTERED: dict[str, tuple[str, str, Callable[[Mapping[str, Any]], Message]]] = {
+    RegistrationStatus.CONFIRMED: ("confirmed", "reg_confirmed", _confirmed),
+    RegistrationStatus.APPLIED: ("applied", "reg_applied", _applied),
+}
 
 
 def waitlisted(

@@ -171,9 +171,11 @@ def test_the_door_keeps_working_offline_and_syncs_once(live_server, page, door, 
     page.get_by_role("heading", name="Check-in").wait_for()
     field = page.get_by_label("Ticket code (6 letters and digits), or scan")
     panel = page.locator("#checkin-result")
-    for r in regs:
+    for n, r in enumerate(regs, start=1):
         field.fill(live_server.url + tickets.path_for(tickets.token_for(r)))
         field.press("Enter")
+        # Each scan's own effect (the panel may still show the previous "Recorded offline").
+        page.get_by_text(f"Waiting to be sent: {n}").wait_for()
         panel.locator(".result-message", has_text="Recorded offline").wait_for()
         assert "result-offline" in panel.get_attribute("class")
     # A forged ticket is refused on the phone, and the same ticket twice is one scan.

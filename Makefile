@@ -50,6 +50,7 @@ messages: install
 bench: install
 	$(PY) bench/run.py
 	test ! -f bench/rush.py || $(PY) bench/rush.py
+	test ! -f bench/statement.py || $(PY) bench/statement.py
 	test ! -f bench/visits.py || $(PY) bench/visits.py
 	test ! -f bench/notices.py || $(PY) bench/notices.py
 	# A 90-day city keeps `make bench` near half an hour; the full year (generation and

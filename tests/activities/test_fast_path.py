@@ -394,3 +394,32 @@ def test_numbers_beyond_the_databases_range_are_clean_answers(center, client):
         headers=headers,
     )
     assert resp.status_code == 422 and resp.json()["code"] == "invalid_parameter"
+
+
+@pytest.mark.django_db
+def test_is_anyone_waiting_is_read_from_the_index_of_those_waiting():
+    """Every first-come registration asks whether anyone waits; the answer comes from the
+    partial index `waiting_in_line`, never from the (activity, status, queue_rank) index whose
+    last leaf page every new registration writes (PostgreSQL: also in the generic plan of the
+    prepared statement, which is why the status is written out in the SQL)."""
+    from doorstep.activities import hotpath
+    from doorstep.activities.models import RegistrationStatus
+
+    assert RegistrationStatus.WAITLISTED == "waitlisted"
+    probe = "w.activity_id = %(activity)s AND w.status = 'waitlisted'"
+    assert probe in hotpath._SQL[(False, True)]
+    query = (
+        "SELECT 1 WHERE NOT EXISTS (SELECT 1 FROM activities_registration w "
+        "WHERE w.activity_id = {} AND w.status = 'waitlisted')"
+    )
+    with connection.cursor() as cursor:
+        indexes = connection.introspection.get_constraints(cursor, "activities_registration")
+        assert indexes["waiting_in_line"]["columns"] == ["activity_id"]
+        if not postgres():
+            return  # SQLite's IMMEDIATE transactions serialise writers: no page to share
+        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+        cursor.execute(f"PREPARE anyone_waiting(bigint) AS {query.format('$1')}")
+        cursor.execute("EXPLAIN EXECUTE anyone_waiting(1)")
+        plan = " ".join(row[0] for row in cursor.fetchall())
+        cursor.execute("DEALLOCATE anyone_waiting")
+    assert "waiting_in_line" in plan, plan

@@ -149,8 +149,10 @@ took AS (
   WHERE id = %(activity)s AND status = %(published)s AND taken <= capacity - %(n)s
     AND EXISTS (SELECT 1 FROM ok)
     -- Free places while people wait are kept for them: never jump the line.
+    -- The status is written out, not a parameter, so the generic plan can use the partial
+    -- index `waiting_in_line`.
     AND NOT EXISTS (SELECT 1 FROM activities_registration w
-                    WHERE w.activity_id = %(activity)s AND w.status = %(waitlisted)s)
+                    WHERE w.activity_id = %(activity)s AND w.status = 'waitlisted')
   RETURNING id),
 chosen AS (
   SELECT CASE WHEN EXISTS (SELECT 1 FROM took) THEN %(confirmed)s ELSE %(otherwise)s END
@@ -229,7 +231,6 @@ def _take_postgres(
         "created": created,
         "applied": str(RegistrationStatus.APPLIED),
         "confirmed": str(RegistrationStatus.CONFIRMED),
-        "waitlisted": str(RegistrationStatus.WAITLISTED),
         "published": str(ActivityStatus.PUBLISHED),
         "otherwise": str(RegistrationStatus.WAITLISTED) if activity.waitlist_enabled else None,
     }
@@ -301,15 +302,8 @@ def _take_sqlite(
                 "UPDATE activities_activity SET taken = taken + %s "
                 "WHERE id = %s AND status = %s AND taken <= capacity - %s "
                 "AND NOT EXISTS (SELECT 1 FROM activities_registration w "
-                "WHERE w.activity_id = %s AND w.status = %s)",
-                [
-                    n,
-                    activity.pk,
-                    ActivityStatus.PUBLISHED,
-                    n,
-                    activity.pk,
-                    RegistrationStatus.WAITLISTED,
-                ],
+                "WHERE w.activity_id = %s AND w.status = 'waitlisted')",
+                [n, activity.pk, ActivityStatus.PUBLISHED, n, activity.pk],
             )
             if cursor.rowcount == 1:
                 status = RegistrationStatus.CONFIRMED

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.accounts.models import Person, User
 from doorstep.core import audit
+from doorstep.core.commits import CommitGroup
 from doorstep.core.errors import DoorstepError
 from doorstep.inbox.services import planned_written
 
@@ -275,7 +276,7 @@ def register(
                 # sooner, never yes.
                 raise _full()
             try:
-                return _write(account=account, activity=activity, ids=ids, key=key, now=now)
+                return _decide(account=account, activity=activity, ids=ids, key=key, now=now)
             except _StaleFacts:
                 stale += 1  # the activity changed since this worker read it: read it again
                 if stale > 1:
@@ -356,9 +357,40 @@ def register_at_desk(
     return result
 
 
-def _write(
+# Lottery applications of this process that arrive at once share one commit (core/commits.py).
+APPLICATIONS: CommitGroup[RegistrationResult] = CommitGroup("lottery applications")
+
+
+def _decide(
     *, account: User, activity: Activity, ids: list[int], key: str | None, now: datetime
 ) -> RegistrationResult:
+    """Write the registration: a lottery application in this process's commit group (an
+    application the group could not write, for any reason, is decided alone, exactly);
+    first come in its own transaction, where the guarded UPDATE of the activity's row is
+    the point every request of the rush passes one at a time."""
+
+    def alone() -> RegistrationResult:
+        return _write(account=account, activity=activity, ids=ids, key=key, now=now)
+
+    if activity.allocation != Allocation.LOTTERY:
+        return alone()
+    return APPLICATIONS.run(
+        lambda: _write(account=account, activity=activity, ids=ids, key=key, now=now, grouped=True),
+        alone,
+    )
+
+
+def _write(
+    *,
+    account: User,
+    activity: Activity,
+    ids: list[int],
+    key: str | None,
+    now: datetime,
+    grouped: bool = False,
+) -> RegistrationResult:
+    """One registration's statements in a transaction of its own, or (`grouped`) in the
+    commit group's transaction, where any refusal rolls the group back (no savepoint)."""
     lottery = activity.allocation == Allocation.LOTTERY
     created = timezone.now()
     public_ids = [new_public_id() for _i in ids]
@@ -370,7 +402,7 @@ def _write(
         or bool(activity.weekly_limit_per_person)
         or (not lottery and getattr(activity, "policy_threshold", None) is not None)
     )
-    with transaction.atomic():
+    with transaction.atomic(savepoint=not grouped):
         if read_first:
             people = _check_people(hotpath.household_people(account, ids), ids)
             _check_people_may_come(activity, people)

@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 DOORSTEP := $(VENV)/bin/doorstep
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Request threads per granian worker (2 workers). More threads let more lottery applications
+# and walk-ins share a commit (docs/performance.md); CPU-bound search prefers few.
+THREADS ?= 2
 export DJANGO_SETTINGS_MODULE := doorstep.settings
 
 .PHONY: run test lint bench messages demo install clean
@@ -29,7 +32,7 @@ run: demo
 	@echo "doorstep is serving on http://$(HOST):$(PORT)/ (Ctrl-C stops it and its worker)"
 	$(DOORSTEP) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(VENV)/bin/granian --interface wsgi --host $(HOST) --port $(PORT) \
-		--workers 2 --blocking-threads 2 --access-log --log-level warning \
+		--workers 2 --blocking-threads $(THREADS) --access-log --log-level warning \
 		doorstep.wsgi:application
 
 test: install

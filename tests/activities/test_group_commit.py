@@ -12,6 +12,7 @@ from doorstep.activities.services import RegistrationError, register
 from doorstep.activities.services.registration import APPLICATIONS
 from doorstep.inbox.models import Notice
 from tests.factories import make_account, make_activity, make_center
+from tests.races import in_one_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -54,14 +55,12 @@ def test_applications_at_once_are_one_commit_with_exact_answers(regions, group):
         (reused, [child(reused, "二宝")], "key-1"),
     ]
 
-    def jobs(i: int):
-        account, people, key = requests[i]
-        work = lambda: register(  # noqa: E731
+    def call(account, people, key):
+        return lambda: register(
             account=account, activity_id=activity.pk, person_ids=people, idempotency_key=key
         )
-        return work, None
 
-    outcomes = _run_held(group, len(requests), jobs)
+    outcomes = in_one_batch(group, [call(*r) for r in requests])
     answers = [_answer(o) for o in outcomes]
     assert answers[:6] == [("applied", False, 1)] * 6
     # Already applied: decided alone after the batch committed the first.
@@ -79,44 +78,6 @@ def test_applications_at_once_are_one_commit_with_exact_answers(regions, group):
     # One notice per applicant, none for a refusal.
     entered = Notice.objects.filter(subject=f"activity:{activity.pk}")
     assert sorted(entered.values_list("user_id", flat=True)) == sorted(a.pk for a in families)
-
-
-def _run_held(group, n, jobs):
-    """`held` for whole register() calls: each thread calls register(), which joins the group."""
-    import threading
-
-    from django.db import close_old_connections, connection
-
-    with group._lock:
-        group._leading = True
-    outcomes: list = [None] * n
-
-    def run(i: int) -> None:
-        try:
-            outcomes[i] = jobs(i)[0]()
-        except BaseException as exc:  # noqa: BLE001
-            outcomes[i] = exc
-        finally:
-            close_old_connections()
-            connection.close()
-
-    import time
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for i, t in enumerate(threads):
-        t.start()  # one after another, so the batch's order is the requests' order
-        deadline = time.monotonic() + 10
-        while len(group._waiting) <= i and time.monotonic() < deadline:
-            time.sleep(0.002)
-        assert len(group._waiting) == i + 1
-    with group._lock:
-        first = group._waiting[0]
-        first.state = "lead"
-        first.ready.set()
-    for t in threads:
-        t.join(30)
-    assert not any(t.is_alive() for t in threads)
-    return outcomes
 
 
 def test_first_come_is_not_grouped(regions, group):

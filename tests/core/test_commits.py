@@ -5,15 +5,15 @@ others nothing but a rollback."""
 from __future__ import annotations
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
-from django.db import close_old_connections, connection
+from django.db import connection
 from django.utils import timezone
 
 from doorstep.core.commits import CommitGroup
 from doorstep.core.models import LimitCounter
+from tests.races import in_one_batch
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -40,39 +40,21 @@ def _seen_by_another_connection(key: str) -> bool:
 
 
 def held(group: CommitGroup, n: int, jobs):
-    """Start `n` threads while the group looks busy (they queue), then let them run as one
-    batch. Returns each thread's outcome and whether its row was committed when it was
-    answered."""
-    with group._lock:
-        group._leading = True  # as if a batch were being written: arrivals wait
-    outcomes: list = [None] * n
+    """Run `n` items as one batch; each outcome, and whether its row was committed when the
+    item was answered."""
     committed: list = [None] * n
 
-    def run(i: int) -> None:
-        try:
-            work, alone = jobs(i)
-            outcomes[i] = group.run(work, alone)
-            committed[i] = _seen_by_another_connection(f"k{i}")
-        except BaseException as exc:  # noqa: BLE001 - the test reads every outcome
-            outcomes[i] = exc
-        finally:
-            close_old_connections()
-            connection.close()
+    def call(i: int):
+        work, alone = jobs(i)
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(n)]
-    for t in threads:
-        t.start()
-    deadline = time.monotonic() + 10
-    while len(group._waiting) < n and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert len(group._waiting) == n
-    with group._lock:  # the busy batch ends: the first waiting leads the rest
-        first = group._waiting[0]
-        first.state = "lead"
-        first.ready.set()
-    for t in threads:
-        t.join(30)
-    assert not any(t.is_alive() for t in threads)
+        def run():
+            out = group.run(work, alone)
+            committed[i] = _seen_by_another_connection(f"k{i}")
+            return out
+
+        return run
+
+    outcomes = in_one_batch(group, [call(i) for i in range(n)])
     return outcomes, committed
 
 
@@ -130,10 +112,12 @@ def test_alone_runs_alone_raises_its_own_answer():
 
 def test_batches_are_capped_and_the_next_waiting_thread_leads_the_rest():
     group: CommitGroup[str] = CommitGroup("test", max_size=3)
-    outcomes, committed = held(group, 7, lambda i: (lambda: _write(f"k{i}"), lambda: "alone"))
-    assert outcomes == [f"k{i}" for i in range(7)]
+    outcomes, committed = held(
+        group, 7, lambda i: (lambda: _write(f"k{i}"), lambda: _write(f"k{i}") + " alone")
+    )
+    assert outcomes == [f"k{i}" for i in range(6)] + ["k6 alone"]  # 3 + 3, then 1 alone
     assert committed == [True] * 7
-    assert (group.batches, group.grouped) == (3, 7)  # 3 + 3 + 1
+    assert (group.batches, group.grouped, group.alone) == (2, 6, 1)
 
 
 def test_inside_a_transaction_an_item_runs_alone_at_once(django_db_blocker):
@@ -145,10 +129,11 @@ def test_inside_a_transaction_an_item_runs_alone_at_once(django_db_blocker):
     assert group.batches == 0
 
 
-def test_off_by_setting(monkeypatch):
+def test_off_by_setting_and_a_batch_of_one_runs_alone(monkeypatch):
     monkeypatch.setenv("DOORSTEP_GROUP_COMMIT", "0")
     group: CommitGroup[str] = CommitGroup("test")
     assert group.run(lambda: "grouped", lambda: "alone") == "alone"
     monkeypatch.setenv("DOORSTEP_GROUP_COMMIT", "1")
-    assert group.run(lambda: _write("solo"), lambda: "alone") == "solo"
-    assert (group.batches, group.grouped) == (1, 1)
+    # Nobody else waiting: a batch of one runs alone, as without the group.
+    assert group.run(lambda: "grouped", lambda: "alone") == "alone"
+    assert (group.batches, group.grouped, group.alone) == (0, 0, 1)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from doorstep.visits import codes, services
 from doorstep.visits.models import Visit
 from tests.factories import make_center
-from tests.races import failures, run_at_once
+from tests.races import failures, in_one_batch, run_at_once
 
 pytestmark = pytest.mark.django_db(transaction=True)
 RACERS = 12
@@ -55,3 +55,21 @@ def test_concurrent_scans_count_once(center):
     results = run_all(real, RACERS)
     assert Visit.objects.filter(center=center, device=device).count() == 1
     assert sorted(results) == [False] * (RACERS - 1) + [True]
+
+
+def test_walk_ins_at_once_share_one_commit_and_each_is_counted_once(center):
+    """Walk-ins arriving together are written in one transaction (core/commits.py), each
+    answered after it; a phone that sends its scan twice in the same batch is one visit."""
+    code = codes.today_code(center.pk)
+    group = services.WALK_INS
+    group.batches = group.grouped = group.alone = 0
+    devices = [codes.device_hash(f"queue-at-the-door-{i:04d}") for i in range(6)]
+
+    def scan(device):
+        return lambda: services.check_in(center_id=center.pk, code=code, device=device).counted
+
+    outcomes = in_one_batch(group, [scan(d) for d in devices] + [scan(devices[2])])
+    assert outcomes == [True] * 6 + [False]
+    assert group.batches == 1 and group.grouped == 7
+    for device in devices:
+        assert Visit.objects.filter(center=center, device=device).count() == 1

@@ -7,7 +7,8 @@ once. `CommitGroup.run(work, alone)` is called by each request thread:
 - the first thread to arrive when no batch is running becomes the leader: it takes every
   item waiting (itself included, at most `max_size`) and runs their `work` one after another
   in one transaction on its own database connection, then commits (a batch of one runs
-  `alone`, as it would without the group: no delay and no cost at a light load);
+  `alone`, as it would without the group: no delay and no cost at a light load; the
+  leader keeps the lead while it writes, which is what lets the next batch gather);
 - the others wait. Each is answered only after the COMMIT that holds its rows has returned
   (a yes is durable); then the first thread still waiting leads the next batch, so a thread
   never runs more than its own batch. Nobody waits for a timer: a batch is whatever arrived
@@ -83,39 +84,50 @@ class CommitGroup(Generic[T]):
             else:
                 self._leading = lead = True
                 item.state = _LEAD
-        while True:
-            if not lead:
-                item.ready.wait()
-            if item.state == _LEAD:
-                self._lead()
-                lead = False  # the batch is written; this thread's own item is settled in it
-                continue
-            if item.state == _DONE:
-                return item.result  # type: ignore[return-value]
-            with self._lock:
-                self.alone += 1
-            return alone()
+        if not lead:
+            item.ready.wait()
+        if item.state == _LEAD:
+            batch = self._take()
+            if batch == [item]:
+                # Nobody else is waiting: this one runs alone, as it would without the group,
+                # and keeps the lead while it writes, so those who arrive meanwhile form the
+                # next batch (batches form from the time a write takes, not from a timer).
+                with self._lock:
+                    self.alone += 1
+                try:
+                    return alone()
+                finally:
+                    self._hand_on([])
+            try:
+                self._write(batch)
+            finally:
+                self._hand_on(batch)
+        if item.state == _DONE:
+            return item.result  # type: ignore[return-value]
+        with self._lock:
+            self.alone += 1
+        return alone()
 
-    def _lead(self) -> None:
+    def _take(self) -> list[_Item[T]]:
         with self._lock:
             batch = self._waiting[: self.max_size]
             del self._waiting[: self.max_size]
-        try:
-            if len(batch) > 1:  # one item alone costs what it always did
-                self._write(batch)
-        finally:
-            for item in batch:
-                if item.state in (_WAIT, _LEAD):
-                    item.state = _ALONE  # anything unexpected: its thread decides it alone
-            with self._lock:
-                if self._waiting:
-                    nxt = self._waiting[0]
-                    nxt.state = _LEAD
-                    nxt.ready.set()
-                else:
-                    self._leading = False
-            for item in batch:
-                item.ready.set()
+        return batch
+
+    def _hand_on(self, batch: list[_Item[T]]) -> None:
+        """The batch is settled: the first thread still waiting leads the next one."""
+        for item in batch:
+            if item.state in (_WAIT, _LEAD):
+                item.state = _ALONE  # anything unexpected: its thread decides it alone
+        with self._lock:
+            if self._waiting:
+                nxt = self._waiting[0]
+                nxt.state = _LEAD
+                nxt.ready.set()
+            else:
+                self._leading = False
+        for item in batch:
+            item.ready.set()
 
     def _write(self, batch: list[_Item[T]]) -> None:
         while batch:

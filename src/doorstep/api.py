@@ -7,6 +7,7 @@ for app in (
     "accounts",
     "activities",
     "visits",
+    "meals",
     "figures",
     "inbox",
     "deliberation",

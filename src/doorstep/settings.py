@@ -101,6 +101,7 @@ INSTALLED_APPS = [
     "doorstep.centers",
     "doorstep.activities",
     "doorstep.visits",
+    "doorstep.meals",
     "doorstep.figures",
     "doorstep.inbox",
     "doorstep.deliberation",

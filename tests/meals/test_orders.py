@@ -1,0 +1,274 @@
+"""Meal orders (docs/meals.md): prices by group and district subsidy band with dates, the
+cut-off at the minute, portions, idempotent retries, delivery areas and rounds."""
+
+from datetime import date, timedelta
+
+import pytest
+
+from doorstep.accounts.models import Person
+from doorstep.inbox.models import Notice
+from doorstep.meals import services
+from doorstep.meals.models import Menu, MenuItem, Order, SubsidyBand
+from doorstep.meals.services import MealError, place_order
+from tests.factories import make_account, make_center, make_staff
+
+from .conftest import local
+
+pytestmark = pytest.mark.django_db
+
+
+def father_of(account, born=1946, name="王老伯"):
+    return Person.objects.create(account=account, name=name, birth_year=born)
+
+
+def order(kitchen, account, person, *, lines=None, now=None, **kw):
+    return place_order(
+        account=account,
+        menu_id=kitchen["menu"].pk,
+        person_id=person.pk,
+        lines=[(kitchen["set"].pk, 1)] if lines is None else lines,
+        now=now or kitchen["before"],
+        **kw,
+    )
+
+
+def code_of(call):
+    with pytest.raises(MealError) as caught:
+        call()
+    return caught.value.code
+
+
+def test_prices_by_group(kitchen):
+    daughter = make_account(name="王芳")
+    me = daughter.people.get(is_account_holder=True)
+    standard = order(kitchen, daughter, me, lines=[(kitchen["set"].pk, 1), (kitchen["soup"].pk, 2)])
+    assert (standard.order.list_fen, standard.order.subsidy_fen, standard.order.due_fen) == (
+        2100,
+        0,
+        2100,
+    )
+    rider = make_account(name="骑手小李")
+    placed = order(kitchen, rider, rider.people.get(), group="rider").order
+    assert (placed.list_fen, placed.due_fen) == (1000, 1000)
+    # The riders' price is for the rider ordering for themselves.
+    assert code_of(lambda: order(kitchen, daughter, father_of(daughter), group="rider")) == (
+        "not_eligible"
+    )
+    staff = make_staff(center=kitchen["center"])
+    staff_person = Person.objects.create(account=staff, name="张老师", is_account_holder=True)
+    assert order(kitchen, staff, staff_person, group="staff").order.due_fen == 1200
+    assert code_of(lambda: order(kitchen, rider, rider.people.get(), group="staff")) == (
+        "not_eligible"
+    )
+
+
+def test_the_elderly_price_comes_from_the_districts_band_on_the_day_of_the_meal(kitchen):
+    daughter = make_account(name="王芳")
+    father = father_of(daughter, born=kitchen["day"].year - 80)  # 80 on the day of the meal
+    placed = order(kitchen, daughter, father, group="elderly").order
+    assert (placed.list_fen, placed.subsidy_fen, placed.due_fen) == (1500, 500, 1000)
+    assert placed.placed_by is None and placed.person_id == father.pk
+
+    # The same band table, a meal on a day when the earlier amount was in force.
+    earlier = Menu.objects.create(
+        canteen=kitchen["canteen"],
+        day=date(2026, 3, 2),
+        service="lunch",
+        serves_at=local(date(2026, 3, 2), 11),
+        cut_off_at=local(date(2026, 3, 2), 9, 30),
+        published=True,
+    )
+    item = MenuItem.objects.create(menu=earlier, dish=kitchen["set"].dish, price_fen=1500)
+    q = services.quote(
+        account=daughter,
+        menu_id=earlier.pk,
+        person_id=father.pk,
+        lines=[(item.pk, 1)],
+        group="elderly",
+        now=local(date(2026, 3, 2), 8),
+    )
+    assert q.subsidy_fen == 400  # 2026-03-02 fell under the band that ended on 2026-06-30
+
+    seventy = father_of(daughter, born=kitchen["day"].year - 72, name="王阿婆")
+    assert order(kitchen, daughter, seventy, group="elderly").order.subsidy_fen == 300
+    young = father_of(daughter, born=kitchen["day"].year - 50, name="王叔")
+    assert code_of(lambda: order(kitchen, daughter, young, group="elderly")) == "not_eligible"
+    unknown = father_of(daughter, born=None, name="王伯伯")
+    assert code_of(lambda: order(kitchen, daughter, unknown, group="elderly")) == "not_eligible"
+
+
+def test_another_districts_band_does_not_apply(kitchen):
+    SubsidyBand.objects.all().delete()
+    daughter = make_account(name="王芳")
+    father = father_of(daughter)
+    assert code_of(lambda: order(kitchen, daughter, father, group="elderly")) == "not_eligible"
+
+
+def test_the_subsidy_never_makes_a_meal_cost_less_than_nothing(kitchen):
+    daughter = make_account(name="王芳")
+    father = father_of(daughter, born=kitchen["day"].year - 85)
+    q = services.quote(
+        account=daughter,
+        menu_id=kitchen["menu"].pk,
+        person_id=father.pk,
+        lines=[(kitchen["soup"].pk, 1)],  # 3 yuan of soup, 5 yuan of subsidy
+        group="elderly",
+        now=kitchen["before"],
+    )
+    assert (q.list_fen, q.subsidy_fen, q.due_fen) == (300, 300, 0)
+
+
+def test_the_cut_off_is_at_the_minute(kitchen):
+    day = kitchen["day"]
+    a, b = make_account(name="甲"), make_account(name="乙")
+    placed = order(kitchen, a, a.people.get(), now=local(day, 9, 29, 59)).order
+    assert code_of(lambda: order(kitchen, b, b.people.get(), now=local(day, 9, 30))) == (
+        "past_cut_off"
+    )
+    assert code_of(
+        lambda: services.cancel_order(order_id=placed.pk, by=a, now=local(day, 9, 30))
+    ) == ("past_cut_off")
+    cancelled = services.cancel_order(order_id=placed.pk, by=a, now=local(day, 9, 29))
+    assert cancelled.status == "cancelled"
+
+
+def test_limited_portions_sell_out_and_come_back_when_cancelled(kitchen):
+    people = [make_account(name=f"居民{i}") for i in range(4)]
+    placed = [order(kitchen, a, a.people.get()).order for a in people[:3]]
+    assert code_of(lambda: order(kitchen, people[3], people[3].people.get())) == "sold_out"
+    kitchen["set"].refresh_from_db()
+    assert kitchen["set"].taken == 3
+    services.cancel_order(order_id=placed[0].pk, by=people[0], now=kitchen["before"])
+    assert order(kitchen, people[3], people[3].people.get()).order.status == "placed"
+    # All the dishes of an order or none: the soup is not kept when the set is gone.
+    late = make_account(name="晚到")
+    soup_before = MenuItem.objects.get(pk=kitchen["soup"].pk).taken
+    assert (
+        code_of(
+            lambda: order(
+                kitchen,
+                late,
+                late.people.get(),
+                lines=[(kitchen["soup"].pk, 1), (kitchen["set"].pk, 1)],
+            )
+        )
+        == "sold_out"
+    )
+    assert MenuItem.objects.get(pk=kitchen["soup"].pk).taken == soup_before
+    assert not Order.objects.filter(account=late).exists()
+
+
+def test_a_retry_with_the_same_key_is_one_order(kitchen):
+    a = make_account(name="甲")
+    first = order(kitchen, a, a.people.get(), idempotency_key="lunch-1")
+    again = order(kitchen, a, a.people.get(), idempotency_key="lunch-1")
+    assert again.replayed and again.order.pk == first.order.pk
+    assert Order.objects.filter(account=a).count() == 1
+    kitchen["set"].refresh_from_db()
+    assert kitchen["set"].taken == 1
+    other = Menu.objects.create(
+        canteen=kitchen["canteen"],
+        day=kitchen["day"],
+        service="dinner",
+        serves_at=local(kitchen["day"], 17),
+        cut_off_at=local(kitchen["day"], 15),
+        published=True,
+    )
+    item = MenuItem.objects.create(menu=other, dish=kitchen["set"].dish, price_fen=1500)
+    with pytest.raises(MealError) as caught:
+        place_order(
+            account=a,
+            menu_id=other.pk,
+            person_id=a.people.get().pk,
+            lines=[(item.pk, 1)],
+            idempotency_key="lunch-1",
+            now=kitchen["before"],
+        )
+    assert (caught.value.code, caught.value.status) == ("idempotency_key_reused", 409)
+
+
+def test_one_meal_a_person_a_service_and_only_the_households_own(kitchen):
+    a, b = make_account(name="甲"), make_account(name="乙")
+    order(kitchen, a, a.people.get())
+    assert code_of(lambda: order(kitchen, a, a.people.get())) == "already_ordered"
+    assert code_of(lambda: order(kitchen, a, b.people.get())) == "not_in_household"
+    assert code_of(lambda: order(kitchen, a, a.people.get(), lines=[(kitchen["set"].pk, 9)])) == (
+        "invalid_quantity"
+    )
+    assert code_of(lambda: order(kitchen, a, a.people.get(), lines=[])) == "no_items"
+
+
+def test_delivery_needs_an_address_inside_the_area_and_tells_how_the_round_stands(kitchen):
+    daughter = make_account(name="王芳")
+    father = father_of(daughter)
+    assert code_of(lambda: order(kitchen, daughter, father, mode="delivery")) == "no_address"
+    services.set_address(account=daughter, estate="徐汇新村", detail="5号楼301")
+    assert code_of(lambda: order(kitchen, daughter, father, mode="delivery")) == (
+        "outside_delivery_area"
+    )
+    services.set_address(account=daughter, estate="汇站小区", detail="5号楼301")
+    result = order(kitchen, daughter, father, mode="delivery", group="elderly")
+    assert result.order.due_fen == 1500 - 500 + 300
+    assert (result.round.orders, result.round.minimum, result.round.confirmed) == (1, 3, False)
+    assert result.order.estate == "汇站小区" and result.order.address == "5号楼301"
+
+
+def test_at_the_cut_off_a_short_round_becomes_pickup_and_the_household_is_told(kitchen):
+    day = kitchen["day"]
+    kitchen["set"].portions = None
+    kitchen["set"].save()
+    households = []
+    for i, estate in enumerate(["汇站小区"] * 3 + ["南丹小区"]):
+        a = make_account(name=f"住户{i}")
+        services.set_address(account=a, estate=estate, detail=f"{i}号楼")
+        households.append(order(kitchen, a, a.people.get(), mode="delivery").order)
+    assert services.close_rounds(now=local(day, 9, 31)) == 1
+    assert services.close_rounds(now=local(day, 9, 32)) == 0  # once
+    short = Order.objects.get(pk=households[3].pk)
+    assert (short.mode, short.delivery_fee_fen, short.due_fen) == ("pickup", 0, 1500)
+    assert Order.objects.filter(mode="delivery", estate="汇站小区").count() == 3
+    told = Notice.objects.filter(user_id=short.account_id, kind="meal_to_pickup")
+    assert told.count() == 1
+
+
+def test_the_order_is_confirmed_in_the_households_language(kitchen):
+    a = make_account(name="甲", language="en")
+    placed = order(kitchen, a, a.people.get()).order
+    notice = Notice.objects.get(user=a, kind="meal_placed")
+    assert "Meal ordered" in notice.title and "15.00 yuan" in notice.body
+    assert placed.due_fen == 1500
+    b = make_account(name="乙")
+    order(kitchen, b, b.people.get())
+    assert "已订餐" in Notice.objects.get(user=b, kind="meal_placed").title
+
+
+def test_staff_cancel_with_a_reason_only_at_their_center(kitchen):
+    a = make_account(name="甲")
+    placed = order(kitchen, a, a.people.get()).order
+    elsewhere = make_staff(center=make_center("东明路街道社区党群服务中心", district="浦东新区"))
+    assert (
+        code_of(
+            lambda: services.cancel_order(
+                order_id=placed.pk,
+                by=elsewhere,
+                as_staff=True,
+                reason="售罄",
+                now=kitchen["before"],
+            )
+        )
+        == "not_found"
+    )
+    staff = make_staff(center=kitchen["center"])
+    assert (
+        code_of(
+            lambda: services.cancel_order(
+                order_id=placed.pk, by=staff, as_staff=True, now=kitchen["before"]
+            )
+        )
+        == "reason_required"
+    )
+    after = kitchen["menu"].cut_off_at + timedelta(minutes=10)
+    done = services.cancel_order(
+        order_id=placed.pk, by=staff, as_staff=True, reason="食材不足", now=after
+    )
+    assert done.status == "cancelled"

@@ -272,3 +272,17 @@ def test_staff_cancel_with_a_reason_only_at_their_center(kitchen):
         order_id=placed.pk, by=staff, as_staff=True, reason="食材不足", now=after
     )
     assert done.status == "cancelled"
+
+
+def test_the_worker_closes_short_rounds(kitchen):
+    from unittest import mock
+
+    from django.core.management import call_command
+
+    a = make_account(name="独居老人")
+    services.set_address(account=a, estate="南丹小区", detail="1号楼")
+    placed = order(kitchen, a, a.people.get(), mode="delivery").order
+    after = kitchen["menu"].cut_off_at + timedelta(minutes=1)
+    with mock.patch("django.utils.timezone.now", return_value=after):
+        call_command("worker", "--once")
+    assert Order.objects.get(pk=placed.pk).mode == "pickup"

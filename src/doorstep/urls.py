@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("doorstep.accounts.urls")),
     path("", include("doorstep.activities.urls")),
     path("", include("doorstep.visits.urls")),
+    path("", include("doorstep.meals.urls")),
     path("", include("doorstep.figures.urls")),
     path("", include("doorstep.inbox.urls")),
     path("", include("doorstep.deliberation.urls")),

@@ -286,3 +286,39 @@ def test_the_worker_closes_short_rounds(kitchen):
     with mock.patch("django.utils.timezone.now", return_value=after):
         call_command("worker", "--once")
     assert Order.objects.get(pk=placed.pk).mode == "pickup"
+
+
+def test_served_orders_are_counted_once_in_the_ledger(kitchen):
+    from doorstep.visits.models import ServiceRecord
+
+    staff = make_staff(center=kitchen["center"])
+    a, b = make_account(name="甲"), make_account(name="乙")
+    services.set_address(account=b, estate="汇站小区", detail="7号楼")
+    pickup = order(kitchen, a, a.people.get()).order
+    delivery = order(kitchen, b, b.people.get(), mode="delivery").order
+    at = local(kitchen["day"], 11, 40)
+
+    def ledger():
+        return sorted(
+            ServiceRecord.objects.filter(center=kitchen["center"]).values_list("service", "count")
+        )
+
+    services.serve(order_id=pickup.pk, staff=staff, outcome="collected", paid_with="cash", now=at)
+    services.serve(order_id=pickup.pk, staff=staff, outcome="collected", now=at)  # marked twice
+    assert code_of(
+        lambda: services.serve(order_id=pickup.pk, staff=staff, outcome="delivered", now=at)
+    ) == ("not_delivery")
+    services.serve(order_id=delivery.pk, staff=staff, outcome="not_home", now=at)
+    assert ledger() == [("canteen_meal", 1)]
+    assert Notice.objects.filter(user=b, kind="meal_not_home").count() == 1
+    done = services.serve(order_id=delivery.pk, staff=staff, outcome="delivered", now=at)
+    assert ledger() == [("canteen_meal", 1), ("meal_delivery", 1)]
+    assert done.address == "" and done.estate == "汇站小区"  # the room is erased once delivered
+    services.serve(order_id=delivery.pk, staff=staff, outcome="refused", now=at)
+    assert ledger() == [("canteen_meal", 1)]
+    paid = Order.objects.get(pk=pickup.pk)
+    assert (paid.status, paid.paid_with, paid.served_by_id) == ("collected", "cash", staff.pk)
+    elsewhere = make_staff(center=make_center("东明路街道社区党群服务中心", district="浦东新区"))
+    assert code_of(
+        lambda: services.serve(order_id=pickup.pk, staff=elsewhere, outcome="collected", now=at)
+    ) == ("not_found")

@@ -39,6 +39,12 @@ class OrderStatus(models.TextChoices):
     NO_SHOW = "no_show", _("Never collected")
 
 
+class Payment(models.TextChoices):
+    CASH = "cash", _("Cash")
+    CARD = "card", _("Card")
+    QR = "qr", _("The center's QR code")
+
+
 class Source(models.TextChoices):
     ARTICLE = "article", _("The newspaper article")
     SYNTHETIC = "synthetic", _("Synthetic example")
@@ -127,6 +133,10 @@ class Dish(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def tag_labels(self) -> list[str]:
+        return [str(Dish.Tag(t).label) for t in self.tags if t in Dish.Tag.values]
 
 
 class MenuItem(models.Model):
@@ -243,6 +253,11 @@ class Order(models.Model):
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    served_at = models.DateTimeField(_("served at"), null=True, blank=True)
+    served_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    paid_with = models.CharField(_("paid with"), max_length=8, choices=Payment.choices, blank=True)
 
     class Meta:
         verbose_name = _("meal order")

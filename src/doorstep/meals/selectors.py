@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from doorstep.accounts.models import User
@@ -62,7 +62,8 @@ def menus_out(menus: list[Menu]) -> list[dict]:
 def orders_of(account: User) -> list[Order]:
     return list(
         Order.objects.filter(account=account)
-        .select_related("person")
+        .select_related("person", "menu__canteen")
+        .prefetch_related("lines__item__dish")
         .order_by("-created_at", "-pk")[:100]
     )
 
@@ -70,3 +71,108 @@ def orders_of(account: User) -> list[Order]:
 def mask_detail(detail: str) -> str:
     """The building and room as lists show them: the first two characters, the rest hidden."""
     return detail[:2] + "*" * max(len(detail) - 2, 0) if detail else ""
+
+
+def _with_items(qs):  # type: ignore[no-untyped-def]
+    return qs.select_related("canteen", "canteen__center").prefetch_related(
+        Prefetch("items", queryset=MenuItem.objects.select_related("dish").order_by("pk"))
+    )
+
+
+def menu_days(center_id: int, first: date, last: date) -> list[date]:
+    return sorted(
+        set(
+            Menu.objects.filter(
+                canteen__center_id=center_id, published=True, day__gte=first, day__lte=last
+            ).values_list("day", flat=True)
+        )
+    )
+
+
+def menus_between(center_id: int, first: date, last: date) -> list[Menu]:
+    return list(
+        _with_items(
+            Menu.objects.filter(
+                canteen__center_id=center_id, published=True, day__gte=first, day__lte=last
+            )
+        ).order_by("serves_at", "canteen_id")
+    )
+
+
+def open_menu(menu_id: int) -> Menu | None:
+    return _with_items(Menu.objects.filter(pk=menu_id, published=True)).first()
+
+
+def staff_menus(user: User, first: date, last: date) -> list[Menu]:
+    from doorstep.accounts.scopes import managed_centers
+
+    return list(
+        Menu.objects.filter(
+            canteen__center__in=managed_centers(user), day__gte=first, day__lte=last
+        )
+        .select_related("canteen", "canteen__center")
+        .order_by("serves_at", "canteen_id")[:200]
+    )
+
+
+def managed_menu(user: User, menu_id: int) -> Menu | None:
+    from doorstep.accounts.scopes import can_manage
+
+    menu = _with_items(Menu.objects.filter(pk=menu_id)).first()
+    if menu is None or not can_manage(user, menu.canteen.center_id):
+        return None
+    return menu
+
+
+def _live(menu: Menu):  # type: ignore[no-untyped-def]
+    return Order.objects.filter(menu=menu).exclude(status="cancelled")
+
+
+def production_sheet(menu: Menu) -> dict:
+    """Portions per dish for pickup and for delivery, and the dietary tags, from the live
+    orders (the counter's walk-in sales are tallied apart)."""
+    from django.db.models import Count, Sum
+
+    rows = (
+        _live(menu)
+        .values("lines__item_id", "mode")
+        .annotate(portions=Sum("lines__quantity"))
+        .order_by()
+    )
+    by_item: dict[int, dict[str, int]] = {}
+    for row in rows:
+        if row["lines__item_id"] is not None:
+            by_item.setdefault(row["lines__item_id"], {})[row["mode"]] = row["portions"]
+    dishes = []
+    for item in menu.items.all():
+        pickup = by_item.get(item.pk, {}).get("pickup", 0)
+        delivery = by_item.get(item.pk, {}).get("delivery", 0)
+        dishes.append(
+            {"item": item, "pickup": pickup, "delivery": delivery, "total": pickup + delivery}
+        )
+    orders = _live(menu).aggregate(n=Count("pk"), elderly=Count("pk", filter=Q(group="elderly")))
+    return {"dishes": dishes, "orders": orders["n"], "elderly": orders["elderly"]}
+
+
+def orders_for(menu: Menu, mode: str) -> list[Order]:
+    return list(
+        _live(menu)
+        .filter(mode=mode)
+        .select_related("person", "account")
+        .prefetch_related("lines__item__dish")
+        .order_by("person__name", "pk")
+    )
+
+
+def round_sheet(menu: Menu) -> list[tuple[str, list[Order]]]:
+    """Delivery orders by estate, in a stable walking order (estate, then address)."""
+    estates: dict[str, list[Order]] = {}
+    for order in (
+        _live(menu)
+        .filter(mode="delivery")
+        .select_related("person", "account")
+        .prefetch_related("lines__item__dish")
+        .order_by("estate", "address", "pk")
+    ):
+        estates.setdefault(order.estate, []).append(order)
+    return list(estates.items())

@@ -32,6 +32,7 @@ from .models import (
     Order,
     OrderLine,
     OrderStatus,
+    Payment,
     PriceGroup,
     SubsidyBand,
 )
@@ -425,6 +426,10 @@ def set_address(*, account: User, estate: str, detail: str) -> DeliveryAddress:
     return address
 
 
+def address_of(account: User) -> DeliveryAddress | None:
+    return DeliveryAddress.objects.filter(account=account).first()
+
+
 def close_rounds(*, now: datetime | None = None) -> int:
     """At the cut-off, delivery orders of an estate that did not reach the canteen's minimum
     become pickup orders (no delivery fee), and their households are told. Idempotent: run
@@ -475,7 +480,7 @@ def _tell(order: Order, q: Quote | None, *, event: str, now: datetime) -> None:
         "due": yuan(order.due_fen),
         "delivery": order.mode == Mode.DELIVERY,
     }
-    render = _placed if event == "placed" else _to_pickup
+    render = {"placed": _placed, "to_pickup": _to_pickup, "not_home": _not_home}[event]
     notify_each(
         [(order.account_id, params, f"meal:{order.pk}:{event}")],
         subject=f"meal:{order.pk}",
@@ -503,6 +508,14 @@ def _placed(p) -> Message:  # type: ignore[no-untyped-def]
     )
 
 
+def _not_home(p) -> Message:  # type: ignore[no-untyped-def]
+    return Message(
+        title=_("Your meal could not be delivered: %(canteen)s, %(day)s %(service)s")
+        % {"canteen": p["canteen"], "day": p["day"], "service": _service_label(p["service"])},
+        body=_("Nobody was at home. Please call the canteen."),
+    )
+
+
 def _to_pickup(p) -> Message:  # type: ignore[no-untyped-def]
     return Message(
         title=_("Your meal will not be delivered: %(canteen)s, %(day)s %(service)s")
@@ -513,3 +526,82 @@ def _to_pickup(p) -> Message:  # type: ignore[no-untyped-def]
         )
         % {"due": p["due"]},
     )
+
+
+SERVED: dict[str, str] = {
+    OrderStatus.COLLECTED: "canteen_meal",
+    OrderStatus.DELIVERED: "meal_delivery",
+}
+OUTCOMES = (OrderStatus.COLLECTED, OrderStatus.DELIVERED, OrderStatus.NOT_HOME, OrderStatus.REFUSED)
+
+
+def serve(
+    *,
+    order_id: int,
+    staff: User,
+    outcome: str,
+    paid_with: str = "",
+    now: datetime | None = None,
+) -> Order:
+    """The counter or the deliverer marks an order: picked up, delivered, not at home or
+    refused (and how it was paid). A served order is one entry in the center's service
+    ledger (a meal at the canteen or delivered home), written once whatever is marked again;
+    a correction to not served removes it. Once delivered, the building and room are
+    erased from the order: they have served their purpose. Audited."""
+    from doorstep.accounts.scopes import can_manage
+    from doorstep.visits.services import forget_served_order, record_served_order
+
+    now = now or timezone.now()
+    if outcome not in OUTCOMES:
+        raise MealError(_("Unknown outcome."), code="invalid_outcome")
+    if paid_with and paid_with not in Payment.values:
+        raise MealError(_("Unknown way of paying."), code="invalid_payment")
+    with transaction.atomic():
+        order = (
+            Order.objects.select_for_update()
+            .select_related("menu__canteen")
+            .filter(pk=order_id)
+            .first()
+        )
+        if order is None or not can_manage(staff, order.menu.canteen.center_id):
+            raise MealError(_("No such order."), code="not_found", status=404)
+        if order.status == OrderStatus.CANCELLED:
+            raise MealError(_("This order was cancelled."), code="not_active")
+        if outcome in (OrderStatus.DELIVERED, OrderStatus.NOT_HOME, OrderStatus.REFUSED) and (
+            order.mode != Mode.DELIVERY
+        ):
+            raise MealError(_("This order is for pickup."), code="not_delivery")
+        was = order.status
+        order.status = outcome
+        order.served_at = order.updated_at = now
+        order.served_by = staff
+        if paid_with:
+            order.paid_with = paid_with
+        if outcome == OrderStatus.DELIVERED:
+            order.address = ""
+        order.save()
+        center_id = order.menu.canteen.center_id
+        key = f"meal-order:{order.public_id}"
+        if outcome in SERVED:
+            record_served_order(
+                center_id=center_id,
+                service=SERVED[outcome],
+                key=key,
+                at=now,
+                staff=staff,
+                resident=order.account,
+            )
+        else:
+            forget_served_order(center_id=center_id, key=key)
+            if outcome == OrderStatus.NOT_HOME and was != outcome:
+                _tell(order, None, event="not_home", now=now)
+        audit.record(
+            actor=staff,
+            action="meal_order.serve",
+            obj=order,
+            label=order.public_id,
+            center_id=center_id,
+            changes={"status": [was, outcome], "paid_with": paid_with},
+            now=now,
+        )
+    return order

@@ -495,6 +495,43 @@ def record_service(
     )
 
 
+def record_served_order(
+    *, center_id: int, service: str, key: str, at: datetime, staff: User, resident: User | None
+) -> None:
+    """A served meal order (the meals app) as one ledger entry, once per order (`key` in
+    `import_key`, unique per center, day and service): marking an order served twice, or a
+    correction to the other way of serving it, never counts it twice. Caller is atomic."""
+    day = timezone.localdate(at)
+    ServiceRecord.objects.filter(center_id=center_id, import_key=key).exclude(
+        day=day, service=service
+    ).delete()
+    ServiceRecord.objects.get_or_create(
+        center_id=center_id,
+        day=day,
+        service=clean_service(service),
+        import_key=key,
+        defaults={
+            "at": at,
+            "count": 1,
+            "resident": resident,
+            "recorded_by": staff,
+            "source": ServiceSource.ORDER,
+        },
+    )
+
+
+def forget_served_order(*, center_id: int, key: str) -> None:
+    """An order corrected to not served (not at home, refused): its ledger entry goes."""
+    pairs = list(
+        ServiceRecord.objects.filter(center_id=center_id, import_key=key).values_list(
+            "center_id", "day"
+        )
+    )
+    if pairs:
+        ServiceRecord.objects.filter(center_id=center_id, import_key=key).delete()
+        signals.records_deleted.send(sender=Visit, pairs=pairs)
+
+
 @transaction.atomic
 def undo_service(*, record_id: int, staff: User, now: datetime | None = None) -> None:
     """Remove a mistaken entry made today by hand or API (imports are corrected by re-import)."""

@@ -50,3 +50,4 @@ class ServiceSource(models.TextChoices):
     IMPORT = "import", _("CSV import")
     API = "api", _("API")
     SYNTHETIC = "synthetic", _("Synthetic")
+    ORDER = "order", _("Meal order served")

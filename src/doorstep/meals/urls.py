@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import views
+
+app_name = "meals"
+urlpatterns = [
+    path("centers/<int:center_id>/meals/", views.center_menus, name="center"),
+    path("meals/menus/<int:menu_id>/order", views.order, name="order"),
+    path("meals/mine/", views.mine, name="mine"),
+    path("meals/mine/<int:order_id>/cancel", views.cancel, name="cancel"),
+    path("meals/address", views.address, name="address"),
+    path("staff/meals/", views.staff_home, name="staff_home"),
+    path("staff/meals/menus/<int:menu_id>/sheet", views.sheet, name="staff_sheet"),
+    path("staff/meals/menus/<int:menu_id>/counter", views.counter, name="staff_counter"),
+    path("staff/meals/menus/<int:menu_id>/rounds", views.rounds, name="staff_rounds"),
+    path("staff/meals/orders/<int:order_id>/serve", views.serve, name="staff_serve"),
+]

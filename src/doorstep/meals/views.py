@@ -1,0 +1,243 @@
+"""Meals pages: a center's menus and ordering (an elderly flow first: large text, one choice
+at a time, the price told before anything is placed), my meals, and the back office's
+production sheet, counter and delivery rounds."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from doorstep.accounts.decorators import staff_required
+from doorstep.accounts.models import Person, User
+from doorstep.centers.extensions import Section
+from doorstep.centers.models import Center
+
+from . import selectors, services
+from .models import Mode, Order, PriceGroup
+from .services import MealError
+
+
+def _user(request: HttpRequest) -> User:
+    assert isinstance(request.user, User)
+    return request.user
+
+
+def center_section(request: HttpRequest, center: Center) -> Section | None:
+    """The center page's canteen link, when the center has one with a menu this week."""
+    today = timezone.localdate()
+    days = selectors.menu_days(center.pk, today, today + timedelta(days=6))
+    if not days:
+        return None
+    return Section(
+        template="meals/partials/center_meals.html", context={"meal_days": days}, order=20
+    )
+
+
+def center_menus(request: HttpRequest, center_id: int) -> HttpResponse:
+    center = Center.objects.filter(pk=center_id).first()
+    if center is None:
+        raise Http404
+    today = timezone.localdate()
+    week = selectors.menus_between(center.pk, today, today + timedelta(days=6))
+    return render(
+        request,
+        "meals/center.html",
+        {"center": center, "menus": week, "now": timezone.now()},
+    )
+
+
+def _order_input(request: HttpRequest, menu: Any) -> dict[str, Any]:
+    lines = []
+    for item in menu.items.all():
+        raw = request.POST.get(f"q{item.pk}", "0").strip()
+        quantity = int(raw) if raw.isdigit() and len(raw) < 3 else -1
+        if quantity < 0:
+            raise MealError(_("Enter how many of each dish."), code="invalid_quantity")
+        if quantity:
+            lines.append((item.pk, quantity))
+    person = request.POST.get("person", "")
+    return {
+        "person_id": int(person) if person.isdigit() and len(person) < 19 else 0,
+        "lines": lines,
+        "group": request.POST.get("group", PriceGroup.STANDARD),
+        "mode": request.POST.get("mode", Mode.PICKUP),
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def order(request: HttpRequest, menu_id: int) -> HttpResponse:
+    """Choose who, which dishes, how; then a review with the amount to pay and how the
+    delivery round stands; then confirm (one Idempotency-Key per form, so a double tap or a
+    resend is one order)."""
+    user = _user(request)
+    menu = selectors.open_menu(menu_id)
+    if menu is None:
+        raise Http404
+    people = list(Person.objects.filter(account=user))
+    context: dict[str, Any] = {
+        "menu": menu,
+        "people": people,
+        "groups": [(g, PriceGroup(g).label) for g in PriceGroup.values if g != PriceGroup.STAFF],
+        "address": services.address_of(user),
+        "key": request.POST.get("key") or uuid.uuid4().hex,
+        "chosen": {},
+    }
+    status = 200
+    if request.method == "POST":
+        try:
+            data = _order_input(request, menu)
+            context["chosen"] = dict(data["lines"]) | {
+                "person": data["person_id"],
+                "group": data["group"],
+                "mode": data["mode"],
+            }
+            if request.POST.get("step") == "confirm":
+                services.place_order(
+                    account=user, menu_id=menu.pk, idempotency_key=context["key"], **data
+                )
+                messages.success(request, _("Your meal is ordered."))
+                return redirect("meals:mine")
+            context["quote"] = services.quote(account=user, menu_id=menu.pk, **data)
+        except MealError as exc:
+            context["page_errors"] = [str(exc.message)]
+            status = 404 if exc.status == 404 else 400
+    return render(request, "meals/order.html", context, status=status)
+
+
+@login_required
+def mine(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(
+        request,
+        "meals/mine.html",
+        {
+            "orders": selectors.orders_of(user),
+            "now": timezone.now(),
+            "address": services.address_of(user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def cancel(request: HttpRequest, order_id: int) -> HttpResponse:
+    try:
+        services.cancel_order(order_id=order_id, by=_user(request))
+        messages.success(request, _("The order is cancelled."))
+    except MealError as exc:
+        messages.error(request, str(exc.message))
+    return redirect("meals:mine")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def address(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    status = 200
+    context: dict[str, Any] = {"address": services.address_of(user), "next": _safe_next(request)}
+    if request.method == "POST":
+        try:
+            services.set_address(
+                account=user,
+                estate=request.POST.get("estate", ""),
+                detail=request.POST.get("detail", ""),
+            )
+            messages.success(request, _("The delivery address is saved."))
+            return redirect(context["next"] or "meals:mine")
+        except MealError as exc:
+            context["page_errors"] = [str(exc.message)]
+            status = 400
+    return render(request, "meals/address.html", context, status=status)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    return nxt if nxt.startswith("/meals/") and "//" not in nxt else ""
+
+
+# --- back office -------------------------------------------------------------------------------
+
+
+@staff_required
+def staff_home(request: HttpRequest) -> HttpResponse:
+    today = timezone.localdate()
+    return render(
+        request,
+        "meals/staff_home.html",
+        {"menus": selectors.staff_menus(_user(request), today, today + timedelta(days=1))},
+    )
+
+
+def _staff_menu(request: HttpRequest, menu_id: int) -> Any:
+    menu = selectors.managed_menu(_user(request), menu_id)
+    if menu is None:
+        raise Http404
+    return menu
+
+
+@staff_required
+def sheet(request: HttpRequest, menu_id: int) -> HttpResponse:
+    """The kitchen's production sheet: portions per dish, for pickup and for delivery, with
+    the dietary notes; printable, and refreshed on screen until the cut-off."""
+    menu = _staff_menu(request, menu_id)
+    return render(
+        request,
+        "meals/staff_sheet.html",
+        {"menu": menu, "sheet": selectors.production_sheet(menu), "now": timezone.now()},
+    )
+
+
+@staff_required
+def counter(request: HttpRequest, menu_id: int) -> HttpResponse:
+    menu = _staff_menu(request, menu_id)
+    return render(
+        request,
+        "meals/staff_counter.html",
+        {"menu": menu, "orders": selectors.orders_for(menu, Mode.PICKUP)},
+    )
+
+
+@staff_required
+def rounds(request: HttpRequest, menu_id: int) -> HttpResponse:
+    """The delivery round: orders by estate in a stable walking order, for the deliverer's
+    phone (or printed): name initial, masked phone, address, dishes, amount due."""
+    menu = _staff_menu(request, menu_id)
+    return render(
+        request,
+        "meals/staff_rounds.html",
+        {"menu": menu, "estates": selectors.round_sheet(menu)},
+    )
+
+
+@staff_required
+@require_POST
+def serve(request: HttpRequest, order_id: int) -> HttpResponse:
+    back = request.POST.get("back", "")
+    try:
+        order = services.serve(
+            order_id=order_id,
+            staff=_user(request),
+            outcome=request.POST.get("outcome", ""),
+            paid_with=request.POST.get("paid_with", ""),
+        )
+        messages.success(
+            request,
+            _("Marked: %(status)s.") % {"status": Order(status=order.status).get_status_display()},
+        )
+        menu_id = order.menu_id
+    except MealError as exc:
+        messages.error(request, str(exc.message))
+        menu_id = Order.objects.filter(pk=order_id).values_list("menu_id", flat=True).first()
+        if menu_id is None:
+            raise Http404 from None
+    return redirect("meals:staff_rounds" if back == "rounds" else "meals:staff_counter", menu_id)

@@ -1,0 +1,132 @@
+"""Meals pages: a daughter orders her father's lunch (the price told before it is placed),
+cancels, the kitchen's sheet, the counter and the deliverer's round; errors as messages."""
+
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+
+from doorstep.accounts.models import Person
+from doorstep.meals import services
+from doorstep.meals.models import Order
+from doorstep.visits.models import ServiceRecord
+from tests.factories import make_account, make_staff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def family(kitchen):
+    daughter = make_account(name="王芳")
+    father = Person.objects.create(
+        account=daughter, name="王老伯", birth_year=kitchen["day"].year - 80
+    )
+    services.set_address(account=daughter, estate="汇站小区", detail="5号楼301")
+    return daughter, father
+
+
+def at_nine(kitchen):
+    return mock.patch("django.utils.timezone.now", return_value=kitchen["before"])
+
+
+def test_the_center_page_links_its_menus_and_the_menus_show_prices(client, kitchen):
+    center = kitchen["center"]
+    page = client.get(reverse("centers:detail", args=[center.pk])).content.decode()
+    assert reverse("meals:center", args=[center.pk]) in page
+    with at_nine(kitchen):
+        menus = client.get(reverse("meals:center", args=[center.pk])).content.decode()
+    assert "一荤两素一汤" in menus and "15.00" in menus and "还剩 3 份" in menus
+    assert reverse("meals:order", args=[kitchen["menu"].pk]) in menus
+
+
+def test_a_daughter_orders_her_fathers_lunch_after_seeing_the_price(client, kitchen, family):
+    daughter, father = family
+    client.force_login(daughter)
+    url = reverse("meals:order", args=[kitchen["menu"].pk])
+    form = {
+        "key": "form-1",
+        "person": father.pk,
+        f"q{kitchen['set'].pk}": "1",
+        f"q{kitchen['soup'].pk}": "0",
+        "group": "elderly",
+        "mode": "delivery",
+    }
+    with at_nine(kitchen):
+        review = client.post(url, form | {"step": "review"})
+        assert review.status_code == 200
+        text = review.content.decode()
+        assert "13.00" in text  # 15 less 5 of subsidy plus 3 of delivery
+        assert "汇站小区 已有 1 单" in text  # the round's minimum, told before ordering
+        assert not Order.objects.exists()
+        placed = client.post(url, form | {"step": "confirm"})
+        again = client.post(url, form | {"step": "confirm"})  # a double tap: one order
+    assert placed.status_code == 302 and again.status_code == 302
+    (order,) = Order.objects.all()
+    assert (order.person_id, order.due_fen, order.mode) == (father.pk, 1300, "delivery")
+    mine = client.get(reverse("meals:mine")).content.decode()
+    assert "王老伯" in mine and "13.00" in mine
+    with at_nine(kitchen):
+        client.post(reverse("meals:cancel", args=[order.pk]))
+    assert Order.objects.get().status == "cancelled"
+
+
+def test_a_refused_order_is_a_message_in_chinese_and_stores_nothing(client, kitchen, family):
+    daughter, father = family
+    client.force_login(daughter)
+    url = reverse("meals:order", args=[kitchen["menu"].pk])
+    form = {"key": "k", "person": father.pk, f"q{kitchen['set'].pk}": "1", "step": "confirm"}
+    with mock.patch("django.utils.timezone.now", return_value=kitchen["menu"].cut_off_at):
+        resp = client.post(url, form)
+    assert resp.status_code == 400
+    assert "这一餐已于 09:30 截止订餐。" in resp.content.decode()
+    resp = client.post(url, form | {f"q{kitchen['set'].pk}": "many"})
+    assert resp.status_code == 400 and "请填写每道菜的份数。" in resp.content.decode()
+    assert not Order.objects.exists()
+
+
+def test_kitchen_sheet_counter_and_round(client, kitchen, family):
+    daughter, father = family
+    neighbour = make_account(name="李阿姨")
+    with at_nine(kitchen):
+        services.place_order(
+            account=daughter,
+            menu_id=kitchen["menu"].pk,
+            person_id=father.pk,
+            lines=[(kitchen["set"].pk, 1)],
+            group="elderly",
+            mode="delivery",
+        )
+        services.place_order(
+            account=neighbour,
+            menu_id=kitchen["menu"].pk,
+            person_id=neighbour.people.get().pk,
+            lines=[(kitchen["set"].pk, 1), (kitchen["soup"].pk, 2)],
+        )
+    staff = make_staff(center=kitchen["center"])
+    client.force_login(staff)
+    menu = kitchen["menu"]
+    with at_nine(kitchen):
+        sheet = client.get(reverse("meals:staff_sheet", args=[menu.pk])).content.decode()
+    assert "2 单，其中老年助餐价 1 单" in sheet
+    assert 'hx-trigger="every 30s"' in sheet  # updates itself until the cut-off
+    rounds = client.get(reverse("meals:staff_rounds", args=[menu.pk])).content.decode()
+    assert "汇站小区 (1)" in rounds and "王＊" in rounds and "5号楼301" in rounds
+    assert daughter.phone not in rounds and daughter.masked_phone in rounds
+    order = Order.objects.get(mode="delivery")
+    resp = client.post(
+        reverse("meals:staff_serve", args=[order.pk]),
+        {"outcome": "delivered", "paid_with": "cash", "back": "rounds"},
+    )
+    assert resp.status_code == 302 and resp.url == reverse("meals:staff_rounds", args=[menu.pk])
+    assert list(ServiceRecord.objects.values_list("service", "count")) == [("meal_delivery", 1)]
+    counter = client.get(reverse("meals:staff_counter", args=[menu.pk])).content.decode()
+    assert "李＊" in counter
+
+
+def test_staff_of_another_center_see_nothing(client, kitchen):
+    from tests.factories import make_center
+
+    other = make_staff(center=make_center("东明路街道社区党群服务中心", district="浦东新区"))
+    client.force_login(other)
+    assert client.get(reverse("meals:staff_sheet", args=[kitchen["menu"].pk])).status_code == 404
+    assert client.get(reverse("meals:staff_rounds", args=[kitchen["menu"].pk])).status_code == 404

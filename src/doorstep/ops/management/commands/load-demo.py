@@ -64,6 +64,10 @@ class Command(BaseCommand):
                 "demo visits and services (synthetic)",
                 {"visits": made.visits, "service records": made.services},
             )
+        from doorstep.meals.demo import load_demo_meals
+
+        # The article's canteens; their week of menus and the subsidy bands are synthetic.
+        self._report("article canteens, example menus (synthetic)", load_demo_meals())
         if not options["no_demo_drafts"]:
             from doorstep.legislation.demo import load_demo_drafts
 

@@ -1,0 +1,25 @@
+"""The demo's canteens: the article's facts carry the article as source; menus and subsidy
+bands are labelled synthetic; loading twice changes nothing."""
+
+import pytest
+
+from doorstep.centers.article import load_article_centers
+from doorstep.meals.demo import load_demo_meals
+from doorstep.meals.models import Canteen, Menu, MenuItem, SubsidyBand
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_articles_canteens_and_a_synthetic_week(regions):
+    load_article_centers()
+    first = load_demo_meals(days=3)
+    assert first["canteens"] == 3 and first["menus"] == 9
+    assert load_demo_meals(days=3) == {"canteens": 0, "menus": 0, "subsidy bands": 0}
+    for canteen in Canteen.objects.all():
+        assert canteen.source == "article" and "走得进 坐得下 还想来" in canteen.source_detail
+    assert not Menu.objects.filter(synthetic=False).exists()
+    assert set(SubsidyBand.objects.values_list("source", flat=True)) == {"synthetic"}
+    riders = MenuItem.objects.filter(
+        menu__canteen__name="万有引力社区食堂", dish__name="一荤两素一汤"
+    )
+    assert {i.rider_price_fen for i in riders} == {1000}  # the article's 10-yuan set

@@ -18,6 +18,7 @@ from doorstep.activities.models import Activity
 from doorstep.centers.models import Center, Region
 from doorstep.deliberation import services as deliberation
 from doorstep.deliberation.models import Topic
+from doorstep.meals import services as meals
 from tests.factories import make_account, make_activity, make_center, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -147,6 +148,15 @@ def data_strings() -> list[str]:
     # A notice is written once, in the language its reader had then: stored data.
     for title, body in Notice.objects.values_list("title", "body"):
         values |= {title, body, *body.splitlines()}
+    from doorstep.meals.models import Canteen, DeliveryAddress, Dish, Order
+
+    for c in Canteen.objects.all():
+        values |= {c.name, c.name_en, c.caterer, c.source_detail, *c.delivery_estates}
+    for d in Dish.objects.all():
+        values |= {d.name, d.name_en, d.allergens}
+    values |= set(DeliveryAddress.objects.values_list("estate", flat=True))
+    values |= set(DeliveryAddress.objects.values_list("detail", flat=True))
+    values |= set(Order.objects.values_list("address", flat=True))
     # The article's title, a proper name, cited as the source.
     values.add("《党群服务中心：走得进 坐得下 还想来》")
     values |= set(Person.objects.values_list("name", flat=True))
@@ -227,6 +237,19 @@ def world(regions):
         photos=[],
     )
     staff = make_staff(scope="city", username="staff1")
+    from tests.meals.conftest import make_kitchen
+
+    kitchen = make_kitchen()
+    meals.set_address(account=resident, estate="汇站小区", detail="5号楼301")
+    meals.place_order(
+        account=resident,
+        menu_id=kitchen["menu"].pk,
+        person_id=resident.people.first().pk,
+        lines=[(kitchen["set"].pk, 1)],
+        mode="delivery",
+        now=kitchen["before"],
+    )
+    menu = kitchen["menu"]
     return locals()
 
 
@@ -278,6 +301,14 @@ def pages(w) -> list[tuple[str, str | None]]:
         (f"/staff/topics/{t.pk}", "staff"),
         ("/staff/legislation/", "staff"),
         ("/staff/audit/", "staff"),
+        (f"/centers/{w['kitchen']['center'].pk}/meals/", None),
+        (f"/meals/menus/{w['menu'].pk}/order", "resident"),
+        ("/meals/mine/", "resident"),
+        ("/meals/address", "resident"),
+        ("/staff/meals/", "staff"),
+        (f"/staff/meals/menus/{w['menu'].pk}/sheet", "staff"),
+        (f"/staff/meals/menus/{w['menu'].pk}/counter", "staff"),
+        (f"/staff/meals/menus/{w['menu'].pk}/rounds", "staff"),
     ]
 
 

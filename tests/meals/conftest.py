@@ -14,6 +14,10 @@ def local(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
 
 @pytest.fixture
 def kitchen(regions):
+    return make_kitchen()
+
+
+def make_kitchen():
     """徐家汇's canteen with tomorrow's lunch (served 11:00, orders close 09:30): a limited
     set meal and an unlimited soup; the district's subsidy bands (synthetic)."""
     center = make_center("徐家汇街道社区党群服务中心", district="徐汇区")

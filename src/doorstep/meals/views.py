@@ -58,7 +58,7 @@ def center_menus(request: HttpRequest, center_id: int) -> HttpResponse:
 def _order_input(request: HttpRequest, menu: Any) -> dict[str, Any]:
     lines = []
     for item in menu.items.all():
-        raw = request.POST.get(f"q{item.pk}", "0").strip()
+        raw = request.POST.get(f"q{item.pk}", "").strip() or "0"  # left empty: none
         quantity = int(raw) if raw.isdigit() and len(raw) < 3 else -1
         if quantity < 0:
             raise MealError(_("Enter how many of each dish."), code="invalid_quantity")

@@ -16,6 +16,9 @@ http.client processes), one distinct account per attempt:
          every other answer a clean 400 `full` (or 201 `waitlisted`), no 5xx, answers and
          stored idempotency records matching the database
   c      20,000 lottery applications from 128 clients (target >= 3,000/s)
+  m      the meals burst: 2,000 orders from 128 clients for a set meal of 300 portions:
+         exactly 300 ordered (checked in SQL with the portions counter), every other answer
+         a clean 400 `sold_out`, no 5xx
 
 Each b run stops sending after 10 s and c after 30 s (--b-duration, --c-duration), so the
 whole benchmark ends within 5 minutes even at today's ~100 requests/s; raise them to send
@@ -743,6 +746,85 @@ def scenario_c(server: Server, db: Db, data: dict, args: argparse.Namespace) -> 
     return f
 
 
+def meal_outcome(status: int, body: bytes) -> str:
+    if status == 0:
+        return "connection_error"
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return f"http_{status}_not_json"
+    if 200 <= status < 300:
+        return str(data.get("order", {}).get("status", "empty"))
+    return str(data.get("code", f"http_{status}"))
+
+
+def scenario_m(server: Server, db: Db, data: dict, args: argparse.Namespace) -> dict[str, object]:
+    """The meals burst: --m-attempts orders (one account each) from --m-clients clients for
+    a set meal of 300 portions: exactly 300 orders, every other answer a clean `sold_out`."""
+    meals = data["meals"]
+    accounts = data["accounts"][: args.m_attempts]
+    path = "/api/v1/meals/orders"
+    jobs: list[Job] = []
+    for i, (token, person_id) in enumerate(accounts):
+        body = {
+            "menu_id": meals["menu"],
+            "person_id": person_id,
+            "lines": [{"item_id": meals["item"], "quantity": 1}],
+        }
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": str(uuid.uuid4()),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Connection": "keep-alive",
+        }
+        jobs.append((i, path, json.dumps(body).encode(), headers))
+    db.forget_token_use()
+    d = drive(
+        server,
+        jobs,
+        args.m_clients,
+        duration_s=args.m_duration,
+        timeout_s=args.timeout,
+        outcome=meal_outcome,
+    )
+    f = d.figures()
+    outcomes: dict[str, int] = f["outcomes"]  # type: ignore[assignment]
+    taken, orders = db.conn.execute(
+        "SELECT i.taken, (SELECT count(*) FROM meals_order o WHERE o.menu_id = i.menu_id "
+        "AND o.status = 'placed') FROM meals_menuitem i WHERE i.id = %s",
+        [meals["item"]],
+    ).fetchone()
+    unclean = {k: v for k, v in outcomes.items() if k not in {"placed", "sold_out"}}
+    f.update(
+        clients=args.m_clients,
+        planned=len(accounts),
+        portions=meals["portions"],
+        placed_answers=outcomes.get("placed", 0),
+        sold_out_answers=outcomes.get("sold_out", 0),
+        placed_latency=d.latencies_ms("placed"),
+        sold_out_latency=d.latencies_ms("sold_out"),
+        orders_per_s=round(outcomes.get("placed", 0) / d.wall_s, 1),
+        db_taken=taken,
+        db_orders=orders,
+        unclean_answers=unclean,
+        mismatches={},
+    )
+    f["correct"] = (
+        taken == orders == f["placed_answers"] == meals["portions"]
+        and not unclean
+        and f["http_5xx"] == 0
+        and f["connection_errors"] == 0
+    )
+    print_run(
+        "m meals burst",
+        f,
+        f"; placed {f['placed_answers']} (db {orders}, taken {taken}), sold_out "
+        f"{f['sold_out_answers']}, {'correct' if f['correct'] else 'WRONG'}",
+    )
+    return f
+
+
 def compare_servers(
     args: argparse.Namespace, data: dict, db: Db, env: dict[str, str], workdir: Path
 ) -> dict[str, object]:
@@ -868,9 +950,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     p.add_argument(
         "--scenario",
-        choices=("a", "b", "c", "floor", "all"),
         default="all",
-        help="all = floor, a, b, c",
+        help="a, b, c, m (the meals burst), floor, or several joined by commas; "
+        "all = floor,a,b,c,m",
     )
     p.add_argument("--floor-duration", type=float, default=8.0, help="seconds of the 401 floor run")
     p.add_argument("--accounts", type=int, default=30000, help="resident accounts to create")
@@ -884,6 +966,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--c-clients", type=int, default=128)
     p.add_argument("--c-applications", type=int, default=20000)
     p.add_argument("--c-duration", type=float, default=30.0, help="max seconds of scenario c")
+    p.add_argument("--m-clients", type=int, default=128)
+    p.add_argument("--m-attempts", type=int, default=2000)
+    p.add_argument("--m-duration", type=float, default=30.0, help="max seconds of scenario m")
     p.add_argument("--timeout", type=float, default=30.0, help="per-request client timeout, s")
     p.add_argument("--warmup", type=int, default=200, help="warm-up registrations")
     add_server_args(p)
@@ -912,10 +997,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.pg_host not in {"127.0.0.1", "localhost", "::1"}:
         p.error("the benchmark only talks to this machine (loopback)")
     # Each attempt of a scenario uses its own account (the same accounts serve every activity).
+    chosen = set(args.scenario.split(",")) | ({"b", "c", "m"} if args.scenario == "all" else set())
     need = max(
         args.warmup,
-        args.b_attempts if args.scenario in {"b", "all"} else 0,
-        args.c_applications if args.scenario in {"c", "all"} else 0,
+        args.b_attempts if "b" in chosen else 0,
+        args.c_applications if "c" in chosen else 0,
+        args.m_attempts if "m" in chosen else 0,
     )
     if args.accounts < need:
         p.error(f"--accounts must be at least {need}")
@@ -926,7 +1013,12 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     args = parse_args(argv)
     CLIENT.update(kind=args.client, procs=args.client_procs)
-    scenarios = ["floor", "a", "b", "c"] if args.scenario == "all" else [args.scenario]
+    scenarios = (
+        ["floor", "a", "b", "c", "m"] if args.scenario == "all" else args.scenario.split(",")
+    )
+    unknown = set(scenarios) - {"floor", "a", "b", "c", "m"}
+    if unknown:
+        raise SystemExit(f"unknown scenario {sorted(unknown)}")
     started = time.perf_counter()
     version = code_version()
     workdir = Path(tempfile.mkdtemp(prefix="doorstep-rush-"))
@@ -1012,6 +1104,8 @@ def main(argv: list[str] | None = None) -> int:
             summary["b"] = scenario_b(server, db, data, args)
         if "c" in scenarios:
             summary["c"] = scenario_c(server, db, data, args)
+        if "m" in scenarios:
+            summary["m"] = scenario_m(server, db, data, args)
         summary["db_connections"] = db.connections(args.pg_name) - 1  # minus this one
         server.stop()
         log = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
@@ -1078,7 +1172,7 @@ def main(argv: list[str] | None = None) -> int:
 def correctness_problems(summary: dict[str, object]) -> list[str]:
     out = []
     runs: list[tuple[str, dict]] = []
-    for key in ("floor", "a", "c"):
+    for key in ("floor", "a", "c", "m"):
         if key in summary:
             runs.append((key, summary[key]))  # type: ignore[arg-type]
     for variant, rs in (summary.get("b") or {}).items():  # type: ignore[attr-defined]

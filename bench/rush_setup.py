@@ -122,6 +122,32 @@ def make_activity(center, title: str, **kw: object) -> Activity:  # type: ignore
     return publish(activity_id=activity.pk)
 
 
+MEAL_PORTIONS = 300
+
+
+def make_menu(center) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Tomorrow's lunch with a set meal of MEAL_PORTIONS portions (the meals burst, rush.py m)."""
+    from datetime import datetime, time, timedelta
+
+    from doorstep.meals.models import Canteen, Dish, Menu, MenuItem
+
+    canteen = Canteen.objects.create(center=center, name="基准食堂", source="synthetic")
+    day = timezone.localdate() + timedelta(days=1)
+    serves = timezone.make_aware(datetime.combine(day, time(11, 0)))
+    menu = Menu.objects.create(
+        canteen=canteen,
+        day=day,
+        service="lunch",
+        serves_at=serves,
+        cut_off_at=serves - timedelta(minutes=90),
+        published=True,
+        synthetic=True,
+    )
+    dish = Dish.objects.create(canteen=canteen, name="一荤两素一汤", is_set=True, synthetic=True)
+    item = MenuItem.objects.create(menu=menu, dish=dish, price_fen=1500, portions=MEAL_PORTIONS)
+    return {"menu": menu.pk, "item": item.pk, "portions": MEAL_PORTIONS}
+
+
 def setup(args: argparse.Namespace) -> dict[str, object]:
     t0 = time.perf_counter()
     with transaction.atomic():
@@ -159,9 +185,11 @@ def setup(args: argparse.Namespace) -> dict[str, object]:
                 center, "亲子绘本(抽签)", capacity=30, allocation=Allocation.LOTTERY
             ).pk,
         }
+        meals = make_menu(center)
     return {
         "accounts": accounts,
         "activities": activities,
+        "meals": meals,
         "center": center.pk,
         "seconds": {"total": round(time.perf_counter() - t0, 2), "accounts": round(t_acc, 2)},
     }

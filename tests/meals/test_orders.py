@@ -322,3 +322,24 @@ def test_served_orders_are_counted_once_in_the_ledger(kitchen):
     assert code_of(
         lambda: services.serve(order_id=pickup.pk, staff=elsewhere, outcome="collected", now=at)
     ) == ("not_found")
+
+
+def test_a_known_sold_out_dish_is_answered_without_reading_and_a_cancellation_clears_it(
+    kitchen, django_assert_max_num_queries
+):
+    services._sold_out.clear()
+    people = [make_account(name=f"居民{i}") for i in range(5)]
+    placed = [
+        order(kitchen, a, a.people.get(), idempotency_key=f"k{i}").order
+        for i, a in enumerate(people[:3])
+    ]
+    assert code_of(lambda: order(kitchen, people[3], people[3].people.get())) == "sold_out"
+    last, first = people[4].people.get(), people[0].people.get()
+    with django_assert_max_num_queries(0):
+        assert code_of(lambda: order(kitchen, people[4], last)) == "sold_out"
+    # A retry of an order that was placed still gets its order back (one look-up).
+    with django_assert_max_num_queries(1):
+        again = order(kitchen, people[0], first, idempotency_key="k0")
+    assert again.replayed and again.order.pk == placed[0].pk
+    services.cancel_order(order_id=placed[0].pk, by=people[0], now=kitchen["before"])
+    assert order(kitchen, people[4], people[4].people.get()).order.status == "placed"

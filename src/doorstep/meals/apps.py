@@ -13,3 +13,14 @@ class MealsConfig(AppConfig):
         from .views import center_section
 
         register_center_section(center_section)
+
+        from django.db.models.signals import post_save
+
+        from .models import MenuItem
+        from .services import forget_sold_out
+
+        def saved(sender: type, instance: MenuItem, **kwargs: object) -> None:
+            forget_sold_out([instance.pk])  # more portions, or a new item: ask the database
+
+        # weak=False: `saved` is local to this method, and signals keep weak references.
+        post_save.connect(saved, sender=MenuItem, weak=False, dispatch_uid="meals.sold_out")

@@ -10,6 +10,7 @@ order gets all its dishes or none.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -256,6 +257,28 @@ class OrderResult:
     round: Round | None = None
 
 
+# Dishes this process found sold out, until when (time.monotonic()). Used only to say "sold
+# out" sooner, without reading anything (the commonest answer of a lunch rush), never to
+# say yes; a portion given back in another process is offered here at most SOLD_OUT_SECONDS
+# later, at once in this one.
+SOLD_OUT_SECONDS = 2.0
+_sold_out: dict[int, tuple[float, str]] = {}  # item id -> (until, the dish's name)
+
+
+def _known_sold_out(item_ids: Sequence[int]) -> MealError | None:
+    now = time.monotonic()
+    for item_id in item_ids:
+        until, name = _sold_out.get(item_id, (0.0, ""))
+        if until > now:
+            return _sold_out_error(name, item_id)
+        _sold_out.pop(item_id, None)
+    return None
+
+
+def _sold_out_error(name: str, item_id: int) -> MealError:
+    return MealError(_("%(dish)s is sold out.") % {"dish": name}, code="sold_out", item_id=item_id)
+
+
 def _take_portions(chosen: list[tuple[MenuItem, int]]) -> None:
     """One UPDATE per dish, in item order, guarded where the portions are limited: all the
     dishes or none. `taken` counts every dish ordered (the kitchen's production sheet)."""
@@ -265,16 +288,25 @@ def _take_portions(chosen: list[tuple[MenuItem, int]]) -> None:
             rows = rows.filter(taken__lte=F("portions") - quantity)
         took = rows.update(taken=F("taken") + quantity)
         if not took:
-            raise MealError(
-                _("%(dish)s is sold out.") % {"dish": item.dish.name},
-                code="sold_out",
-                item_id=item.pk,
-            )
+            if len(_sold_out) > 10_000:
+                _sold_out.clear()
+            _sold_out[item.pk] = (time.monotonic() + SOLD_OUT_SECONDS, item.dish.name)
+            raise _sold_out_error(item.dish.name, item.pk)
 
 
 def _give_back(order: Order) -> None:
+    items = []
     for line in order.lines.order_by("item_id"):
         MenuItem.objects.filter(pk=line.item_id).update(taken=F("taken") - line.quantity)
+        items.append(line.item_id)
+    forget_sold_out(items)  # forgetting early only makes this process ask the database
+
+
+def forget_sold_out(item_ids: list[int]) -> None:
+    """This process asks the database again about these dishes (portions given back or
+    added)."""
+    for item_id in item_ids:
+        _sold_out.pop(item_id, None)
 
 
 def _replay(account: User, key: str, menu_id: int) -> OrderResult | None:
@@ -307,6 +339,9 @@ def place_order(
     now = now or timezone.now()
     key = (idempotency_key or "").strip()[:80]
     try:
+        gone = _known_sold_out([item_id for item_id, _q in lines])
+        if gone is not None:
+            raise gone
         with transaction.atomic():
             q = quote(
                 account=account,

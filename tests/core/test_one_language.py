@@ -306,6 +306,7 @@ def pages(w) -> list[tuple[str, str | None]]:
         ("/meals/mine/", "resident"),
         ("/meals/address", "resident"),
         ("/staff/meals/", "staff"),
+        ("/staff/meals/report", "staff"),
         (f"/staff/meals/menus/{w['menu'].pk}/sheet", "staff"),
         (f"/staff/meals/menus/{w['menu'].pk}/counter", "staff"),
         (f"/staff/meals/menus/{w['menu'].pk}/rounds", "staff"),

@@ -272,6 +272,8 @@ def test_staff_cancel_with_a_reason_only_at_their_center(kitchen):
         order_id=placed.pk, by=staff, as_staff=True, reason="食材不足", now=after
     )
     assert done.status == "cancelled"
+    told = Notice.objects.get(user=a, kind="meal_cancelled")
+    assert "食材不足" in told.body
 
 
 def test_the_worker_closes_short_rounds(kitchen):
@@ -343,3 +345,49 @@ def test_a_known_sold_out_dish_is_answered_without_reading_and_a_cancellation_cl
     assert again.replayed and again.order.pk == placed[0].pk
     services.cancel_order(order_id=placed[0].pk, by=people[0], now=kitchen["before"])
     assert order(kitchen, people[4], people[4].people.get()).order.status == "placed"
+
+
+def test_never_collected_meals_and_the_monthly_report(kitchen, client):
+    import csv
+    import io
+
+    from doorstep.meals import selectors
+
+    staff = make_staff(center=kitchen["center"])
+    a, b, c = make_account(name="甲"), make_account(name="乙"), make_account(name="丙")
+    father = father_of(c, born=kitchen["day"].year - 80)
+    services.set_address(account=c, estate="汇站小区", detail="1号楼")
+    kitchen["set"].portions = None
+    kitchen["set"].save()
+    collected = order(kitchen, a, a.people.get()).order
+    never = order(kitchen, b, b.people.get()).order
+    delivered = order(kitchen, c, father, group="elderly", mode="delivery").order
+    holder = c.people.get(is_account_holder=True)
+    cancelled = order(kitchen, c, holder).order  # cancelled: left out of the report
+    services.cancel_order(order_id=cancelled.pk, by=c, now=kitchen["before"])
+    lunch = local(kitchen["day"], 11, 30)
+    services.serve(order_id=collected.pk, staff=staff, outcome="collected", now=lunch)
+    services.serve(order_id=delivered.pk, staff=staff, outcome="delivered", now=lunch)
+    assert services.mark_no_shows(now=local(kitchen["day"], 13, 59)) == 0  # not yet
+    assert services.mark_no_shows(now=local(kitchen["day"], 14, 0)) == 1
+    assert Order.objects.get(pk=never.pk).status == "no_show"
+
+    first = kitchen["day"].replace(day=1)
+    rows = selectors.monthly_report(staff, first, kitchen["day"])
+    (total,) = selectors.report_totals(rows)
+    assert (total["orders"], total["elderly"], total["served"], total["no_show"]) == (3, 1, 2, 1)
+    assert (total["pickup"], total["delivery"], total["subsidy_fen"]) == (2, 1, 500)
+    assert total["due_fen"] == 1500 + 1500 + (1500 - 500 + 300)
+    assert total["elderly_pct"] == 33
+
+    client.force_login(staff)
+    month = kitchen["day"].strftime("%Y-%m")
+    page = client.get("/staff/meals/report", {"month": month}).content.decode()
+    assert "食尚书斋" in page and "33%" in page and "5.00" in page
+    exported = client.get("/staff/meals/report", {"month": month, "format": "csv"})
+    lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    assert lines[0][:3] == ["canteen", "day", "orders"]
+    assert lines[1][:3] == ["食尚书斋", kitchen["day"].isoformat(), "3"]
+    # Someone else's centers: nothing.
+    elsewhere = make_staff(center=make_center("东明路街道社区党群服务中心", district="浦东新区"))
+    assert selectors.monthly_report(elsewhere, first, kitchen["day"]) == []

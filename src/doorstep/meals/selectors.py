@@ -176,3 +176,83 @@ def round_sheet(menu: Menu) -> list[tuple[str, list[Order]]]:
     ):
         estates.setdefault(order.estate, []).append(order)
     return list(estates.items())
+
+
+REPORT_COLUMNS = (
+    "orders",
+    "standard",
+    "elderly",
+    "rider",
+    "staff",
+    "pickup",
+    "delivery",
+    "served",
+    "no_show",
+    "not_delivered",
+    "subsidy_fen",
+    "due_fen",
+)
+
+
+def monthly_report(user: User, first: date, last: date) -> list[dict]:
+    """Per canteen of the user's centers and per day from `first` to `last`: orders by price
+    group and by pickup/delivery, served, never collected, deliveries not completed, the
+    subsidy and the amounts due (cancelled orders left out). The monthly report a
+    subdistrict sends on."""
+    from django.db.models import Count, Sum
+
+    from doorstep.accounts.scopes import managed_centers
+
+    def n(**kw: object) -> Count:
+        return Count("pk", filter=Q(**kw))
+
+    rows = (
+        Order.objects.filter(
+            menu__canteen__center__in=managed_centers(user),
+            menu__day__gte=first,
+            menu__day__lte=last,
+        )
+        .exclude(status="cancelled")
+        .values("menu__canteen_id", "menu__canteen__name", "menu__day")
+        .annotate(
+            orders=Count("pk"),
+            standard=n(group="standard"),
+            elderly=n(group="elderly"),
+            rider=n(group="rider"),
+            staff=n(group="staff"),
+            pickup=n(mode="pickup"),
+            delivery=n(mode="delivery"),
+            served=n(status__in=["collected", "delivered"]),
+            no_show=n(status="no_show"),
+            not_delivered=n(mode="delivery", status__in=["not_home", "refused"]),
+            subsidy_fen=Sum("subsidy_fen"),
+            due_fen=Sum("due_fen"),
+        )
+        .order_by("menu__canteen__name", "menu__canteen_id", "menu__day")
+    )
+    out = []
+    for r in rows:
+        row: dict = dict(r)
+        out.append(
+            {
+                "canteen_id": row["menu__canteen_id"],
+                "canteen": row["menu__canteen__name"],
+                "day": row["menu__day"],
+                **{c: row[c] or 0 for c in REPORT_COLUMNS},
+            }
+        )
+    return out
+
+
+def report_totals(rows: list[dict]) -> list[dict]:
+    """The month per canteen, with the share of meals at the elderly price."""
+    totals: dict[int, dict] = {}
+    for r in rows:
+        t = totals.setdefault(
+            r["canteen_id"], {"canteen": r["canteen"], **dict.fromkeys(REPORT_COLUMNS, 0)}
+        )
+        for c in REPORT_COLUMNS:
+            t[c] += r[c]
+    for t in totals.values():
+        t["elderly_pct"] = round(100 * t["elderly"] / t["orders"]) if t["orders"] else 0
+    return list(totals.values())

@@ -13,7 +13,7 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
@@ -439,6 +439,7 @@ def cancel_order(
         order.save(update_fields=["status", "cancelled_at", "updated_at"])
         _give_back(order)
         if as_staff:
+            _tell(order, None, event="cancelled", now=now, reason=reason)
             audit.record(
                 actor=by,
                 action="meal_order.cancel",
@@ -463,6 +464,20 @@ def set_address(*, account: User, estate: str, detail: str) -> DeliveryAddress:
 
 def address_of(account: User) -> DeliveryAddress | None:
     return DeliveryAddress.objects.filter(account=account).first()
+
+
+NO_SHOW_AFTER = timedelta(hours=3)
+
+
+def mark_no_shows(*, now: datetime | None = None) -> int:
+    """Pickup orders never collected by three hours after the service began become
+    `no_show` (the figures count them). Idempotent; run by the worker."""
+    now = now or timezone.now()
+    return Order.objects.filter(
+        status=OrderStatus.PLACED,
+        mode=Mode.PICKUP,
+        menu__serves_at__lte=now - NO_SHOW_AFTER,
+    ).update(status=OrderStatus.NO_SHOW, updated_at=now)
 
 
 def close_rounds(*, now: datetime | None = None) -> int:
@@ -505,7 +520,7 @@ def close_rounds(*, now: datetime | None = None) -> int:
     return changed
 
 
-def _tell(order: Order, q: Quote | None, *, event: str, now: datetime) -> None:
+def _tell(order: Order, q: Quote | None, *, event: str, now: datetime, reason: str = "") -> None:
     """The household's notice about its order, in its language (inbox)."""
     menu = order.menu
     params = {
@@ -514,8 +529,14 @@ def _tell(order: Order, q: Quote | None, *, event: str, now: datetime) -> None:
         "service": menu.service,
         "due": yuan(order.due_fen),
         "delivery": order.mode == Mode.DELIVERY,
+        "reason": reason,
     }
-    render = {"placed": _placed, "to_pickup": _to_pickup, "not_home": _not_home}[event]
+    render = {
+        "placed": _placed,
+        "to_pickup": _to_pickup,
+        "not_home": _not_home,
+        "cancelled": _cancelled,
+    }[event]
     notify_each(
         [(order.account_id, params, f"meal:{order.pk}:{event}")],
         subject=f"meal:{order.pk}",
@@ -540,6 +561,14 @@ def _placed(p) -> Message:  # type: ignore[no-untyped-def]
         title=_("Meal ordered: %(canteen)s, %(day)s %(service)s")
         % {"canteen": p["canteen"], "day": p["day"], "service": _service_label(p["service"])},
         body=_("%(how)s; %(due)s yuan to pay when you receive it.") % {"how": how, "due": p["due"]},
+    )
+
+
+def _cancelled(p) -> Message:  # type: ignore[no-untyped-def]
+    return Message(
+        title=_("The canteen cancelled your meal: %(canteen)s, %(day)s %(service)s")
+        % {"canteen": p["canteen"], "day": p["day"], "service": _service_label(p["service"])},
+        body=_("Reason: %(reason)s. Nothing is due.") % {"reason": p["reason"]},
     )
 
 

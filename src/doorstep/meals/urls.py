@@ -10,6 +10,7 @@ urlpatterns = [
     path("meals/mine/<int:order_id>/cancel", views.cancel, name="cancel"),
     path("meals/address", views.address, name="address"),
     path("staff/meals/", views.staff_home, name="staff_home"),
+    path("staff/meals/report", views.report, name="staff_report"),
     path("staff/meals/menus/<int:menu_id>/sheet", views.sheet, name="staff_sheet"),
     path("staff/meals/menus/<int:menu_id>/counter", views.counter, name="staff_counter"),
     path("staff/meals/menus/<int:menu_id>/rounds", views.rounds, name="staff_rounds"),

@@ -241,3 +241,39 @@ def serve(request: HttpRequest, order_id: int) -> HttpResponse:
         if menu_id is None:
             raise Http404 from None
     return redirect("meals:staff_rounds" if back == "rounds" else "meals:staff_counter", menu_id)
+
+
+@staff_required
+def report(request: HttpRequest) -> HttpResponse:
+    """Meals per canteen and month for the staff member's centers; CSV per canteen and day."""
+    import calendar
+    import csv
+    from datetime import date
+
+    today = timezone.localdate()
+    raw = request.GET.get("month", "")
+    try:
+        year, month = (int(x) for x in raw.split("-")) if raw else (today.year, today.month)
+        first = date(year, month, 1)
+    except ValueError:
+        first = date(today.year, today.month, 1)
+        messages.error(request, _("Give the month as YYYY-MM."))
+    last = first.replace(day=calendar.monthrange(first.year, first.month)[1])
+    rows = selectors.monthly_report(_user(request), first, last)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        name = f"meals-{first:%Y-%m}.csv"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.write("\ufeff")  # Excel reads UTF-8 with a byte-order mark
+        writer = csv.writer(response)
+        writer.writerow(["canteen", "day", *selectors.REPORT_COLUMNS])
+        for r in rows:
+            writer.writerow(
+                [r["canteen"], r["day"].isoformat()] + [r[c] for c in selectors.REPORT_COLUMNS]
+            )
+        return response
+    return render(
+        request,
+        "meals/staff_report.html",
+        {"month": first, "totals": selectors.report_totals(rows), "rows": rows},
+    )

@@ -130,3 +130,40 @@ def test_staff_of_another_center_see_nothing(client, kitchen):
     client.force_login(other)
     assert client.get(reverse("meals:staff_sheet", args=[kitchen["menu"].pk])).status_code == 404
     assert client.get(reverse("meals:staff_rounds", args=[kitchen["menu"].pk])).status_code == 404
+
+
+def test_an_order_at_the_desk_for_a_household_without_a_phone(client, kitchen):
+    staff = make_staff(center=kitchen["center"])
+    client.force_login(staff)
+    desk = reverse("meals:staff_desk", args=[kitchen["menu"].pk])
+    made = client.post(
+        reverse("meals:staff_desk_household", args=[kitchen["menu"].pk]),
+        {"name": "陈丽琴", "member-name": "陈老伯", "member-year": str(kitchen["day"].year - 82)},
+    )
+    assert made.status_code == 302
+    household_id = made.url.split("household=")[1]
+    grandpa = Person.objects.get(name="陈老伯")
+    form = {
+        "household": household_id,
+        "key": "desk-1",
+        "person": grandpa.pk,
+        f"q{kitchen['set'].pk}": "1",
+        "group": "elderly",
+        "mode": "pickup",
+    }
+    with at_nine(kitchen):
+        assert client.get(desk, {"household": household_id}).status_code == 200
+        done = client.post(desk, form)
+        again = client.post(desk, form)  # the same form twice: one order
+    assert done.status_code == 302 and again.status_code == 302
+    (order,) = Order.objects.all()
+    assert (order.person_id, order.due_fen, order.placed_by_id) == (grandpa.pk, 1000, staff.pk)
+    from doorstep.core.models import AuditEntry
+
+    assert AuditEntry.objects.filter(action="meal_order.desk").count() == 1
+    # An online household only with the whole number the resident gave; never a bare id.
+    online = make_account(name="网上用户")
+    with at_nine(kitchen):
+        assert client.post(desk, form | {"household": online.pk, "key": "x"}).status_code == 404
+        found = client.get(desk, {"phone": online.phone[-11:]})
+    assert "网上用户" in found.content.decode()

@@ -352,6 +352,11 @@ def place_order(
                 mode=mode,
                 now=now,
             )
+            if placed_by is not None:
+                from doorstep.accounts.scopes import can_manage
+
+                if not can_manage(placed_by, q.menu.canteen.center_id):
+                    raise MealError(_("No such menu."), code="not_found", status=404)
             _take_portions(q.lines)
             order = Order.objects.create(
                 public_id=secrets.token_urlsafe(12),

@@ -14,5 +14,11 @@ urlpatterns = [
     path("staff/meals/menus/<int:menu_id>/sheet", views.sheet, name="staff_sheet"),
     path("staff/meals/menus/<int:menu_id>/counter", views.counter, name="staff_counter"),
     path("staff/meals/menus/<int:menu_id>/rounds", views.rounds, name="staff_rounds"),
+    path("staff/meals/menus/<int:menu_id>/desk", views.desk, name="staff_desk"),
+    path(
+        "staff/meals/menus/<int:menu_id>/desk/household",
+        views.desk_household_new,
+        name="staff_desk_household",
+    ),
     path("staff/meals/orders/<int:order_id>/serve", views.serve, name="staff_serve"),
 ]

@@ -277,3 +277,94 @@ def report(request: HttpRequest) -> HttpResponse:
         "meals/staff_report.html",
         {"month": first, "totals": selectors.report_totals(rows), "rows": rows},
     )
+
+
+def _desk_household(request: HttpRequest, menu: Any) -> tuple[User | None, str]:
+    """The household staff serve at the desk: one of their centers holds it (desk-held,
+    `household`), or the resident gave its whole number (`phone`); never a bare id."""
+    from doorstep.accounts.services import AccountError, desk_household
+
+    data = request.POST if request.method == "POST" else request.GET
+    raw, phone = data.get("household", ""), data.get("phone", "").strip()
+    if raw.isdigit() and len(raw) < 19:
+        held = User.objects.filter(
+            pk=int(raw), desk_center_id=menu.canteen.center_id, is_active=True
+        ).first()
+        if held is not None:
+            return held, ""
+    if phone:
+        try:
+            found = desk_household(by=_user(request), center_id=menu.canteen.center_id, phone=phone)
+        except AccountError as exc:
+            return None, str(exc.message)
+        if found is None:
+            return None, _("No household has this number. Create one below.")
+        return found, ""
+    return None, ""
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def desk(request: HttpRequest, menu_id: int) -> HttpResponse:
+    """Staff order for a resident without a phone, under the same rules (代办)."""
+    menu = _staff_menu(request, menu_id)
+    household, find_error = _desk_household(request, menu)
+    context: dict[str, Any] = {
+        "menu": menu,
+        "household": household,
+        "people": list(Person.objects.filter(account=household)) if household else [],
+        "phone": request.POST.get("phone") or request.GET.get("phone", ""),
+        "find_error": find_error,
+        "key": request.POST.get("key") or uuid.uuid4().hex,
+        "groups": [(g, PriceGroup(g).label) for g in PriceGroup.values if g != PriceGroup.STAFF],
+        "chosen": {},
+    }
+    status = 200
+    if request.method == "POST" and household is not None:
+        try:
+            data = _order_input(request, menu)
+            result = services.place_order(
+                account=household,
+                menu_id=menu.pk,
+                idempotency_key=context["key"],
+                placed_by=_user(request),
+                **data,
+            )
+            messages.success(
+                request,
+                _("Ordered for %(name)s: %(due)s yuan to pay.")
+                % {"name": result.order.person.name, "due": services.yuan(result.order.due_fen)},
+            )
+            return redirect("meals:staff_counter", menu.pk)
+        except MealError as exc:
+            context["page_errors"] = [str(exc.message)]
+            status = 404 if exc.status == 404 else 400
+    elif request.method == "POST":
+        raise Http404
+    return render(request, "meals/staff_desk.html", context, status=status)
+
+
+@staff_required
+@require_POST
+def desk_household_new(request: HttpRequest, menu_id: int) -> HttpResponse:
+    from django.urls import reverse
+
+    from doorstep.accounts.services import AccountError, create_desk_household
+
+    menu = _staff_menu(request, menu_id)
+    year = request.POST.get("member-year", "").strip()
+    member = request.POST.get("member-name", "").strip()
+    try:
+        household = create_desk_household(
+            by=_user(request),
+            center_id=menu.canteen.center_id,
+            name=request.POST.get("name", ""),
+            phone=request.POST.get("new-phone", ""),
+            members=[(member, int(year) if year.isdigit() and len(year) == 4 else None)]
+            if member
+            else [],
+        )
+    except AccountError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("meals:staff_desk", menu.pk)
+    return redirect(f"{reverse('meals:staff_desk', args=[menu.pk])}?household={household.pk}")

@@ -167,3 +167,65 @@ def test_an_order_at_the_desk_for_a_household_without_a_phone(client, kitchen):
         assert client.post(desk, form | {"household": online.pk, "key": "x"}).status_code == 404
         found = client.get(desk, {"phone": online.phone[-11:]})
     assert "网上用户" in found.content.decode()
+
+
+def test_copy_last_week_publish_and_the_workers_publishing_time(client, kitchen):
+    from datetime import timedelta
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from doorstep.meals.models import Menu
+
+    menu = kitchen["menu"]
+    staff = make_staff(center=kitchen["center"])
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    # Move the fixture's menu into last week, with a publishing time.
+    shift = (monday - timedelta(days=7)) - menu.day
+    Menu.objects.filter(pk=menu.pk).update(
+        day=menu.day + shift,
+        serves_at=menu.serves_at + shift,
+        cut_off_at=menu.cut_off_at + shift,
+        publish_at=menu.serves_at + shift - timedelta(days=1),
+    )
+    assert services.copy_week(canteen_id=kitchen["canteen"].pk, staff=staff, monday=monday) == 1
+    assert services.copy_week(canteen_id=kitchen["canteen"].pk, staff=staff, monday=monday) == 0
+    copy = Menu.objects.exclude(pk=menu.pk).get()
+    assert copy.day == menu.day + shift + timedelta(days=7) and not copy.published
+    assert [(i.dish_id, i.price_fen, i.portions, i.taken) for i in copy.items.all()] == [
+        (kitchen["set"].dish_id, 1500, 3, 0),
+        (kitchen["soup"].dish_id, 300, None, 0),
+    ]
+    # Not yet on the residents' page; the worker publishes it at its time.
+    with mock.patch("django.utils.timezone.now", return_value=copy.publish_at):
+        call_command("worker", "--once")
+    copy.refresh_from_db()
+    assert copy.published
+    client.force_login(staff)
+    page = client.get(reverse("meals:staff_week", args=[kitchen["canteen"].pk]))
+    assert page.status_code == 200 and "一荤两素一汤" in page.content.decode()
+
+
+def test_the_counter_confirms_an_age_once(client, kitchen, family):
+    from doorstep.core.models import AuditEntry
+    from doorstep.meals.models import Eligibility
+
+    daughter, father = family
+    with at_nine(kitchen):
+        placed = services.place_order(
+            account=daughter,
+            menu_id=kitchen["menu"].pk,
+            person_id=father.pk,
+            lines=[(kitchen["set"].pk, 1)],
+            group="elderly",
+        ).order
+    staff = make_staff(center=kitchen["center"])
+    client.force_login(staff)
+    counter = reverse("meals:staff_counter", args=[kitchen["menu"].pk])
+    assert f"已核验：{father.birth_year} 年出生（一次）" in client.get(counter).content.decode()
+    for _ in range(2):
+        client.post(reverse("meals:staff_confirm_age", args=[placed.pk]))
+    assert Eligibility.objects.filter(person=father).count() == 1
+    assert AuditEntry.objects.filter(action="meal_eligibility.confirm").count() == 1
+    assert "年龄已在窗口核验" in client.get(counter).content.decode()

@@ -17,6 +17,29 @@ class Service(models.TextChoices):
     DINNER = "dinner", _("Dinner")
 
 
+class Eligibility(models.Model):
+    """Staff saw, once at the counter, that a household member is of the age the elderly
+    price asks (a birth year on a card; the card's number is not written down)."""
+
+    person = models.OneToOneField(
+        "accounts.Person", on_delete=models.CASCADE, related_name="meal_eligibility"
+    )
+    confirmed_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    center = models.ForeignKey(
+        "centers.Center", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("confirmed eligibility")
+        verbose_name_plural = _("confirmed eligibilities")
+
+    def __str__(self) -> str:
+        return str(self.person_id)
+
+
 class PriceGroup(models.TextChoices):
     STANDARD = "standard", _("Standard")
     ELDERLY = "elderly", _("Elderly (subsidised)")
@@ -95,6 +118,8 @@ class Menu(models.Model):
     serves_at = models.DateTimeField(_("served from"))
     cut_off_at = models.DateTimeField(_("orders and changes close at"))
     published = models.BooleanField(_("published"), default=False)
+    # Published by the worker at this time, if not before (a canteen publishes by a set hour).
+    publish_at = models.DateTimeField(_("publish at"), null=True, blank=True)
     synthetic = models.BooleanField(default=False)
 
     class Meta:

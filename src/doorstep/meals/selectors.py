@@ -256,3 +256,30 @@ def report_totals(rows: list[dict]) -> list[dict]:
     for t in totals.values():
         t["elderly_pct"] = round(100 * t["elderly"] / t["orders"]) if t["orders"] else 0
     return list(totals.values())
+
+
+def managed_canteen(user: User, canteen_id: int):  # type: ignore[no-untyped-def]
+    from doorstep.accounts.scopes import can_manage
+
+    from .models import Canteen
+
+    canteen = Canteen.objects.filter(pk=canteen_id).first()
+    if canteen is None or not can_manage(user, canteen.center_id):
+        return None
+    return canteen
+
+
+def canteen_menus(canteen, first: date, last: date) -> list[Menu]:  # type: ignore[no-untyped-def]
+    return list(
+        _with_items(Menu.objects.filter(canteen=canteen, day__gte=first, day__lte=last)).order_by(
+            "serves_at"
+        )
+    )
+
+
+def confirmed_people(person_ids: list[int]) -> set[int]:
+    from .models import Eligibility
+
+    return set(
+        Eligibility.objects.filter(person_id__in=person_ids).values_list("person_id", flat=True)
+    )

@@ -26,6 +26,7 @@ from doorstep.core.errors import DoorstepError
 from doorstep.inbox.services import Message, notify_each
 
 from .models import (
+    Canteen,
     DeliveryAddress,
     Menu,
     MenuItem,
@@ -674,3 +675,115 @@ def serve(
             now=now,
         )
     return order
+
+
+# --- the canteen's week ------------------------------------------------------------------------
+
+
+def confirm_eligibility(
+    *, person_id: int, staff: User, center_id: int, now: datetime | None = None
+):  # type: ignore[no-untyped-def]
+    """Record, once, that staff saw this person is of the elderly price's age (audited)."""
+    from doorstep.accounts.scopes import can_manage
+
+    from .models import Eligibility
+
+    now = now or timezone.now()
+    if not can_manage(staff, center_id):
+        raise MealError(_("No such center."), code="not_found", status=404)
+    person = Person.objects.filter(pk=person_id).first()
+    if person is None:
+        raise MealError(_("No such person."), code="not_found", status=404)
+    with transaction.atomic():
+        found, created = Eligibility.objects.get_or_create(
+            person=person,
+            defaults={"confirmed_by": staff, "center_id": center_id, "confirmed_at": now},
+        )
+        if created:
+            audit.record(
+                actor=staff,
+                action="meal_eligibility.confirm",
+                obj=found,
+                label=str(person.pk),
+                center_id=center_id,
+                changes={"birth_year": person.birth_year},
+                now=now,
+            )
+    return found
+
+
+def copy_week(*, canteen_id: int, staff: User, monday: date) -> int:
+    """Copy the menus of the week before `monday` into the week from `monday` (dishes,
+    prices and portions; unpublished, publishing at the same time before each service as
+    the week before, if it had one). Days that already have that service are left alone.
+    Returns how many menus were made."""
+    from doorstep.accounts.scopes import can_manage
+
+    canteen = Canteen.objects.filter(pk=canteen_id).first()
+    if canteen is None or not can_manage(staff, canteen.center_id):
+        raise MealError(_("No such canteen."), code="not_found", status=404)
+    week = timedelta(days=7)
+    made = 0
+    with transaction.atomic():
+        sources = (
+            Menu.objects.filter(canteen=canteen, day__gte=monday - week, day__lt=monday)
+            .prefetch_related("items")
+            .order_by("day", "service")
+        )
+        for src in sources:
+            if Menu.objects.filter(
+                canteen=canteen, day=src.day + week, service=src.service
+            ).exists():
+                continue
+            menu = Menu.objects.create(
+                canteen=canteen,
+                day=src.day + week,
+                service=src.service,
+                serves_at=src.serves_at + week,
+                cut_off_at=src.cut_off_at + week,
+                publish_at=src.publish_at + week if src.publish_at else None,
+                published=False,
+                synthetic=src.synthetic,
+            )
+            MenuItem.objects.bulk_create(
+                [
+                    MenuItem(
+                        menu=menu,
+                        dish_id=i.dish_id,
+                        price_fen=i.price_fen,
+                        rider_price_fen=i.rider_price_fen,
+                        staff_price_fen=i.staff_price_fen,
+                        portions=i.portions,
+                    )
+                    for i in src.items.all()
+                ]
+            )
+            made += 1
+        if made:
+            audit.record(
+                actor=staff,
+                action="meal_menu.copy_week",
+                obj=canteen,
+                label=canteen.name,
+                center_id=canteen.center_id,
+                changes={"week_of": monday.isoformat(), "menus": made},
+            )
+    return made
+
+
+def publish(*, menu_id: int, staff: User) -> Menu:
+    from doorstep.accounts.scopes import can_manage
+
+    menu = Menu.objects.select_related("canteen").filter(pk=menu_id).first()
+    if menu is None or not can_manage(staff, menu.canteen.center_id):
+        raise MealError(_("No such menu."), code="not_found", status=404)
+    if not menu.published:
+        Menu.objects.filter(pk=menu.pk).update(published=True)
+        menu.published = True
+    return menu
+
+
+def publish_due(*, now: datetime | None = None) -> int:
+    """Menus whose publishing time has come are published (the worker; idempotent)."""
+    now = now or timezone.now()
+    return Menu.objects.filter(published=False, publish_at__lte=now).update(published=True)

@@ -21,4 +21,6 @@ urlpatterns = [
         name="staff_desk_household",
     ),
     path("staff/meals/orders/<int:order_id>/serve", views.serve, name="staff_serve"),
+    path("staff/meals/orders/<int:order_id>/age", views.confirm_age, name="staff_confirm_age"),
+    path("staff/meals/canteens/<int:canteen_id>/week", views.week, name="staff_week"),
 ]

@@ -200,11 +200,11 @@ def sheet(request: HttpRequest, menu_id: int) -> HttpResponse:
 @staff_required
 def counter(request: HttpRequest, menu_id: int) -> HttpResponse:
     menu = _staff_menu(request, menu_id)
-    return render(
-        request,
-        "meals/staff_counter.html",
-        {"menu": menu, "orders": selectors.orders_for(menu, Mode.PICKUP)},
-    )
+    orders = selectors.orders_for(menu, Mode.PICKUP)
+    confirmed = selectors.confirmed_people([o.person_id for o in orders])
+    for o in orders:
+        o.age_confirmed = o.person_id in confirmed  # type: ignore[attr-defined]
+    return render(request, "meals/staff_counter.html", {"menu": menu, "orders": orders})
 
 
 @staff_required
@@ -368,3 +368,54 @@ def desk_household_new(request: HttpRequest, menu_id: int) -> HttpResponse:
         messages.error(request, str(exc.message))
         return redirect("meals:staff_desk", menu.pk)
     return redirect(f"{reverse('meals:staff_desk', args=[menu.pk])}?household={household.pk}")
+
+
+@staff_required
+@require_POST
+def confirm_age(request: HttpRequest, order_id: int) -> HttpResponse:
+    order = Order.objects.select_related("menu__canteen", "person").filter(pk=order_id).first()
+    if order is None:
+        raise Http404
+    try:
+        services.confirm_eligibility(
+            person_id=order.person_id, staff=_user(request), center_id=order.menu.canteen.center_id
+        )
+        messages.success(request, _("Age confirmed for %(name)s.") % {"name": order.person.name})
+    except MealError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, str(exc.message))
+    return redirect("meals:staff_counter", order.menu_id)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def week(request: HttpRequest, canteen_id: int) -> HttpResponse:
+    """A canteen's coming week: copy last week's menus, publish a menu."""
+    canteen = selectors.managed_canteen(_user(request), canteen_id)
+    if canteen is None:
+        raise Http404
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "copy":
+                target = monday + timedelta(days=7 if request.POST.get("which") == "next" else 0)
+                made = services.copy_week(
+                    canteen_id=canteen.pk, staff=_user(request), monday=target
+                )
+                messages.success(
+                    request, _("%(n)s menus copied from the week before.") % {"n": made}
+                )
+            elif request.POST.get("action") == "publish":
+                raw = request.POST.get("menu", "")
+                menu_id = int(raw) if raw.isdigit() and len(raw) < 19 else 0
+                services.publish(menu_id=menu_id, staff=_user(request))
+                messages.success(request, _("The menu is published."))
+        except MealError as exc:
+            if exc.status == 404:
+                raise Http404 from None
+            messages.error(request, str(exc.message))
+        return redirect("meals:staff_week", canteen.pk)
+    menus = selectors.canteen_menus(canteen, monday, monday + timedelta(days=13))
+    return render(request, "meals/staff_week.html", {"canteen": canteen, "menus": menus})

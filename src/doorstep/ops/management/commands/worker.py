@@ -13,7 +13,7 @@ from doorstep.activities.services import run_due_work
 from doorstep.core.limits import prune_counters
 from doorstep.figures.services import refresh_figures
 from doorstep.inbox.services import send_due
-from doorstep.meals.services import close_rounds, mark_no_shows
+from doorstep.meals.services import close_rounds, mark_no_shows, publish_due
 from doorstep.visits.services import run_due_work as run_due_visit_work
 
 
@@ -44,6 +44,7 @@ class Command(BaseCommand):
             done = run_due_work() | run_due_visit_work()
             done["meal_orders_to_pickup"] = close_rounds()
             done["meal_no_shows"] = mark_no_shows()
+            done["menus_published"] = publish_due()
             # After visits are closed, so their estimated leaving times are rolled up too.
             done["figures"] = refresh_figures().pairs
             done["limit_windows_pruned"] = prune_counters()

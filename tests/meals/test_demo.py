@@ -23,3 +23,18 @@ def test_the_articles_canteens_and_a_synthetic_week(regions):
         menu__canteen__name="万有引力社区食堂", dish__name="一荤两素一汤"
     )
     assert {i.rider_price_fen for i in riders} == {1000}  # the article's 10-yuan set
+
+
+def test_the_gubei_topic_links_its_outcome_to_the_meal_points_menus(regions, client):
+    from doorstep.deliberation.demo import load_demo_topics
+    from doorstep.deliberation.models import Outcome
+
+    load_article_centers()
+    load_demo_topics()
+    outcome = Outcome.objects.filter(code="canteen").select_related("topic").first()
+    assert outcome is not None
+    page = client.get(f"/topics/{outcome.topic_id}/").content.decode()
+    assert f"/centers/{outcome.center_id}/meals/" not in page  # no canteen on doorstep yet
+    load_demo_meals(days=1)
+    page = client.get(f"/topics/{outcome.topic_id}/").content.decode()
+    assert f"/centers/{outcome.center_id}/meals/" in page

@@ -96,10 +96,23 @@ def topic_detail(request: HttpRequest, topic_id: int) -> HttpResponse:
     except DoorstepError:
         raise Http404 from None
     can_manage = user is not None and services.can_manage_topic(user, page.topic)
+    from doorstep.meals.selectors import MEAL_OUTCOME_CODES, centers_with_canteens
+
+    # A topic that produced a canteen or a meal service links to that center's menus.
+    meal_centers = centers_with_canteens(
+        [o.center_id for o in page.outcomes if o.center_id and o.code in MEAL_OUTCOME_CODES]
+    )
     return render(
         request,
         "deliberation/detail.html",
-        {"p": page, "topic": page.topic, "can_manage": can_manage, "scores": range(1, 6)},
+        {
+            "p": page,
+            "topic": page.topic,
+            "can_manage": can_manage,
+            "scores": range(1, 6),
+            "meal_centers": meal_centers,
+            "meal_codes": MEAL_OUTCOME_CODES,
+        },
     )
 
 

@@ -283,3 +283,16 @@ def confirmed_people(person_ids: list[int]) -> set[int]:
     return set(
         Eligibility.objects.filter(person_id__in=person_ids).values_list("person_id", flat=True)
     )
+
+
+# Outcome codes of a deliberation topic that are about meals: a canteen (a facility), meals at
+# the canteen or delivered home (services).
+MEAL_OUTCOME_CODES = ("canteen", "canteen_meal", "meal_delivery")
+
+
+def centers_with_canteens(center_ids: list[int]) -> set[int]:
+    from .models import Canteen
+
+    if not center_ids:
+        return set()
+    return set(Canteen.objects.filter(center_id__in=center_ids).values_list("center_id", flat=True))

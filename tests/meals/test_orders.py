@@ -391,3 +391,64 @@ def test_never_collected_meals_and_the_monthly_report(kitchen, client):
     # Someone else's centers: nothing.
     elsewhere = make_staff(center=make_center("东明路街道社区党群服务中心", district="浦东新区"))
     assert selectors.monthly_report(elsewhere, first, kitchen["day"]) == []
+
+
+def test_a_change_until_the_cut_off_swaps_the_portions_or_leaves_the_order_as_it_was(kitchen):
+    daughter = make_account(name="王芳")
+    father = father_of(daughter)
+    placed = order(kitchen, daughter, father, lines=[(kitchen["soup"].pk, 1)]).order
+    others = [make_account(name=f"居民{i}") for i in range(2)]
+    for a in others:
+        order(kitchen, a, a.people.get())
+    changed = services.change_order(
+        order_id=placed.pk,
+        by=daughter,
+        lines=[(kitchen["set"].pk, 1)],
+        group="elderly",
+        now=kitchen["before"],
+    ).order
+    assert (changed.pk, changed.list_fen, changed.subsidy_fen, changed.due_fen) == (
+        placed.pk,
+        1500,
+        500,
+        1000,
+    )
+    assert MenuItem.objects.get(pk=kitchen["soup"].pk).taken == 0
+    assert MenuItem.objects.get(pk=kitchen["set"].pk).taken == 3
+    # The set is gone now: a change of another order to it leaves that order as it was.
+    other = Order.objects.get(account=others[0])
+    assert (
+        code_of(
+            lambda: services.change_order(
+                order_id=other.pk,
+                by=others[0],
+                lines=[(kitchen["set"].pk, 2)],
+                now=kitchen["before"],
+            )
+        )
+        == "sold_out"
+    )
+    assert [
+        (line.item_id, line.quantity) for line in Order.objects.get(pk=other.pk).lines.all()
+    ] == [(kitchen["set"].pk, 1)]
+    assert MenuItem.objects.get(pk=kitchen["set"].pk).taken == 3
+    after = kitchen["menu"].cut_off_at
+    assert (
+        code_of(
+            lambda: services.change_order(
+                order_id=placed.pk, by=daughter, lines=[(kitchen["soup"].pk, 1)], now=after
+            )
+        )
+        == "past_cut_off"
+    )
+    assert (
+        code_of(
+            lambda: services.change_order(
+                order_id=placed.pk,
+                by=others[1],
+                lines=[(kitchen["soup"].pk, 1)],
+                now=kitchen["before"],
+            )
+        )
+        == "not_found"
+    )

@@ -229,3 +229,36 @@ def test_the_counter_confirms_an_age_once(client, kitchen, family):
     assert Eligibility.objects.filter(person=father).count() == 1
     assert AuditEntry.objects.filter(action="meal_eligibility.confirm").count() == 1
     assert "年龄已在窗口核验" in client.get(counter).content.decode()
+
+
+def test_a_change_from_my_meals(client, kitchen, family):
+    daughter, father = family
+    with at_nine(kitchen):
+        placed = services.place_order(
+            account=daughter,
+            menu_id=kitchen["menu"].pk,
+            person_id=father.pk,
+            lines=[(kitchen["set"].pk, 1)],
+        ).order
+    client.force_login(daughter)
+    with at_nine(kitchen):
+        mine = client.get(reverse("meals:mine")).content.decode()
+        url = reverse("meals:order", args=[kitchen["menu"].pk])
+        assert f"{url}?change={placed.pk}" in mine
+        form = client.get(url, {"change": placed.pk}).content.decode()
+        assert "修改订单" in form and "王老伯" in form
+        done = client.post(
+            url,
+            {
+                "change": placed.pk,
+                "key": "k",
+                f"q{kitchen['set'].pk}": "",
+                f"q{kitchen['soup'].pk}": "2",
+                "group": "standard",
+                "mode": "pickup",
+                "step": "confirm",
+            },
+        )
+    assert done.status_code == 302
+    (order,) = Order.objects.all()
+    assert (order.pk, order.due_fen) == (placed.pk, 600)

@@ -204,6 +204,26 @@ def cancel_order(request: HttpRequest, order_id: int) -> dict:
     return order_out(Order.objects.select_related("person").get(pk=order.pk))
 
 
+class ChangeIn(Schema):
+    lines: list[LineIn] = Field(..., max_length=20)
+    group: str = Field(PriceGroup.STANDARD, max_length=10)
+    mode: str = Field(Mode.PICKUP, max_length=10)
+
+
+@router.patch("/meals/orders/{order_id}", auth=account_auth, response={200: PlacedOut, **_ERRORS})
+def change_order(request: HttpRequest, order_id: int, body: ChangeIn) -> dict:
+    """Change the dishes, the price group or pickup/delivery until the cut-off."""
+    result = services.change_order(
+        order_id=order_id,
+        by=caller(request),
+        lines=[(line.item_id, line.quantity) for line in body.lines],
+        group=body.group,
+        mode=body.mode,
+    )
+    order = Order.objects.select_related("person").get(pk=result.order.pk)
+    return {"replayed": False, "order": order_out(order), "round": _round(result.round)}
+
+
 @router.put("/meals/me/address", auth=account_auth, response={200: AddressOut, **_ERRORS})
 def set_address(request: HttpRequest, body: AddressIn) -> dict:
     """The household's delivery address: asked only to deliver meals, shown masked."""

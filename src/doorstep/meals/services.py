@@ -221,6 +221,7 @@ def quote(
     group: str = PriceGroup.STANDARD,
     mode: str = Mode.PICKUP,
     now: datetime | None = None,
+    changing: int | None = None,
 ) -> Quote:
     """What the order would cost and how it would be served, before it is placed (nothing
     is written): prices for the group, the subsidy, the delivery fee, whether the estate's
@@ -231,7 +232,7 @@ def quote(
     person = _person(account, person_id)
     subsidy = _check_group(account, person, menu, group)
     chosen = _lines(menu, lines)
-    address, round_ = _delivery(account, menu, mode)
+    address, round_ = _delivery(account, menu, mode, exclude=changing)
     list_fen = sum(item.list_price(group) * q for item, q in chosen)
     return Quote(
         menu=menu,
@@ -406,6 +407,54 @@ def place_order(
                 code="already_ordered",
             ) from None
         raise
+    return OrderResult(order=order, round=q.round)
+
+
+def change_order(
+    *,
+    order_id: int,
+    by: User,
+    lines: Sequence[tuple[int, int]],
+    group: str = PriceGroup.STANDARD,
+    mode: str = Mode.PICKUP,
+    now: datetime | None = None,
+) -> OrderResult:
+    """Change the dishes, the price group or pickup/delivery of a placed order until the
+    cut-off: the old portions go back and the new ones are taken in one transaction, so a
+    change to a dish that has sold out leaves the order as it was."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(pk=order_id, account=by).first()
+        if order is None:
+            raise MealError(_("No such order."), code="not_found", status=404)
+        if order.status != OrderStatus.PLACED:
+            raise MealError(_("This order can no longer be changed."), code="not_active")
+        q = quote(
+            account=by,
+            menu_id=order.menu_id,
+            person_id=order.person_id,
+            lines=lines,
+            group=group,
+            mode=mode,
+            now=now,
+            changing=order.pk,
+        )
+        _give_back(order)
+        _take_portions(q.lines)
+        order.lines.all().delete()
+        OrderLine.objects.bulk_create(
+            [
+                OrderLine(order=order, item=item, quantity=n, unit_fen=item.list_price(group))
+                for item, n in q.lines
+            ]
+        )
+        order.group, order.mode = group, mode
+        order.estate = q.address.estate if q.address else ""
+        order.address = q.address.detail if q.address else ""
+        order.list_fen, order.subsidy_fen = q.list_fen, q.subsidy_fen
+        order.delivery_fee_fen, order.due_fen = q.delivery_fee_fen, q.due_fen
+        order.updated_at = now
+        order.save()
     return OrderResult(order=order, round=q.round)
 
 

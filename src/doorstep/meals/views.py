@@ -93,21 +93,51 @@ def order(request: HttpRequest, menu_id: int) -> HttpResponse:
         "chosen": {},
     }
     status = 200
+    raw = request.POST.get("change") or request.GET.get("change", "")
+    changing = (
+        Order.objects.filter(pk=int(raw), account=user, menu=menu, status="placed").first()
+        if raw.isdigit() and len(raw) < 19
+        else None
+    )
+    if changing is not None:
+        context["changing"] = changing
+        context["chosen"] = {line.item_id: line.quantity for line in changing.lines.all()} | {
+            "person": changing.person_id,
+            "group": changing.group,
+            "mode": changing.mode,
+        }
     if request.method == "POST":
         try:
             data = _order_input(request, menu)
+            if changing is not None:
+                data["person_id"] = changing.person_id
             context["chosen"] = dict(data["lines"]) | {
                 "person": data["person_id"],
                 "group": data["group"],
                 "mode": data["mode"],
             }
             if request.POST.get("step") == "confirm":
-                services.place_order(
-                    account=user, menu_id=menu.pk, idempotency_key=context["key"], **data
-                )
-                messages.success(request, _("Your meal is ordered."))
+                if changing is not None:
+                    services.change_order(
+                        order_id=changing.pk,
+                        by=user,
+                        lines=data["lines"],
+                        group=data["group"],
+                        mode=data["mode"],
+                    )
+                    messages.success(request, _("Your order is changed."))
+                else:
+                    services.place_order(
+                        account=user, menu_id=menu.pk, idempotency_key=context["key"], **data
+                    )
+                    messages.success(request, _("Your meal is ordered."))
                 return redirect("meals:mine")
-            context["quote"] = services.quote(account=user, menu_id=menu.pk, **data)
+            context["quote"] = services.quote(
+                account=user,
+                menu_id=menu.pk,
+                changing=changing.pk if changing else None,
+                **data,
+            )
         except MealError as exc:
             context["page_errors"] = [str(exc.message)]
             status = 404 if exc.status == 404 else 400

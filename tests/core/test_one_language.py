@@ -307,6 +307,7 @@ def pages(w) -> list[tuple[str, str | None]]:
         ("/meals/address", "resident"),
         ("/staff/meals/", "staff"),
         ("/staff/meals/report", "staff"),
+        (f"/staff/meals/menus/{w['menu'].pk}/dishes", "staff"),
         (f"/staff/meals/canteens/{w['kitchen']['canteen'].pk}/week", "staff"),
         (f"/staff/meals/menus/{w['menu'].pk}/desk", "staff"),
         (f"/staff/meals/menus/{w['menu'].pk}/sheet", "staff"),

@@ -10,7 +10,8 @@ from doorstep.accounts.models import Person
 from doorstep.meals import services
 from doorstep.meals.models import Order
 from doorstep.visits.models import ServiceRecord
-from tests.factories import make_account, make_staff
+from tests.factories import make_account, make_center, make_staff
+from tests.meals.conftest import local
 
 pytestmark = pytest.mark.django_db
 
@@ -124,7 +125,6 @@ def test_kitchen_sheet_counter_and_round(client, kitchen, family):
 
 
 def test_staff_of_another_center_see_nothing(client, kitchen):
-    from tests.factories import make_center
 
     other = make_staff(center=make_center("东明路街道社区党群服务中心", district="浦东新区"))
     client.force_login(other)
@@ -262,3 +262,51 @@ def test_a_change_from_my_meals(client, kitchen, family):
     assert done.status_code == 302
     (order,) = Order.objects.all()
     assert (order.pk, order.due_fen) == (placed.pk, 600)
+
+
+def test_staff_make_a_menu_and_its_dishes(client, kitchen):
+    from doorstep.meals.models import Menu, MenuItem
+
+    staff = make_staff(center=kitchen["center"])
+    client.force_login(staff)
+    week = reverse("meals:staff_week", args=[kitchen["canteen"].pk])
+    day = kitchen["day"].isoformat()
+    made = client.post(week, {"action": "new", "day": day, "service": "dinner", "serves": "17:30"})
+    assert made.status_code == 302
+    menu = Menu.objects.get(service="dinner")
+    assert (menu.published, menu.cut_off_at) == (False, local(kitchen["day"], 16, 0))
+    assert made.url == reverse("meals:staff_menu", args=[menu.pk])
+    again = client.post(week, {"action": "new", "day": day, "service": "dinner", "serves": "17:30"})
+    assert again.status_code == 302 and Menu.objects.filter(service="dinner").count() == 1
+    edit = reverse("meals:staff_menu", args=[menu.pk])
+    resp = client.post(
+        edit,
+        {
+            "name": "清蒸鱼套餐",
+            "is_set": "1",
+            "price": "16.5",
+            "rider_price": "12",
+            "portions": "40",
+            "tags": ["low_salt", "soft"],
+            "allergens": "鱼",
+        },
+    )
+    assert resp.status_code == 302
+    item = MenuItem.objects.get(menu=menu)
+    assert (item.price_fen, item.rider_price_fen, item.staff_price_fen, item.portions) == (
+        1650,
+        1200,
+        None,
+        40,
+    )
+    assert item.dish.tags == ["low_salt", "soft"] and item.dish.is_set
+    bad = client.post(edit, {"name": "汤", "price": "abc"})
+    assert bad.status_code == 400 and "请按元填写价格" in bad.content.decode()
+    bad = client.post(edit, {"name": "汤", "price": "1", "tags": ["spicy"]})
+    assert bad.status_code == 400
+    client.post(edit, {"action": "remove", "item": item.pk})
+    assert not MenuItem.objects.filter(menu=menu).exists()
+    other = make_staff(center=make_center("东明路街道社区党群服务中心", district="浦东新区"))
+    client.force_login(other)
+    assert client.get(edit).status_code == 404
+    assert client.post(week, {"action": "new", "day": day, "service": "lunch"}).status_code == 404

@@ -15,6 +15,7 @@ urlpatterns = [
     path("staff/meals/menus/<int:menu_id>/counter", views.counter, name="staff_counter"),
     path("staff/meals/menus/<int:menu_id>/rounds", views.rounds, name="staff_rounds"),
     path("staff/meals/menus/<int:menu_id>/desk", views.desk, name="staff_desk"),
+    path("staff/meals/menus/<int:menu_id>/dishes", views.menu_edit, name="staff_menu"),
     path(
         "staff/meals/menus/<int:menu_id>/desk/household",
         views.desk_household_new,

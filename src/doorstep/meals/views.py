@@ -437,6 +437,16 @@ def week(request: HttpRequest, canteen_id: int) -> HttpResponse:
                 messages.success(
                     request, _("%(n)s menus copied from the week before.") % {"n": made}
                 )
+            elif request.POST.get("action") == "new":
+                menu = services.create_menu(
+                    canteen_id=canteen.pk,
+                    staff=_user(request),
+                    day=_date(request.POST.get("day", "")),
+                    service=request.POST.get("service", ""),
+                    serves_at=_local(request.POST.get("day", ""), request.POST.get("serves", "")),
+                    publish_at=_local_dt(request.POST.get("publish_at", "")),
+                )
+                return redirect("meals:staff_menu", menu.pk)
             elif request.POST.get("action") == "publish":
                 raw = request.POST.get("menu", "")
                 menu_id = int(raw) if raw.isdigit() and len(raw) < 19 else 0
@@ -448,4 +458,107 @@ def week(request: HttpRequest, canteen_id: int) -> HttpResponse:
             messages.error(request, str(exc.message))
         return redirect("meals:staff_week", canteen.pk)
     menus = selectors.canteen_menus(canteen, monday, monday + timedelta(days=13))
-    return render(request, "meals/staff_week.html", {"canteen": canteen, "menus": menus})
+    from .models import Service
+
+    return render(
+        request,
+        "meals/staff_week.html",
+        {"canteen": canteen, "menus": menus, "services": Service.choices, "today": today},
+    )
+
+
+def _date(raw: str):  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise MealError(_("Give the day as YYYY-MM-DD."), code="invalid_day") from None
+
+
+def _local(day: str, hhmm: str):  # type: ignore[no-untyped-def]
+    from datetime import datetime, time
+
+    try:
+        return timezone.make_aware(datetime.combine(_date(day), time.fromisoformat(hhmm)))
+    except ValueError:
+        raise MealError(_("Give the time as HH:MM."), code="invalid_time") from None
+
+
+def _local_dt(raw: str):  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    if not raw.strip():
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise MealError(
+            _("Give the publishing time as YYYY-MM-DD HH:MM."), code="invalid_time"
+        ) from None
+    return value if value.tzinfo else timezone.make_aware(value)
+
+
+def _fen(raw: str, *, required: bool = False) -> int | None:
+    """Yuan as typed ("10", "12.5") to fen; empty: None."""
+    from decimal import Decimal, InvalidOperation
+
+    raw = raw.strip()
+    if not raw:
+        if required:
+            raise MealError(_("Give the price."), code="invalid_number")
+        return None
+    try:
+        value = Decimal(raw)
+    except InvalidOperation:
+        raise MealError(_("Give prices in yuan, e.g. 12.50."), code="invalid_number") from None
+    if not value.is_finite() or value < 0 or value > 1000:
+        raise MealError(_("Check the prices and portions."), code="invalid_number")
+    return int(value * 100)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def menu_edit(request: HttpRequest, menu_id: int) -> HttpResponse:
+    """A menu's dishes: add one (price, riders' and staff price, portions, set meal, dietary
+    tags, allergens), take one off that nobody ordered."""
+    from .models import Dish
+
+    menu = _staff_menu(request, menu_id)
+    status = 200
+    context: dict[str, Any] = {"menu": menu, "tags": Dish.Tag.choices}
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "remove":
+                raw = request.POST.get("item", "")
+                services.remove_dish(
+                    item_id=int(raw) if raw.isdigit() and len(raw) < 19 else 0,
+                    staff=_user(request),
+                )
+                messages.success(request, _("The dish is off the menu."))
+            else:
+                portions = request.POST.get("portions", "").strip()
+                if portions and not (portions.isdigit() and len(portions) < 6):
+                    raise MealError(_("Check the prices and portions."), code="invalid_number")
+                services.add_dish(
+                    menu_id=menu.pk,
+                    staff=_user(request),
+                    name=request.POST.get("name", ""),
+                    price_fen=_fen(request.POST.get("price", ""), required=True) or 0,
+                    rider_price_fen=_fen(request.POST.get("rider_price", "")),
+                    staff_price_fen=_fen(request.POST.get("staff_price", "")),
+                    portions=int(portions) if portions else None,
+                    is_set=bool(request.POST.get("is_set")),
+                    tags=request.POST.getlist("tags")[:10],
+                    allergens=request.POST.get("allergens", ""),
+                )
+                messages.success(request, _("The dish is on the menu."))
+            return redirect("meals:staff_menu", menu.pk)
+        except MealError as exc:
+            if exc.status == 404:
+                raise Http404 from None
+            context["page_errors"] = [str(exc.message)]
+            status = 400
+            menu = _staff_menu(request, menu_id)
+            context["menu"] = menu
+    return render(request, "meals/staff_menu.html", context, status=status)

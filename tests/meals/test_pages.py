@@ -310,3 +310,48 @@ def test_staff_make_a_menu_and_its_dishes(client, kitchen):
     client.force_login(other)
     assert client.get(edit).status_code == 404
     assert client.post(week, {"action": "new", "day": day, "service": "lunch"}).status_code == 404
+
+
+def test_a_caterers_account_runs_the_kitchen_of_its_meal_points_only(client, kitchen, family):
+    from doorstep.accounts.models import User
+
+    daughter, father = family
+    with at_nine(kitchen):
+        placed = services.place_order(
+            account=daughter,
+            menu_id=kitchen["menu"].pk,
+            person_id=father.pk,
+            lines=[(kitchen["set"].pk, 1)],
+            mode="delivery",
+        ).order
+    caterer = User.objects.create(username="caterer1")
+    client.force_login(caterer)
+    menu = kitchen["menu"]
+    assert client.get(reverse("meals:staff_sheet", args=[menu.pk])).status_code == 302  # not yet
+    kitchen["canteen"].caterer_accounts.add(caterer)
+    assert client.get(reverse("meals:staff_home")).status_code == 200
+    assert client.get(reverse("meals:staff_sheet", args=[menu.pk])).status_code == 200
+    assert client.get(reverse("meals:staff_rounds", args=[menu.pk])).status_code == 200
+    client.post(
+        reverse("meals:staff_serve", args=[placed.pk]), {"outcome": "delivered", "back": "rounds"}
+    )
+    assert Order.objects.get(pk=placed.pk).status == "delivered"
+    # Nothing else of the back office: not the menus, the desk, or another center's canteen.
+    assert client.get(reverse("meals:staff_week", args=[kitchen["canteen"].pk])).status_code == 302
+    assert client.get(reverse("meals:staff_desk", args=[menu.pk])).status_code == 302
+    from doorstep.meals.models import Canteen, Menu
+
+    other = Canteen.objects.create(
+        center=make_center("东明路街道社区党群服务中心", district="浦东新区"),
+        name="别处",
+        source="manual",
+    )
+    elsewhere = Menu.objects.create(
+        canteen=other,
+        day=kitchen["day"],
+        service="lunch",
+        serves_at=menu.serves_at,
+        cut_off_at=menu.cut_off_at,
+        published=True,
+    )
+    assert client.get(reverse("meals:staff_sheet", args=[elsewhere.pk])).status_code == 404

@@ -12,6 +12,7 @@ class MenuItemInline(admin.TabularInline):
 class CanteenAdmin(admin.ModelAdmin):
     list_display = ("name", "center", "kind", "delivers", "source")
     list_filter = ("kind", "delivers", "source")
+    filter_horizontal = ("caterer_accounts",)
 
 
 @admin.register(Menu)

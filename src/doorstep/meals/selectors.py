@@ -103,23 +103,33 @@ def open_menu(menu_id: int) -> Menu | None:
     return _with_items(Menu.objects.filter(pk=menu_id, published=True)).first()
 
 
+def may_run(user: User, canteen) -> bool:  # type: ignore[no-untyped-def]
+    """Staff of the canteen's center, or one of its caterer's accounts."""
+    from doorstep.accounts.scopes import can_manage
+
+    return (
+        can_manage(user, canteen.center_id) or canteen.caterer_accounts.filter(pk=user.pk).exists()
+    )
+
+
 def staff_menus(user: User, first: date, last: date) -> list[Menu]:
     from doorstep.accounts.scopes import managed_centers
 
     return list(
         Menu.objects.filter(
-            canteen__center__in=managed_centers(user), day__gte=first, day__lte=last
+            Q(canteen__center__in=managed_centers(user)) | Q(canteen__caterer_accounts=user),
+            day__gte=first,
+            day__lte=last,
         )
+        .distinct()
         .select_related("canteen", "canteen__center")
         .order_by("serves_at", "canteen_id")[:200]
     )
 
 
 def managed_menu(user: User, menu_id: int) -> Menu | None:
-    from doorstep.accounts.scopes import can_manage
-
     menu = _with_items(Menu.objects.filter(pk=menu_id)).first()
-    if menu is None or not can_manage(user, menu.canteen.center_id):
+    if menu is None or not may_run(user, menu.canteen):
         return None
     return menu
 

@@ -667,8 +667,9 @@ def serve(
     ledger (a meal at the canteen or delivered home), written once whatever is marked again;
     a correction to not served removes it. Once delivered, the building and room are
     erased from the order: they have served their purpose. Audited."""
-    from doorstep.accounts.scopes import can_manage
     from doorstep.visits.services import forget_served_order, record_served_order
+
+    from .selectors import may_run
 
     now = now or timezone.now()
     if outcome not in OUTCOMES:
@@ -682,7 +683,7 @@ def serve(
             .filter(pk=order_id)
             .first()
         )
-        if order is None or not can_manage(staff, order.menu.canteen.center_id):
+        if order is None or not may_run(staff, order.menu.canteen):
             raise MealError(_("No such order."), code="not_found", status=404)
         if order.status == OrderStatus.CANCELLED:
             raise MealError(_("This order was cancelled."), code="not_active")

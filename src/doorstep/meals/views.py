@@ -18,12 +18,27 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from doorstep.accounts.decorators import staff_required
 from doorstep.accounts.models import Person, User
+from doorstep.accounts.scopes import is_staff_member
 from doorstep.centers.extensions import Section
 from doorstep.centers.models import Center
 
 from . import selectors, services
 from .models import Mode, Order, PriceGroup
 from .services import MealError
+
+
+def kitchen_required(view):  # type: ignore[no-untyped-def]
+    """Staff, or a caterer's account (the pages of the canteens it serves)."""
+    from functools import wraps
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = request.user
+        if isinstance(user, User) and not is_staff_member(user) and user.catered_canteens.exists():
+            return view(request, *args, **kwargs)
+        return staff_required(view)(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _user(request: HttpRequest) -> User:
@@ -198,7 +213,7 @@ def _safe_next(request: HttpRequest) -> str:
 # --- back office -------------------------------------------------------------------------------
 
 
-@staff_required
+@kitchen_required
 def staff_home(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     return render(
@@ -215,7 +230,7 @@ def _staff_menu(request: HttpRequest, menu_id: int) -> Any:
     return menu
 
 
-@staff_required
+@kitchen_required
 def sheet(request: HttpRequest, menu_id: int) -> HttpResponse:
     """The kitchen's production sheet: portions per dish, for pickup and for delivery, with
     the dietary notes; printable, and refreshed on screen until the cut-off."""
@@ -227,7 +242,7 @@ def sheet(request: HttpRequest, menu_id: int) -> HttpResponse:
     )
 
 
-@staff_required
+@kitchen_required
 def counter(request: HttpRequest, menu_id: int) -> HttpResponse:
     menu = _staff_menu(request, menu_id)
     orders = selectors.orders_for(menu, Mode.PICKUP)
@@ -237,7 +252,7 @@ def counter(request: HttpRequest, menu_id: int) -> HttpResponse:
     return render(request, "meals/staff_counter.html", {"menu": menu, "orders": orders})
 
 
-@staff_required
+@kitchen_required
 def rounds(request: HttpRequest, menu_id: int) -> HttpResponse:
     """The delivery round: orders by estate in a stable walking order, for the deliverer's
     phone (or printed): name initial, masked phone, address, dishes, amount due."""
@@ -249,7 +264,7 @@ def rounds(request: HttpRequest, menu_id: int) -> HttpResponse:
     )
 
 
-@staff_required
+@kitchen_required
 @require_POST
 def serve(request: HttpRequest, order_id: int) -> HttpResponse:
     back = request.POST.get("back", "")

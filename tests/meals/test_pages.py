@@ -355,3 +355,39 @@ def test_a_caterers_account_runs_the_kitchen_of_its_meal_points_only(client, kit
         published=True,
     )
     assert client.get(reverse("meals:staff_sheet", args=[elsewhere.pk])).status_code == 404
+
+
+def test_walk_in_meals_tapped_at_the_counter_and_the_round_sets_off(client, kitchen, family):
+    from doorstep.inbox.models import Notice
+    from doorstep.meals import selectors
+    from doorstep.visits.models import ServiceRecord
+
+    daughter, father = family
+    with at_nine(kitchen):
+        services.place_order(
+            account=daughter,
+            menu_id=kitchen["menu"].pk,
+            person_id=father.pk,
+            lines=[(kitchen["set"].pk, 1)],
+            mode="delivery",
+        )
+    staff = make_staff(center=kitchen["center"])
+    client.force_login(staff)
+    tally = reverse("meals:staff_tally", args=[kitchen["menu"].pk])
+    for group in ("elderly", "elderly", "rider"):
+        client.post(tally, {"group": group})
+    client.post(tally, {"undo": "1"})  # the rider tap was a slip
+    assert client.post(tally, {"group": "vip"}).status_code == 302
+    assert ServiceRecord.objects.filter(service="canteen_meal").count() == 2
+    counter = client.get(reverse("meals:staff_counter", args=[kitchen["menu"].pk])).content
+    assert "今天已计：2。" in counter.decode()
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    rows = selectors.monthly_report(staff, today.replace(day=1), today)
+    assert sum(r["walk_in"] for r in rows) == 2
+
+    set_off = reverse("meals:staff_set_off", args=[kitchen["menu"].pk])
+    client.post(set_off, {"estate": "汇站小区"})
+    client.post(set_off, {"estate": "汇站小区"})  # told once
+    assert Notice.objects.filter(user=daughter, kind="meal_on_the_way").count() == 1

@@ -328,3 +328,24 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} x {self.item_id}"
+
+
+class CounterSale(models.Model):
+    """A meal sold at the counter to someone who walked in without ordering: one tap by
+    price group. Nothing about the person is recorded but the group."""
+
+    canteen = models.ForeignKey(Canteen, on_delete=models.CASCADE, related_name="counter_sales")
+    group = models.CharField(_("price group"), max_length=10, choices=PriceGroup.choices)
+    at = models.DateTimeField()
+    day = models.DateField()
+    recorded_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("counter sale")
+        verbose_name_plural = _("counter sales")
+        indexes = [models.Index(fields=["canteen", "day"], name="counter_sale_day")]
+
+    def __str__(self) -> str:
+        return f"{self.canteen_id} {self.day} {self.group}"

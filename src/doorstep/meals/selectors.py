@@ -201,6 +201,7 @@ REPORT_COLUMNS = (
     "not_delivered",
     "subsidy_fen",
     "due_fen",
+    "walk_in",
 )
 
 
@@ -240,6 +241,17 @@ def monthly_report(user: User, first: date, last: date) -> list[dict]:
         )
         .order_by("menu__canteen__name", "menu__canteen_id", "menu__day")
     )
+    from .models import CounterSale
+
+    walk_ins = {
+        (w["canteen_id"], w["day"]): w["n"]
+        for w in CounterSale.objects.filter(
+            canteen__center__in=managed_centers(user), day__gte=first, day__lte=last
+        )
+        .values("canteen_id", "day")
+        .annotate(n=Count("pk"))
+        .order_by()
+    }
     out = []
     for r in rows:
         row: dict = dict(r)
@@ -248,9 +260,27 @@ def monthly_report(user: User, first: date, last: date) -> list[dict]:
                 "canteen_id": row["menu__canteen_id"],
                 "canteen": row["menu__canteen__name"],
                 "day": row["menu__day"],
-                **{c: row[c] or 0 for c in REPORT_COLUMNS},
+                **{c: row[c] or 0 for c in REPORT_COLUMNS if c != "walk_in"},
+                "walk_in": walk_ins.pop((row["menu__canteen_id"], row["menu__day"]), 0),
             }
         )
+    if walk_ins:  # days with walk-in meals and no order
+        from .models import Canteen
+
+        names = dict(
+            Canteen.objects.filter(pk__in={k[0] for k in walk_ins}).values_list("pk", "name")
+        )
+        for (canteen_id, day), n in walk_ins.items():
+            out.append(
+                {
+                    "canteen_id": canteen_id,
+                    "canteen": names[canteen_id],
+                    "day": day,
+                    **dict.fromkeys(REPORT_COLUMNS, 0),
+                    "walk_in": n,
+                }
+            )
+        out.sort(key=lambda r: (r["canteen"], r["canteen_id"], r["day"]))
     return out
 
 
@@ -306,3 +336,9 @@ def centers_with_canteens(center_ids: list[int]) -> set[int]:
     if not center_ids:
         return set()
     return set(Canteen.objects.filter(center_id__in=center_ids).values_list("center_id", flat=True))
+
+
+def walk_ins_today(canteen_id: int) -> int:
+    from .models import CounterSale
+
+    return CounterSale.objects.filter(canteen_id=canteen_id, day=timezone.localdate()).count()

@@ -591,6 +591,7 @@ def _tell(order: Order, q: Quote | None, *, event: str, now: datetime, reason: s
         "to_pickup": _to_pickup,
         "not_home": _not_home,
         "cancelled": _cancelled,
+        "on_the_way": _on_the_way,
     }[event]
     notify_each(
         [(order.account_id, params, f"meal:{order.pk}:{event}")],
@@ -616,6 +617,14 @@ def _placed(p) -> Message:  # type: ignore[no-untyped-def]
         title=_("Meal ordered: %(canteen)s, %(day)s %(service)s")
         % {"canteen": p["canteen"], "day": p["day"], "service": _service_label(p["service"])},
         body=_("%(how)s; %(due)s yuan to pay when you receive it.") % {"how": how, "due": p["due"]},
+    )
+
+
+def _on_the_way(p) -> Message:  # type: ignore[no-untyped-def]
+    return Message(
+        title=_("Your meal is on the way: %(canteen)s, %(day)s %(service)s")
+        % {"canteen": p["canteen"], "day": p["day"], "service": _service_label(p["service"])},
+        body=_("%(due)s yuan to pay when it arrives.") % {"due": p["due"]},
     )
 
 
@@ -937,3 +946,70 @@ def remove_dish(*, item_id: int, staff: User) -> None:
             code="dish_ordered",
         )
     item.delete()
+
+
+def counter_sale(*, canteen_id: int, staff: User, group: str, now: datetime | None = None):  # type: ignore[no-untyped-def]
+    """One tap at the counter: a walk-in meal by price group, counted once in the ledger
+    (a meal at the canteen)."""
+    from doorstep.visits.services import record_served_order
+
+    from .models import CounterSale
+
+    now = now or timezone.now()
+    canteen = _managed_canteen(staff, canteen_id)
+    if group not in PriceGroup.values:
+        raise MealError(_("Unknown price group."), code="invalid_group")
+    with transaction.atomic():
+        sale = CounterSale.objects.create(
+            canteen=canteen, group=group, at=now, day=timezone.localdate(now), recorded_by=staff
+        )
+        record_served_order(
+            center_id=canteen.center_id,
+            service="canteen_meal",
+            key=f"counter-sale:{sale.pk}",
+            at=now,
+            staff=staff,
+            resident=None,
+        )
+    return sale
+
+
+def undo_counter_sale(*, canteen_id: int, staff: User, now: datetime | None = None) -> bool:
+    """Take back today's last tap (a slip of the finger); its ledger entry goes too."""
+    from doorstep.visits.services import forget_served_order
+
+    from .models import CounterSale
+
+    now = now or timezone.now()
+    canteen = _managed_canteen(staff, canteen_id)
+    with transaction.atomic():
+        sale = (
+            CounterSale.objects.select_for_update()
+            .filter(canteen=canteen, day=timezone.localdate(now))
+            .order_by("-at", "-pk")
+            .first()
+        )
+        if sale is None:
+            return False
+        forget_served_order(center_id=canteen.center_id, key=f"counter-sale:{sale.pk}")
+        sale.delete()
+    return True
+
+
+def start_round(*, menu_id: int, staff: User, estate: str, now: datetime | None = None) -> int:
+    """The deliverer sets off for an estate: its households are told their meal is on the
+    way (once per order). Returns how many were told."""
+    from .selectors import may_run
+
+    now = now or timezone.now()
+    menu = Menu.objects.select_related("canteen").filter(pk=menu_id).first()
+    if menu is None or not may_run(staff, menu.canteen):
+        raise MealError(_("No such menu."), code="not_found", status=404)
+    orders = Order.objects.filter(
+        menu=menu, status=OrderStatus.PLACED, mode=Mode.DELIVERY, estate=estate
+    ).select_related("menu__canteen")
+    told = 0
+    for order in orders:
+        _tell(order, None, event="on_the_way", now=now)
+        told += 1
+    return told

@@ -16,6 +16,8 @@ urlpatterns = [
     path("staff/meals/menus/<int:menu_id>/rounds", views.rounds, name="staff_rounds"),
     path("staff/meals/menus/<int:menu_id>/desk", views.desk, name="staff_desk"),
     path("staff/meals/menus/<int:menu_id>/dishes", views.menu_edit, name="staff_menu"),
+    path("staff/meals/menus/<int:menu_id>/tally", views.tally, name="staff_tally"),
+    path("staff/meals/menus/<int:menu_id>/set-off", views.set_off, name="staff_set_off"),
     path(
         "staff/meals/menus/<int:menu_id>/desk/household",
         views.desk_household_new,

@@ -249,7 +249,16 @@ def counter(request: HttpRequest, menu_id: int) -> HttpResponse:
     confirmed = selectors.confirmed_people([o.person_id for o in orders])
     for o in orders:
         o.age_confirmed = o.person_id in confirmed  # type: ignore[attr-defined]
-    return render(request, "meals/staff_counter.html", {"menu": menu, "orders": orders})
+    return render(
+        request,
+        "meals/staff_counter.html",
+        {
+            "menu": menu,
+            "orders": orders,
+            "groups": PriceGroup.choices,
+            "walk_ins": selectors.walk_ins_today(menu.canteen_id),
+        },
+    )
 
 
 @kitchen_required
@@ -577,3 +586,45 @@ def menu_edit(request: HttpRequest, menu_id: int) -> HttpResponse:
             menu = _staff_menu(request, menu_id)
             context["menu"] = menu
     return render(request, "meals/staff_menu.html", context, status=status)
+
+
+@staff_required
+@require_POST
+def tally(request: HttpRequest, menu_id: int) -> HttpResponse:
+    """One tap per walk-in meal sold at the counter, by price group (or undo the last)."""
+    menu = _staff_menu(request, menu_id)
+    try:
+        if request.POST.get("undo"):
+            if services.undo_counter_sale(canteen_id=menu.canteen_id, staff=_user(request)):
+                messages.success(request, _("The last tap is taken back."))
+        else:
+            sale = services.counter_sale(
+                canteen_id=menu.canteen_id,
+                staff=_user(request),
+                group=request.POST.get("group", ""),
+            )
+            messages.success(
+                request,
+                _("Counted: one walk-in meal, %(group)s.") % {"group": sale.get_group_display()},
+            )
+    except MealError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, str(exc.message))
+    return redirect("meals:staff_counter", menu.pk)
+
+
+@kitchen_required
+@require_POST
+def set_off(request: HttpRequest, menu_id: int) -> HttpResponse:
+    menu = _staff_menu(request, menu_id)
+    try:
+        told = services.start_round(
+            menu_id=menu.pk, staff=_user(request), estate=request.POST.get("estate", "")[:60]
+        )
+        messages.success(
+            request, _("%(n)s households told their meal is on the way.") % {"n": told}
+        )
+    except MealError as exc:
+        raise Http404 from exc
+    return redirect("meals:staff_rounds", menu.pk)

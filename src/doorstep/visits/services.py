@@ -498,9 +498,10 @@ def record_service(
 def record_served_order(
     *, center_id: int, service: str, key: str, at: datetime, staff: User, resident: User | None
 ) -> None:
-    """A served meal order (the meals app) as one ledger entry, once per order (`key` in
-    `import_key`, unique per center, day and service): marking an order served twice, or a
-    correction to the other way of serving it, never counts it twice. Caller is atomic."""
+    """A served meal order or a counter sale (the meals app) as one ledger entry, once per
+    `key` (in `import_key`, unique per center, day and service): marking an order served
+    twice, or a correction to the other way of serving it, never counts it twice. Caller is
+    atomic."""
     day = timezone.localdate(at)
     ServiceRecord.objects.filter(center_id=center_id, import_key=key).exclude(
         day=day, service=service

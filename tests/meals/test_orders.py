@@ -329,7 +329,9 @@ def test_served_orders_are_counted_once_in_the_ledger(kitchen):
 def test_a_known_sold_out_dish_is_answered_without_reading_and_a_cancellation_clears_it(
     kitchen, django_assert_max_num_queries
 ):
-    services._sold_out.clear()
+    from doorstep.meals.services import orders
+
+    orders._sold_out.clear()
     people = [make_account(name=f"居民{i}") for i in range(5)]
     placed = [
         order(kitchen, a, a.people.get(), idempotency_key=f"k{i}").order

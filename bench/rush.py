@@ -190,7 +190,14 @@ Job = tuple[int, str, bytes, dict[str, str]]
 Sample = tuple[int, float, int, str]
 
 
-def outcome_of(status: int, body: bytes) -> str:
+def _first_registration(data: dict) -> str:
+    regs = data.get("registrations") or []
+    return str(regs[0]["status"]) if regs else "empty"
+
+
+def outcome_of(
+    status: int, body: bytes, success: Callable[[dict], str] = _first_registration
+) -> str:
     if status == 0:
         return "connection_error"
     try:
@@ -198,8 +205,7 @@ def outcome_of(status: int, body: bytes) -> str:
     except ValueError:
         return f"http_{status}_not_json"
     if 200 <= status < 300:
-        regs = data.get("registrations") or []
-        return str(regs[0]["status"]) if regs else "empty"
+        return success(data)
     return str(data.get("code", f"http_{status}"))
 
 
@@ -747,15 +753,8 @@ def scenario_c(server: Server, db: Db, data: dict, args: argparse.Namespace) -> 
 
 
 def meal_outcome(status: int, body: bytes) -> str:
-    if status == 0:
-        return "connection_error"
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return f"http_{status}_not_json"
-    if 200 <= status < 300:
-        return str(data.get("order", {}).get("status", "empty"))
-    return str(data.get("code", f"http_{status}"))
+    """The order's status for a 2xx, the error `code` otherwise."""
+    return outcome_of(status, body, lambda data: str(data.get("order", {}).get("status", "empty")))
 
 
 def scenario_m(server: Server, db: Db, data: dict, args: argparse.Namespace) -> dict[str, object]:

@@ -310,6 +310,29 @@ def _replay(account: User, key: str, menu_id: int) -> OrderResult | None:
     return OrderResult(order=order, replayed=True)
 
 
+def _priced(q: Quote) -> dict:
+    """An order's fields that follow from its quote: how it is served and what it costs."""
+    return {
+        "group": q.group,
+        "mode": q.mode,
+        "estate": q.address.estate if q.address else "",
+        "address": q.address.detail if q.address else "",
+        "list_fen": q.list_fen,
+        "subsidy_fen": q.subsidy_fen,
+        "delivery_fee_fen": q.delivery_fee_fen,
+        "due_fen": q.due_fen,
+    }
+
+
+def _write_lines(order: Order, q: Quote) -> None:
+    OrderLine.objects.bulk_create(
+        [
+            OrderLine(order=order, item=item, quantity=n, unit_fen=item.list_price(q.group))
+            for item, n in q.lines
+        ]
+    )
+
+
 def place_order(
     *,
     account: User,
@@ -351,25 +374,13 @@ def place_order(
                 menu=q.menu,
                 account=account,
                 person=q.person,
-                group=group,
-                mode=mode,
-                estate=q.address.estate if q.address else "",
-                address=q.address.detail if q.address else "",
-                list_fen=q.list_fen,
-                subsidy_fen=q.subsidy_fen,
-                delivery_fee_fen=q.delivery_fee_fen,
-                due_fen=q.due_fen,
                 idempotency_key=key,
                 placed_by=placed_by,
                 created_at=now,
                 updated_at=now,
+                **_priced(q),
             )
-            OrderLine.objects.bulk_create(
-                [
-                    OrderLine(order=order, item=item, quantity=n, unit_fen=item.list_price(group))
-                    for item, n in q.lines
-                ]
-            )
+            _write_lines(order, q)
             tell(order, event="placed", now=now)
             if placed_by is not None:
                 audit.record(
@@ -428,17 +439,9 @@ def change_order(
         _give_back(order)
         _take_portions(q.lines)
         order.lines.all().delete()
-        OrderLine.objects.bulk_create(
-            [
-                OrderLine(order=order, item=item, quantity=n, unit_fen=item.list_price(group))
-                for item, n in q.lines
-            ]
-        )
-        order.group, order.mode = group, mode
-        order.estate = q.address.estate if q.address else ""
-        order.address = q.address.detail if q.address else ""
-        order.list_fen, order.subsidy_fen = q.list_fen, q.subsidy_fen
-        order.delivery_fee_fen, order.due_fen = q.delivery_fee_fen, q.due_fen
+        _write_lines(order, q)
+        for name, value in _priced(q).items():
+            setattr(order, name, value)
         order.updated_at = now
         order.save()
     return OrderResult(order=order, round=q.round)

@@ -9,7 +9,6 @@ leave after commit (inbox.services.notify).
 
 from __future__ import annotations
 
-import io
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -28,7 +27,9 @@ from doorstep.accounts.models import StaffRole, User
 from doorstep.accounts.scopes import can_manage
 from doorstep.centers.models import Center, Region
 from doorstep.centers.vocab import Facility
+from doorstep.core import photos
 from doorstep.core.errors import DoorstepError
+from doorstep.core.photos import CleanPhoto
 from doorstep.inbox.services import notify
 from doorstep.visits.vocab import Service
 
@@ -89,10 +90,6 @@ MEETING_STATUSES: dict[str, frozenset[str]] = {
 }
 POOR_RATING = 3.0  # an average below this asks staff for a rectification plan
 MAX_PHOTOS = 6
-MAX_PHOTO_BYTES = 5 * 1024 * 1024
-MAX_PHOTO_PIXELS = 40_000_000
-PHOTO_SIDE = 2000
-PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 MAX_REPRESENTATIVES = 30
 # Flood guards per person: generous for a resident, tight for a script.
 TOPICS_PER_DAY = 5
@@ -148,65 +145,10 @@ def clean_text(
     return text
 
 
-@dataclass
-class CleanPhoto:
-    data: bytes
-    content_type: str
-    extension: str
-    width: int
-    height: int
-
-
 def clean_photo(upload: object) -> CleanPhoto:
-    """A real JPEG, PNG or WebP of at most 5 MB, re-encoded so EXIF (and GPS) is gone."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    size = getattr(upload, "size", None)
-    if size is not None and size > MAX_PHOTO_BYTES:
-        raise DeliberationError(
-            _("A photo may be at most 5 MB."), code="photo_too_large", field="photos"
-        )
-    raw = upload.read() if hasattr(upload, "read") else bytes(upload)  # type: ignore[call-overload]
-    if len(raw) > MAX_PHOTO_BYTES:
-        raise DeliberationError(
-            _("A photo may be at most 5 MB."), code="photo_too_large", field="photos"
-        )
-    not_image = DeliberationError(
-        _("That file is not a photo we can read: use JPEG, PNG or WebP."),
-        code="photo_invalid",
-        field="photos",
-    )
-    try:
-        with Image.open(io.BytesIO(raw)) as probe:
-            fmt = probe.format or ""
-            width, height = probe.size
-            if fmt not in PHOTO_TYPES:
-                raise not_image
-            if width * height > MAX_PHOTO_PIXELS:
-                raise DeliberationError(
-                    _("That photo has too many pixels."), code="photo_too_large", field="photos"
-                )
-            probe.verify()
-        with Image.open(io.BytesIO(raw)) as img:
-            img.load()
-            image = ImageOps.exif_transpose(img)
-            image.thumbnail((PHOTO_SIDE, PHOTO_SIDE))
-            if fmt == "JPEG" and image.mode not in ("RGB", "L"):
-                image = image.convert("RGB")
-            out = io.BytesIO()
-            # A fresh encode carries no EXIF, GPS or comments: only pixels.
-            image.save(out, format=fmt, **({"quality": 85} if fmt != "PNG" else {}))
-    except DeliberationError:
-        raise
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
-        raise not_image from exc
-    return CleanPhoto(
-        data=out.getvalue(),
-        content_type=PHOTO_TYPES[fmt],
-        extension={"JPEG": "jpg", "PNG": "png", "WEBP": "webp"}[fmt],
-        width=image.width,
-        height=image.height,
-    )
+    """A real JPEG, PNG or WebP of at most 5 MB, re-encoded so EXIF (and GPS) is gone
+    (core/photos.py), refused as this app's error."""
+    return photos.clean_photo(upload, error=DeliberationError)
 
 
 # Permissions and audience -------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Meals pages: a daughter orders her father's lunch (the price told before it is placed),
 cancels, the kitchen's sheet, the counter and the deliverer's round; errors as messages."""
 
+import io
 from unittest import mock
 
 import pytest
@@ -391,3 +392,39 @@ def test_walk_in_meals_tapped_at_the_counter_and_the_round_sets_off(client, kitc
     client.post(set_off, {"estate": "汇站小区"})
     client.post(set_off, {"estate": "汇站小区"})  # told once
     assert Notice.objects.filter(user=daughter, kind="meal_on_the_way").count() == 1
+
+
+def test_a_dish_photo_is_re_encoded_and_served_and_a_fake_refused(
+    client, kitchen, settings, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from tests.deliberation.conftest import image_bytes
+
+    settings.MEDIA_ROOT = tmp_path
+    staff = make_staff(center=kitchen["center"])
+    client.force_login(staff)
+    edit = reverse("meals:staff_menu", args=[kitchen["menu"].pk])
+    dish = kitchen["set"].dish
+    photo = SimpleUploadedFile("p.jpg", image_bytes(exif_gps=True), content_type="image/jpeg")
+    assert (
+        client.post(edit, {"action": "photo", "dish": dish.pk, "photo": photo}).status_code == 302
+    )
+    dish.refresh_from_db()
+    assert dish.photo and dish.photo_type == "image/jpeg"
+    served = client.get(reverse("meals:dish_photo", args=[dish.pk]))
+    body = b"".join(served.streaming_content)
+    assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+    with Image.open(io.BytesIO(body)) as img:
+        assert not img.getexif()  # no camera, no GPS
+    with at_nine(kitchen):
+        menus = client.get(reverse("meals:center", args=[kitchen["center"].pk])).content.decode()
+    assert reverse("meals:dish_photo", args=[dish.pk]) in menus
+    fake = SimpleUploadedFile("x.jpg", b"<?php echo 1; ?>" * 10, content_type="image/jpeg")
+    refused = client.post(edit, {"action": "photo", "dish": dish.pk, "photo": fake})
+    assert refused.status_code == 400
+    assert "无法识别该文件为照片" in refused.content.decode()
+    assert (
+        client.get(reverse("meals:dish_photo", args=[kitchen["soup"].dish_id])).status_code == 404
+    )

@@ -158,6 +158,9 @@ class Dish(models.Model):
     is_set = models.BooleanField(_("set meal"), default=False)
     tags = models.JSONField(_("dietary tags"), default=list, blank=True)
     allergens = models.CharField(_("allergens"), max_length=120, blank=True)
+    # Re-encoded on upload (no EXIF, core/photos.py), served by a view.
+    photo = models.FileField(_("photo"), upload_to="dishes/", blank=True)
+    photo_type = models.CharField(max_length=20, blank=True)
     synthetic = models.BooleanField(default=False)
 
     class Meta:

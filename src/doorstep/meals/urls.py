@@ -9,6 +9,7 @@ urlpatterns = [
     path("meals/mine/", views.mine, name="mine"),
     path("meals/mine/<int:order_id>/cancel", views.cancel, name="cancel"),
     path("meals/address", views.address, name="address"),
+    path("meals/dishes/<int:dish_id>/photo", views.dish_photo, name="dish_photo"),
     path("staff/meals/", views.staff_home, name="staff_home"),
     path("staff/meals/report", views.report, name="staff_report"),
     path("staff/meals/menus/<int:menu_id>/sheet", views.sheet, name="staff_sheet"),

@@ -553,7 +553,18 @@ def menu_edit(request: HttpRequest, menu_id: int) -> HttpResponse:
     context: dict[str, Any] = {"menu": menu, "tags": Dish.Tag.choices}
     if request.method == "POST":
         try:
-            if request.POST.get("action") == "remove":
+            if request.POST.get("action") == "photo":
+                raw = request.POST.get("dish", "")
+                upload = request.FILES.get("photo")
+                if upload is None:
+                    raise MealError(_("Choose a photo."), code="photo_invalid")
+                services.set_dish_photo(
+                    dish_id=int(raw) if raw.isdigit() and len(raw) < 19 else 0,
+                    staff=_user(request),
+                    upload=upload,
+                )
+                messages.success(request, _("The photo is saved."))
+            elif request.POST.get("action") == "remove":
                 raw = request.POST.get("item", "")
                 services.remove_dish(
                     item_id=int(raw) if raw.isdigit() and len(raw) < 19 else 0,
@@ -628,3 +639,21 @@ def set_off(request: HttpRequest, menu_id: int) -> HttpResponse:
     except MealError as exc:
         raise Http404 from exc
     return redirect("meals:staff_rounds", menu.pk)
+
+
+def dish_photo(request: HttpRequest, dish_id: int) -> HttpResponse:
+    from django.http import FileResponse
+
+    from .models import Dish
+
+    dish = Dish.objects.filter(pk=dish_id).first()
+    if dish is None or not dish.photo:
+        raise Http404
+    try:
+        handle = dish.photo.open("rb")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = FileResponse(handle, content_type=dish.photo_type or "application/octet-stream")
+    response["Cache-Control"] = "public, max-age=86400"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response

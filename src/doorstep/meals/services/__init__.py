@@ -12,7 +12,15 @@ from .kitchen import (
     start_round,
     undo_counter_sale,
 )
-from .menus import add_dish, copy_week, create_menu, publish, publish_due, remove_dish
+from .menus import (
+    add_dish,
+    copy_week,
+    create_menu,
+    publish,
+    publish_due,
+    remove_dish,
+    set_dish_photo,
+)
 from .orders import (
     MAX_QUANTITY,
     SOLD_OUT_SECONDS,
@@ -54,6 +62,7 @@ __all__ = [
     "quote",
     "remove_dish",
     "serve",
+    "set_dish_photo",
     "set_address",
     "start_round",
     "subsidy_band",

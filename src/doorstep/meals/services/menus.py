@@ -12,12 +12,7 @@ from django.utils.translation import gettext as _
 from doorstep.accounts.models import User
 from doorstep.core import audit
 
-from ..models import (
-    Canteen,
-    Menu,
-    MenuItem,
-    OrderLine,
-)
+from ..models import Canteen, Dish, Menu, MenuItem, OrderLine
 from .common import MealError, _managed_canteen
 
 
@@ -140,7 +135,6 @@ def add_dish(
     allergens: str = "",
 ) -> MenuItem:
     """A dish on a menu (the canteen's dish of that name, or a new one)."""
-    from ..models import Dish
 
     menu = Menu.objects.select_related("canteen").filter(pk=menu_id).first()
     if menu is None:
@@ -187,3 +181,28 @@ def remove_dish(*, item_id: int, staff: User) -> None:
             code="dish_ordered",
         )
     item.delete()
+
+
+def set_dish_photo(*, dish_id: int, staff: User, upload: object) -> Dish:
+    """A photo of the dish (JPEG, PNG or WebP, at most 5 MB), re-encoded without EXIF; it
+    replaces the one before."""
+    import secrets
+
+    from django.core.files.base import ContentFile
+
+    from doorstep.core.photos import clean_photo
+
+    dish = Dish.objects.filter(pk=dish_id).first()
+    if dish is None:
+        raise MealError(_("No such dish."), code="not_found", status=404)
+    _managed_canteen(staff, dish.canteen_id)
+    clean = clean_photo(upload, error=MealError)
+    old = dish.photo.name if dish.photo else ""
+    dish.photo.save(
+        f"{secrets.token_hex(8)}.{clean.extension}", ContentFile(clean.data), save=False
+    )
+    dish.photo_type = clean.content_type
+    dish.save(update_fields=["photo", "photo_type"])
+    if old:
+        dish.photo.storage.delete(old)
+    return dish

@@ -302,6 +302,7 @@ def pages(w) -> list[tuple[str, str | None]]:
         ("/staff/legislation/", "staff"),
         ("/staff/audit/", "staff"),
         (f"/centers/{w['kitchen']['center'].pk}/meals/", None),
+        ("/meals/", None),
         (f"/meals/menus/{w['menu'].pk}/order", "resident"),
         ("/meals/mine/", "resident"),
         ("/meals/address", "resident"),

@@ -139,3 +139,41 @@ def test_after_the_cut_off_in_chinese(client, kitchen, daughter):
 def test_ordering_needs_a_signed_in_household(client, kitchen):
     resp = client.post("/api/v1/meals/orders", data="{}", content_type="application/json")
     assert resp.status_code == 401 and resp.json()["code"] == "unauthorized"
+
+
+def test_canteens_near_me_nearest_first_and_a_coarse_location_last(client, kitchen):
+    from doorstep.centers.models import Center
+    from doorstep.meals.models import Canteen, Menu, MenuItem
+    from tests.factories import make_center
+
+    near = kitchen["center"]
+    Center.objects.filter(pk=near.pk).update(lat=31.1950, lng=121.4370, location_precision="exact")
+    far = make_center("东明路街道社区党群服务中心", district="浦东新区")
+    Center.objects.filter(pk=far.pk).update(lat=31.1500, lng=121.5000, location_precision="exact")
+    coarse = make_center("黄浦区示例党群服务中心", district="黄浦区")  # at its district's point
+    for center in (far, coarse):
+        canteen = Canteen.objects.create(center=center, name=f"{center.name}食堂", source="manual")
+        menu = Menu.objects.create(
+            canteen=canteen,
+            day=kitchen["day"],
+            service="lunch",
+            serves_at=kitchen["menu"].serves_at,
+            cut_off_at=kitchen["menu"].cut_off_at,
+            published=True,
+        )
+        MenuItem.objects.create(menu=menu, dish=kitchen["set"].dish, price_fen=1200)
+    resp = client.get(
+        "/api/v1/meals/near", {"lat": 31.1960, "lng": 121.4380, "day": kitchen["day"].isoformat()}
+    )
+    assert resp.status_code == 200
+    places = resp.json()
+    assert [p["center_id"] for p in places] == [near.pk, far.pk, coarse.pk]
+    assert places[0]["distance_m"] < 200 and places[0]["walking_minutes"] >= 1
+    assert places[2]["distance_m"] is None  # never a distance from a district's point
+    assert places[0]["menus"][0]["items"][0]["dish"] == "一荤两素一汤"
+    bad = client.get("/api/v1/meals/near", {"lat": 91, "lng": 0})
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid_parameter"
+    with at_nine(kitchen):
+        page = client.get("/meals/", {"lat": "31.1960", "lng": "121.4380"}).content.decode()
+    assert page.index("徐家汇街道社区党群服务中心") < page.index("东明路街道社区党群服务中心")
+    assert "步行约" in page

@@ -385,7 +385,7 @@ def test_never_collected_meals_and_the_monthly_report(kitchen, client):
     client.force_login(staff)
     month = kitchen["day"].strftime("%Y-%m")
     page = client.get("/staff/meals/report", {"month": month}).content.decode()
-    assert "食尚书斋" in page and "33%" in page and "5.00" in page
+    assert "食尚书斋" in page and "33%" in page and "5.00" in page and "全部食堂" in page
     exported = client.get("/staff/meals/report", {"month": month, "format": "csv"})
     lines = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
     assert lines[0][:3] == ["canteen", "day", "orders"]

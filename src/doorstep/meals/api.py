@@ -147,6 +147,37 @@ def menus(request: HttpRequest, filters: Query[MenuQuery]) -> list[dict]:
     return selectors.menus_out(selectors.menus_for(filters.center_id, day))
 
 
+class NearQuery(Schema):
+    lat: float | None = Field(None, ge=-90, le=90)
+    lng: float | None = Field(None, ge=-180, le=180)
+    day: date | None = None
+
+
+class NearOut(Schema):
+    center_id: int
+    center: str
+    distance_m: int | None
+    walking_minutes: int | None
+    menus: list[MenuOut]
+
+
+@router.get("/meals/near", response={200: list[NearOut], 422: ErrorOut})
+def near(request: HttpRequest, filters: Query[NearQuery]) -> list[dict]:
+    """Canteens with a menu on a day (default today), nearest first when `lat`/`lng` are
+    given; a center whose location is not known precisely has no distance and comes last."""
+    day = filters.day or timezone.localdate()
+    return [
+        {
+            "center_id": e["center"].pk,
+            "center": e["center"].name,
+            "distance_m": e["distance_m"],
+            "walking_minutes": e["walking_minutes"],
+            "menus": selectors.menus_out(e["menus"]),
+        }
+        for e in selectors.menus_near(day, lat=filters.lat, lng=filters.lng)
+    ]
+
+
 @router.post("/meals/quote", auth=account_auth, response={200: QuoteOut, **_ERRORS})
 def quote(request: HttpRequest, body: OrderIn) -> dict:
     """What an order would cost and whether its delivery round has its minimum, before it

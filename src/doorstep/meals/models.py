@@ -86,13 +86,14 @@ class Canteen(models.Model):
     name_en = models.CharField(_("name in English"), max_length=120, blank=True)
     kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices, default=Kind.KITCHEN)
     caterer = models.CharField(_("caterer"), max_length=80, blank=True)
-    # The caterer's accounts: they see this canteen's production sheet, counter and rounds and
-    # mark its orders served, nothing else (no other canteen, no other back-office page).
+    # The caterer's accounts, or a courier station's that delivers the meals (as the article
+    # proposes): they see this canteen's production sheet, counter and rounds and mark its
+    # orders served, nothing else (no other canteen, no other back-office page).
     caterer_accounts = models.ManyToManyField(
         "accounts.User",
         blank=True,
         related_name="catered_canteens",
-        verbose_name=_("caterer's accounts"),
+        verbose_name=_("accounts of the caterer or courier station"),
     )
     delivers = models.BooleanField(_("delivers home"), default=False)
     delivery_fee_fen = models.PositiveIntegerField(_("delivery fee (fen)"), default=0)

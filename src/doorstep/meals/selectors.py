@@ -342,3 +342,31 @@ def walk_ins_today(canteen_id: int) -> int:
     from .models import CounterSale
 
     return CounterSale.objects.filter(canteen_id=canteen_id, day=timezone.localdate()).count()
+
+
+def menus_near(
+    day: date, *, lat: float | None = None, lng: float | None = None, limit: int = 20
+) -> list[dict]:
+    """Centers with a canteen and a published menu on `day`, nearest first when a point is
+    given (walking distance from the directory's rule); a center whose location is only its
+    district's point gets no distance and comes after the others."""
+    from doorstep.centers.selectors import distance_m, walking_minutes
+
+    menus = list(
+        _with_items(Menu.objects.filter(day=day, published=True)).order_by("serves_at", "pk")
+    )
+    by_center: dict[int, dict] = {}
+    for menu in menus:
+        center = menu.canteen.center
+        entry = by_center.setdefault(center.pk, {"center": center, "menus": []})
+        entry["menus"].append(menu)
+    out = list(by_center.values())
+    for entry in out:
+        c = entry["center"]
+        far = None
+        if lat is not None and lng is not None and c.precise and c.lat is not None:
+            far = distance_m(lat, lng, c.lat, c.lng)
+        entry["distance_m"] = round(far) if far is not None else None
+        entry["walking_minutes"] = walking_minutes(far) if far is not None else None
+    out.sort(key=lambda e: (e["distance_m"] is None, e["distance_m"] or 0, e["center"].name))
+    return out[:limit]

@@ -4,6 +4,7 @@ from . import views
 
 app_name = "meals"
 urlpatterns = [
+    path("meals/", views.near, name="near"),
     path("centers/<int:center_id>/meals/", views.center_menus, name="center"),
     path("meals/menus/<int:menu_id>/order", views.order, name="order"),
     path("meals/mine/", views.mine, name="mine"),

@@ -57,6 +57,31 @@ def center_section(request: HttpRequest, center: Center) -> Section | None:
     )
 
 
+def near(request: HttpRequest) -> HttpResponse:
+    """Today's canteens, nearest first when the phone gave its position ("use my location")."""
+
+    def point(name: str, bound: float) -> float | None:
+        try:
+            value = float(request.GET.get(name, ""))
+        except ValueError:
+            return None
+        return value if -bound <= value <= bound else None
+
+    lat, lng = point("lat", 90), point("lng", 180)
+    if lat is None or lng is None:
+        lat = lng = None
+    today = timezone.localdate()
+    return render(
+        request,
+        "meals/near.html",
+        {
+            "places": selectors.menus_near(today, lat=lat, lng=lng),
+            "located": lat is not None,
+            "now": timezone.now(),
+        },
+    )
+
+
 def center_menus(request: HttpRequest, center_id: int) -> HttpResponse:
     center = Center.objects.filter(pk=center_id).first()
     if center is None:
@@ -329,7 +354,15 @@ def report(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "meals/staff_report.html",
-        {"month": first, "totals": selectors.report_totals(rows), "rows": rows},
+        {
+            "month": first,
+            "totals": selectors.report_totals(rows),
+            # Every canteen of the staff member's centers together (a subdistrict's month).
+            "all": (
+                selectors.report_totals([r | {"canteen_id": 0, "canteen": ""} for r in rows])
+                or [None]
+            )[0],
+        },
     )
 
 

@@ -331,6 +331,9 @@ NINJA_PAGINATION_MAX_LIMIT = 100
 
 # Sign-in codes go through this class (see doorstep/accounts/senders.py).
 SMS_SENDER = os.environ.get("SMS_SENDER", "doorstep.accounts.senders.ConsoleSender")
+# An online payment provider for meal orders (meals/payments.py); none is shipped, and
+# without one residents pay at pickup or on delivery.
+PAYMENT_PROVIDER = os.environ.get("PAYMENT_PROVIDER", "")
 # Behind a reverse proxy: the META key of the header it sets to the client's address.
 CLIENT_IP_HEADER = os.environ.get("CLIENT_IP_HEADER", "")
 LOGIN_URL = "accounts:sign_in"

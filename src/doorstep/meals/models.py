@@ -66,6 +66,7 @@ class Payment(models.TextChoices):
     CASH = "cash", _("Cash")
     CARD = "card", _("Card")
     QR = "qr", _("The center's QR code")
+    ONLINE = "online", _("Online")
 
 
 class Source(models.TextChoices):

@@ -14,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from doorstep.accounts.decorators import staff_required
@@ -91,7 +92,7 @@ def center_menus(request: HttpRequest, center_id: int) -> HttpResponse:
     return render(
         request,
         "meals/center.html",
-        {"center": center, "menus": week, "now": timezone.now()},
+        {"center": center, "menus": week, "now": timezone.now(), "pay_online": _payments_on()},
     )
 
 
@@ -194,8 +195,15 @@ def mine(request: HttpRequest) -> HttpResponse:
             "orders": selectors.orders_of(user),
             "now": timezone.now(),
             "address": services.address_of(user),
+            "pay_online": _payments_on(),
         },
     )
+
+
+def _payments_on() -> bool:
+    from .payments import provider
+
+    return provider() is not None
 
 
 @login_required
@@ -690,3 +698,33 @@ def dish_photo(request: HttpRequest, dish_id: int) -> HttpResponse:
     response["Cache-Control"] = "public, max-age=86400"
     response["Content-Security-Policy"] = "default-src 'none'"
     return response
+
+
+@login_required
+@require_POST
+def pay(request: HttpRequest, order_id: int) -> HttpResponse:
+    """Pay a placed order online, where a payment provider is set up (meals/payments.py)."""
+    from .payments import provider
+
+    gateway = provider()
+    order = Order.objects.filter(pk=order_id, account=_user(request), status="placed").first()
+    if gateway is None or order is None or order.paid_with:
+        raise Http404
+    return redirect(gateway.checkout_url(order, request.build_absolute_uri("/meals/mine/")))
+
+
+@csrf_exempt
+@require_POST
+def payment_notice(request: HttpRequest) -> HttpResponse:
+    """The provider's notice of a payment (server to server): checked by the provider."""
+    from django.http import JsonResponse
+
+    from .payments import provider
+
+    gateway = provider()
+    if gateway is None:
+        raise Http404
+    paid = gateway.verify(request)
+    if paid is None or services.paid_online(public_id=paid[0], amount_fen=paid[1]) is None:
+        return JsonResponse({"code": "payment_not_accepted", "message": "not accepted"}, status=400)
+    return JsonResponse({"code": "ok", "message": "paid"})

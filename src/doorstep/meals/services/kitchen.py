@@ -256,3 +256,26 @@ def start_round(*, menu_id: int, staff: User, estate: str, now: datetime | None 
         tell(order, event="on_the_way", now=now)
         told += 1
     return told
+
+
+def paid_online(*, public_id: str, amount_fen: int, now: datetime | None = None) -> Order | None:
+    """A payment provider's genuine notice: the order is paid online if the amount is what is
+    due (once; a repeat notice changes nothing). None for an unknown order or amount."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        order = Order.objects.select_for_update().filter(public_id=public_id[:20]).first()
+        if order is None or order.status == OrderStatus.CANCELLED or amount_fen != order.due_fen:
+            return None
+        if order.paid_with != Payment.ONLINE:
+            order.paid_with = Payment.ONLINE
+            order.updated_at = now
+            order.save(update_fields=["paid_with", "updated_at"])
+            audit.record(
+                actor=None,
+                action="meal_order.paid_online",
+                obj=order,
+                label=order.public_id,
+                changes={"amount_fen": amount_fen},
+                now=now,
+            )
+    return order

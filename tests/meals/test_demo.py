@@ -38,3 +38,16 @@ def test_the_gubei_topic_links_its_outcome_to_the_meal_points_menus(regions, cli
     load_demo_meals(days=1)
     page = client.get(f"/topics/{outcome.topic_id}/").content.decode()
     assert f"/centers/{outcome.center_id}/meals/" in page
+
+
+def test_synthetic_menus_say_so_wherever_they_are_shown(regions, client):
+    from doorstep.accounts.models import User
+
+    load_article_centers()
+    load_demo_meals(days=1)
+    menu = Menu.objects.first()
+    label = "示例菜单（合成数据），并非真实菜单。"
+    assert label in client.get("/meals/").content.decode()
+    assert label in client.get(f"/centers/{menu.canteen.center_id}/meals/").content.decode()
+    client.force_login(User.objects.create(phone="+8613800009999"))
+    assert label in client.get(f"/meals/menus/{menu.pk}/order").content.decode()

@@ -454,3 +454,15 @@ def test_a_change_until_the_cut_off_swaps_the_portions_or_leaves_the_order_as_it
         )
         == "not_found"
     )
+
+
+def test_too_few_left_for_two_is_not_sold_out_for_one(kitchen):
+    from doorstep.meals.services import orders
+
+    orders._sold_out.clear()
+    a, b, c = (make_account(name=n) for n in ("甲", "乙", "丙"))
+    order(kitchen, a, a.people.get(), lines=[(kitchen["set"].pk, 2)])  # one portion left
+    assert code_of(lambda: order(kitchen, b, b.people.get(), lines=[(kitchen["set"].pk, 2)])) == (
+        "sold_out"
+    )
+    assert order(kitchen, c, c.people.get()).order.status == "placed"  # the last one

@@ -276,9 +276,12 @@ def _take_portions(chosen: list[tuple[MenuItem, int]]) -> None:
             rows = rows.filter(taken__lte=F("portions") - quantity)
         took = rows.update(taken=F("taken") + quantity)
         if not took:
-            if len(_sold_out) > 10_000:
-                _sold_out.clear()
-            _sold_out[item.pk] = (time.monotonic() + SOLD_OUT_SECONDS, item.dish.name)
+            # Remembered only when nothing at all is left: fewer than asked for is not "sold
+            # out" for someone who wants one.
+            if MenuItem.objects.filter(pk=item.pk, taken__gte=F("portions")).exists():
+                if len(_sold_out) > 10_000:
+                    _sold_out.clear()
+                _sold_out[item.pk] = (time.monotonic() + SOLD_OUT_SECONDS, item.dish.name)
             raise _sold_out_error(item.dish.name, item.pk)
 
 
@@ -400,7 +403,12 @@ def place_order(
         if isinstance(exc, IntegrityError):
             raise MealError(
                 _("%(name)s already has this meal ordered; change or cancel that order.")
-                % {"name": Person.objects.filter(pk=person_id).values_list("name", flat=True)[0]},
+                % {
+                    "name": Person.objects.filter(pk=person_id)
+                    .values_list("name", flat=True)
+                    .first()
+                    or ""
+                },
                 code="already_ordered",
             ) from None
         raise

@@ -31,6 +31,19 @@ def at_nine(kitchen):
     return mock.patch("django.utils.timezone.now", return_value=kitchen["before"])
 
 
+def fathers_lunch(kitchen, family, **kw):
+    """The father's lunch, ordered by his daughter at 09:00 (one set meal)."""
+    daughter, father = family
+    with at_nine(kitchen):
+        return services.place_order(
+            account=daughter,
+            menu_id=kitchen["menu"].pk,
+            person_id=father.pk,
+            lines=[(kitchen["set"].pk, 1)],
+            **kw,
+        ).order
+
+
 def test_the_center_page_links_its_menus_and_the_menus_show_prices(client, kitchen):
     center = kitchen["center"]
     page = client.get(reverse("centers:detail", args=[center.pk])).content.decode()
@@ -89,15 +102,8 @@ def test_a_refused_order_is_a_message_in_chinese_and_stores_nothing(client, kitc
 def test_kitchen_sheet_counter_and_round(client, kitchen, family):
     daughter, father = family
     neighbour = make_account(name="李阿姨")
+    fathers_lunch(kitchen, family, group="elderly", mode="delivery")
     with at_nine(kitchen):
-        services.place_order(
-            account=daughter,
-            menu_id=kitchen["menu"].pk,
-            person_id=father.pk,
-            lines=[(kitchen["set"].pk, 1)],
-            group="elderly",
-            mode="delivery",
-        )
         services.place_order(
             account=neighbour,
             menu_id=kitchen["menu"].pk,
@@ -213,14 +219,7 @@ def test_the_counter_confirms_an_age_once(client, kitchen, family):
     from doorstep.meals.models import Eligibility
 
     daughter, father = family
-    with at_nine(kitchen):
-        placed = services.place_order(
-            account=daughter,
-            menu_id=kitchen["menu"].pk,
-            person_id=father.pk,
-            lines=[(kitchen["set"].pk, 1)],
-            group="elderly",
-        ).order
+    placed = fathers_lunch(kitchen, family, group="elderly")
     staff = make_staff(center=kitchen["center"])
     client.force_login(staff)
     counter = reverse("meals:staff_counter", args=[kitchen["menu"].pk])
@@ -234,13 +233,7 @@ def test_the_counter_confirms_an_age_once(client, kitchen, family):
 
 def test_a_change_from_my_meals(client, kitchen, family):
     daughter, father = family
-    with at_nine(kitchen):
-        placed = services.place_order(
-            account=daughter,
-            menu_id=kitchen["menu"].pk,
-            person_id=father.pk,
-            lines=[(kitchen["set"].pk, 1)],
-        ).order
+    placed = fathers_lunch(kitchen, family)
     client.force_login(daughter)
     with at_nine(kitchen):
         mine = client.get(reverse("meals:mine")).content.decode()
@@ -317,14 +310,7 @@ def test_a_caterers_account_runs_the_kitchen_of_its_meal_points_only(client, kit
     from doorstep.accounts.models import User
 
     daughter, father = family
-    with at_nine(kitchen):
-        placed = services.place_order(
-            account=daughter,
-            menu_id=kitchen["menu"].pk,
-            person_id=father.pk,
-            lines=[(kitchen["set"].pk, 1)],
-            mode="delivery",
-        ).order
+    placed = fathers_lunch(kitchen, family, mode="delivery")
     caterer = User.objects.create(username="caterer1")
     client.force_login(caterer)
     menu = kitchen["menu"]
@@ -364,14 +350,7 @@ def test_walk_in_meals_tapped_at_the_counter_and_the_round_sets_off(client, kitc
     from doorstep.visits.models import ServiceRecord
 
     daughter, father = family
-    with at_nine(kitchen):
-        services.place_order(
-            account=daughter,
-            menu_id=kitchen["menu"].pk,
-            person_id=father.pk,
-            lines=[(kitchen["set"].pk, 1)],
-            mode="delivery",
-        )
+    fathers_lunch(kitchen, family, mode="delivery")
     staff = make_staff(center=kitchen["center"])
     client.force_login(staff)
     tally = reverse("meals:staff_tally", args=[kitchen["menu"].pk])

@@ -194,3 +194,67 @@ class StaffRole(models.Model):
     def __str__(self) -> str:
         target = self.center or self.region or _("Shanghai")
         return f"{self.user}: {self.get_scope_display()} {target}"
+
+
+class Organization(models.Model):
+    """A group (a residents' team, a volunteer team, a Party branch) or a company that books
+    spaces and files requests as itself. A center confirms it before it may act."""
+
+    class Kind(models.TextChoices):
+        RESIDENTS_TEAM = "residents_team", _("Residents' team")
+        VOLUNTEER_TEAM = "volunteer_team", _("Volunteer team")
+        PARTY_BRANCH = "party_branch", _("Party branch")
+        COMPANY = "company", _("Company")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for the center to confirm")
+        CONFIRMED = "confirmed", _("Confirmed")
+        REFUSED = "refused", _("Not confirmed")
+
+    name = models.CharField(_("name"), max_length=80)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    center = models.ForeignKey(
+        "centers.Center",
+        on_delete=models.CASCADE,
+        related_name="organizations",
+        verbose_name=_("the center that confirms it"),
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    decided_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    reason = models.CharField(max_length=200, blank=True)
+    # Shared by a manager with colleagues, who join with it (a new code makes the old void).
+    invite_code = models.CharField(max_length=16, unique=True)
+    created_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organization")
+        verbose_name_plural = _("organizations")
+        indexes = [models.Index(fields=["center", "status"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    is_manager = models.BooleanField(default=False)
+    may_book = models.BooleanField(default=True)
+    joined_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "user"], name="one_membership")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@{self.organization_id}"

@@ -70,6 +70,10 @@ class AccountError(DoorstepError):
         "person_has_history": 409,
         "cannot_remove_holder": 409,
         "send_failed": 503,
+        "bad_code": 404,
+        "last_manager": 409,
+        "organization_not_confirmed": 409,
+        "may_not_book": 403,
     }
 
     def __init__(self, message: object, *, code: str, **extra: object) -> None:

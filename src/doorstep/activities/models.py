@@ -78,6 +78,20 @@ class Activity(models.Model):
         Series, on_delete=models.SET_NULL, null=True, blank=True, related_name="sessions"
     )
     room = models.CharField(_("room"), max_length=60, blank=True)
+    # The bookable space it is held in (rooms): its time there is a booking row, so an
+    # activity and a booking can never overlap in one space (docs/rooms.md).
+    space = models.ForeignKey(
+        "rooms.Space",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("space"),
+    )
+    space_booking = models.OneToOneField(
+        "rooms.Booking", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        related_name="activity",
+    )
     title = models.CharField(_("title"), max_length=120)
     title_en = models.CharField(
         _("title in English (optional)"),

@@ -247,3 +247,17 @@ def describe(st: Status, now: datetime) -> str:
     if st.next_open is not None:
         return _("Opens %(when)s") % {"when": _when(st.next_open, now)}
     return _("Hours not published") if not st.known else _("Closed this week")
+
+
+def day_spans(
+    intervals: Iterable[tuple[int, int, int]],
+    exceptions: dict[date, tuple[bool, int | None, int | None]],
+    day: date,
+) -> list[tuple[int, int]]:
+    """The opening spans of one date in minutes from its midnight (0-1440; hours past
+    midnight belong to the next date), the date's exception taking the weekly pattern's place."""
+    out = []
+    for a, b in _spans(list(intervals), exceptions, day, 1):
+        if a < DAY:
+            out.append((a, min(b, DAY)))
+    return out

@@ -132,6 +132,7 @@ class ActivityInput:
     title_en: str = ""
     description: str = ""
     room: str = ""
+    space_id: int | None = None
     age_min: int | None = None
     age_max: int | None = None
     cancel_deadline: datetime | None = None
@@ -249,6 +250,7 @@ def create_activity(
     activity = Activity.objects.create(
         center_id=center_id, series_id=series_id, **_input_values(data)
     )
+    _hold_space(activity, now)
     audit.record(
         actor=by,
         action="activity.create",
@@ -260,6 +262,36 @@ def create_activity(
     if publish_now:
         activity = publish(activity_id=activity.pk, by=by)
     return activity
+
+
+def _hold_space(activity: Activity, now: datetime) -> None:
+    """Hold the activity's space for its time (a booking row under the rooms rule), move the
+    hold when the time changes, give it back when the space is cleared. A clash is refused
+    like any other problem with the form (`slot_taken`, `blackout`)."""
+    from doorstep.rooms.services import RoomError, hold_for_activity, release_hold
+
+    if activity.space_id is None:
+        if activity.space_booking_id:
+            release_hold(activity.space_booking_id, now=now)
+            activity.space_booking = None
+            Activity.objects.filter(pk=activity.pk).update(space_booking=None)
+        return
+    try:
+        hold = hold_for_activity(
+            space_id=activity.space_id,
+            center_id=activity.center_id,
+            starts_at=activity.starts_at,
+            ends_at=activity.ends_at,
+            title=activity.title,
+            booking_id=activity.space_booking_id,
+            now=now,
+        )
+    except RoomError as e:
+        raise RegistrationError(e.message, code=e.code, status=e.status, field="space_id") from e
+    activity.room = activity.space.name if activity.space else activity.room
+    if activity.space_booking_id != hold.pk:
+        activity.space_booking = hold
+    Activity.objects.filter(pk=activity.pk).update(space_booking=hold, room=activity.room)
 
 
 def _fill_new_places(activity: Activity, places: int, now: datetime) -> int:
@@ -317,6 +349,7 @@ def update_activity(
     was = {"starts_at": activity.starts_at, "room": activity.room}
     for name, value in values.items():
         setattr(activity, name, value)
+    _hold_space(activity, now)
     if activity.allocation == Allocation.LOTTERY:
         if activity.status == ActivityStatus.PUBLISHED and not activity.lottery_commitment:
             from ..lottery import commitment_for, new_seed
@@ -422,6 +455,10 @@ def cancel_activity(
     activity.ics_sequence += 1
     activity.save(update_fields=["status", "cancel_reason", "ics_sequence", "updated_at"])
     Activity.objects.filter(pk=activity.pk).update(taken=F("taken") - held)
+    if activity.space_booking_id:
+        from doorstep.rooms.services import release_hold
+
+        release_hold(activity.space_booking_id, now=now)
     notices.activity_cancelled(activity, told, reason=reason, now=now)
     audit.record(
         actor=by,

@@ -6,6 +6,7 @@ for app in (
     "centers",
     "accounts",
     "activities",
+    "rooms",
     "visits",
     "meals",
     "figures",

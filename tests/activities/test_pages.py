@@ -15,7 +15,8 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
-from doorstep.activities import ics, tickets
+from doorstep.activities import tickets
+from doorstep.core import ics
 from doorstep.activities.models import Activity, Registration
 from doorstep.activities.services import register
 from tests.factories import make_account, make_activity, make_center, make_staff

@@ -29,7 +29,9 @@ from doorstep.centers.models import Center
 from doorstep.centers.selectors import get_center, pick_center
 from doorstep.core.errors import DoorstepError
 
-from . import ics, selectors, services, tickets
+from doorstep.core import ics
+
+from . import selectors, services, tickets
 from .api import qr_svg
 from .models import (
     ACTIVE_STATUSES,

@@ -14,6 +14,7 @@ from doorstep.core.limits import prune_counters
 from doorstep.figures.services import refresh_figures
 from doorstep.inbox.services import send_due
 from doorstep.meals.services import close_rounds, mark_no_shows, publish_due
+from doorstep.rooms.services import lapse_due, release_no_shows
 from doorstep.visits.services import run_due_work as run_due_visit_work
 
 
@@ -21,7 +22,8 @@ class Command(BaseCommand):
     help = (
         "Run due work in a loop: lottery draws whose window closed, expired waiting-list "
         "offers, reminders, no-shows after activities, visits left open, meal delivery "
-        "rounds short of their minimum at the cut-off, meals never collected, the figures' "
+        "rounds short of their minimum at the cut-off, meals never collected, room requests nobody "
+        "decided, bookings nobody checked into, the figures' "
         "rollups, finished rate-limit windows, the SMS and email of notices (with "
         "retries). Every step is idempotent; pages do the same work when they read a stale "
         "activity, so correctness never depends on this process."
@@ -45,6 +47,8 @@ class Command(BaseCommand):
             done["meal_orders_to_pickup"] = close_rounds()
             done["meal_no_shows"] = mark_no_shows()
             done["menus_published"] = publish_due()
+            done["bookings_lapsed"] = lapse_due()
+            done["bookings_released"] = release_no_shows()
             # After visits are closed, so their estimated leaving times are rolled up too.
             done["figures"] = refresh_figures().pairs
             done["limit_windows_pruned"] = prune_counters()

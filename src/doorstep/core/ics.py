@@ -1,4 +1,4 @@
-"""iCalendar (RFC 5545) for activities, written by hand: one event or a center's schedule.
+"""iCalendar (RFC 5545), written by hand: events (activities, bookings) and free/busy.
 
 Only what calendar apps need: VCALENDAR with VEVENTs carrying UID, DTSTAMP, DTSTART and DTEND
 in UTC, SEQUENCE (raised whenever the time, the place or the status changes, so a calendar
@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-PRODID = "-//doorstep//activities//ZH"
+PRODID = "-//doorstep//activities//ZH"  # kept: calendars match events by PRODID and UID
 CRLF = "\r\n"
 MAX_OCTETS = 75
 
@@ -107,4 +107,34 @@ def calendar(events: Iterable[Event], *, name: str = "", now: datetime | None = 
     for event in events:
         lines.extend(_event_lines(event, stamp))
     lines.append("END:VCALENDAR")
+    return "".join(fold(line) + CRLF for line in lines)
+
+
+def free_busy(
+    busy: Iterable[tuple[datetime, datetime]],
+    *,
+    uid: str,
+    name: str,
+    starts: datetime,
+    ends: datetime,
+    now: datetime | None = None,
+) -> str:
+    """A VCALENDAR with one VFREEBUSY (RFC 5545 3.6.4) for `[starts, ends)`: the busy periods
+    only, never who is busy."""
+    stamp = now or datetime.now(UTC)
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        f"PRODID:{PRODID}",
+        "METHOD:PUBLISH",
+        "BEGIN:VFREEBUSY",
+        f"UID:{uid}",
+        f"DTSTAMP:{utc_stamp(stamp)}",
+        f"DTSTART:{utc_stamp(starts)}",
+        f"DTEND:{utc_stamp(ends)}",
+        f"SUMMARY:{escape_text(name)}",
+    ]
+    for a, b in sorted(busy):
+        lines.append(f"FREEBUSY;FBTYPE=BUSY:{utc_stamp(a)}/{utc_stamp(b)}")
+    lines += ["END:VFREEBUSY", "END:VCALENDAR"]
     return "".join(fold(line) + CRLF for line in lines)

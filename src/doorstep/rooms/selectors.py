@@ -1,0 +1,397 @@
+"""Rooms reads: the public availability grid, the free-slot search, my bookings, the staff's
+queue and day board, and the figures. Who booked is shown only to the center's staff (and the
+booker); the public sees free and busy, and the title of a public event."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from doorstep.accounts.models import Membership, User
+
+from .models import HOLDING, Blackout, Booking, BookingKind, BookingStatus, Space
+from .services import bookable_minutes, local_moment
+
+
+def public_spaces(center_id: int) -> QuerySet[Space]:
+    return Space.objects.filter(center_id=center_id, active=True).order_by("name", "pk")
+
+
+def space(space_id: int) -> Space | None:
+    return Space.objects.select_related("center").filter(pk=space_id, active=True).first()
+
+
+# --------------------------------------------------------------------------------------------
+# Availability
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Slot:
+    starts_at: datetime
+    ends_at: datetime
+    state: str  # free | busy | closed | past
+    title: str = ""  # a public event's title; never a private booker
+
+
+@dataclass
+class Day:
+    space: Space
+    day: date
+    spans: list[tuple[int, int]]
+    slots: list[Slot] = field(default_factory=list)
+
+
+def _day_rows(space_ids: Sequence[int], day: date) -> tuple[dict, dict]:
+    lo, hi = local_moment(day, 0), local_moment(day, 1440)
+    busy: dict[int, list[tuple[datetime, datetime, Booking]]] = defaultdict(list)
+    for b in Booking.objects.filter(
+        space_id__in=space_ids, status__in=HOLDING, starts_at__lt=hi, blocked_until__gt=lo
+    ).only("id", "space_id", "starts_at", "ends_at", "blocked_until", "public", "title", "kind",
+           "status", "user_id", "organization_id"):
+        busy[b.space_id].append((b.starts_at, b.blocked_until, b))
+    closed: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for sid, a, z in Blackout.objects.filter(
+        space_id__in=space_ids, starts_at__lt=hi, ends_at__gt=lo
+    ).values_list("space_id", "starts_at", "ends_at"):
+        closed[sid].append((a, z))
+    return busy, closed
+
+
+def availability(sp: Space, day: date, *, now: datetime | None = None) -> Day:
+    """The space's day in steps of its slot length: free, busy (a booking or its buffer),
+    closed (outside its hours, or a blackout) or past."""
+    now = now or timezone.now()
+    spans = bookable_minutes(sp, day)
+    busy, closed = _day_rows([sp.pk], day)
+    out = Day(space=sp, day=day, spans=spans)
+    if not spans:
+        return out
+    first, last = min(a for a, _ in spans), max(b for _, b in spans)
+    step = sp.slot_minutes
+    m = first - first % step
+    while m < last:
+        s, e = local_moment(day, m), local_moment(day, m + step)
+        if not any(a <= m and m + step <= b for a, b in spans):
+            state, title = "closed", ""
+        elif any(a < e and s < z for a, z in closed[sp.pk]):
+            state, title = "closed", ""
+        else:
+            hit = next((b for a, z, b in busy[sp.pk] if a < e and s < z), None)
+            if hit is not None:
+                state, title = "busy", (hit.title if hit.public else "")
+            elif s < now:
+                state, title = "past", ""
+            else:
+                state, title = "free", ""
+        out.slots.append(Slot(s, e, state, title))
+        m += step
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Free-slot search: "a room for 20 with a projector, Thursday afternoon, near me"
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Found:
+    space: Space
+    starts: list[datetime]
+    distance_m: int | None = None
+
+
+def _frees(
+    sp: Space,
+    day: date,
+    spans: list[tuple[int, int]],
+    busy: list[tuple[datetime, datetime, Booking]],
+    closed: list[tuple[datetime, datetime]],
+    lo: int,
+    hi: int,
+    minutes: int,
+    now: datetime,
+    limit: int,
+) -> list[datetime]:
+    out: list[datetime] = []
+    step = sp.slot_minutes
+    buffer = timedelta(minutes=sp.buffer_minutes)
+    for a, b in spans:
+        m = max(a, lo)
+        m += (-m) % step
+        while m + minutes <= min(b, hi) and len(out) < limit:
+            s = local_moment(day, m)
+            e = s + timedelta(minutes=minutes)
+            if s >= now and not any(x < e + buffer and s < z for x, z, _ in busy) and not any(
+                x < e and s < z for x, z in closed
+            ):
+                out.append(s)
+            m += step
+    return out
+
+
+def free_slots(
+    *,
+    day: date,
+    minutes: int,
+    from_minute: int = 0,
+    to_minute: int = 1440,
+    people: int = 1,
+    equipment: Iterable[str] = (),
+    kind: str = "",
+    step_free: bool = False,
+    center_id: int | None = None,
+    region_code: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+    radius_m: int = 3000,
+    now: datetime | None = None,
+    limit: int = 20,
+    per_space: int = 3,
+) -> list[Found]:
+    """Spaces with a free start on `day` between two times, for `minutes`, that hold
+    `people` and have the equipment asked for, at a center, in a subdistrict or district, or
+    within `radius_m` of a point (nearest first). A fixed number of statements: the spaces,
+    the day's bookings and blackouts, the centers' hours."""
+    from doorstep.centers.models import OpeningException, OpeningHours
+    from doorstep.centers.selectors import distance_m
+    from doorstep.centers.vocab import Precision
+
+    now = now or timezone.now()
+    q = Space.objects.filter(active=True, capacity__gte=max(1, people)).select_related("center")
+    if kind:
+        q = q.filter(kind=kind)
+    if step_free:
+        q = q.filter(step_free=True)
+    if center_id:
+        q = q.filter(center_id=center_id)
+    if region_code:
+        q = q.filter(Q(center__district_id=region_code) | Q(center__subdistrict_id=region_code))
+    point = lat is not None and lng is not None
+    if point:
+        dlat = radius_m / 111_000
+        dlng = radius_m / (111_000 * max(0.2, math.cos(math.radians(lat))))  # type: ignore[arg-type]
+        q = q.filter(
+            center__lat__range=(lat - dlat, lat + dlat),  # type: ignore[operator]
+            center__lng__range=(lng - dlng, lng + dlng),  # type: ignore[operator]
+            center__location_precision__in=(Precision.EXACT, Precision.STREET),
+        )
+    wanted = set(equipment)
+    spaces = [s for s in q[:2000] if wanted <= set(s.equipment)]
+    if not spaces:
+        return []
+    ids = [s.pk for s in spaces]
+    center_ids = {s.center_id for s in spaces}
+    busy, closed = _day_rows(ids, day)
+    weekly: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for cid, w, o, c in OpeningHours.objects.filter(center_id__in=center_ids).values_list(
+        "center_id", "weekday", "open_minute", "close_minute"
+    ):
+        weekly[cid].append((w, o, c))
+    exceptions: dict[int, dict] = defaultdict(dict)
+    for e in OpeningException.objects.filter(center_id__in=center_ids, date=day):
+        exceptions[e.center_id][e.date] = (e.closed, e.open_minute, e.close_minute)
+    found = []
+    for sp in spaces:
+        if not sp.min_minutes <= minutes <= sp.max_minutes:
+            continue
+        spans = bookable_minutes(sp, day, (weekly[sp.center_id], exceptions[sp.center_id]))
+        starts = _frees(sp, day, spans, busy[sp.pk], closed[sp.pk], from_minute, to_minute, minutes, now, per_space)
+        if not starts:
+            continue
+        far = None
+        if point and sp.center.lat is not None:
+            far = round(distance_m(lat, lng, sp.center.lat, sp.center.lng))  # type: ignore[arg-type]
+            if far > radius_m:
+                continue
+        found.append(Found(sp, starts, far))
+    found.sort(key=lambda f: (f.distance_m if f.distance_m is not None else 0, f.starts[0], f.space.name))
+    return found[:limit]
+
+
+# --------------------------------------------------------------------------------------------
+# Bookers and staff
+# --------------------------------------------------------------------------------------------
+
+
+def bookings_of(user: User, *, upcoming: bool = True, now: datetime | None = None) -> QuerySet[Booking]:
+    """The user's own bookings and those of organizations they belong to."""
+    now = now or timezone.now()
+    orgs = Membership.objects.filter(user=user).values("organization_id")
+    q = Booking.objects.filter(Q(user=user) | Q(organization_id__in=orgs)).select_related(
+        "space", "space__center", "organization"
+    )
+    if upcoming:
+        return q.filter(ends_at__gt=now - timedelta(hours=12)).order_by("starts_at", "pk")
+    return q.order_by("-starts_at", "-pk")
+
+
+def booking_of(user: User, booking_id: int) -> Booking | None:
+    return bookings_of(user, upcoming=False).filter(pk=booking_id).first()
+
+
+def queue(staff: User) -> QuerySet[Booking]:
+    from doorstep.accounts.scopes import managed_centers
+
+    return (
+        Booking.objects.filter(
+            status=BookingStatus.PENDING, space__center__in=managed_centers(staff)
+        )
+        .select_related("space", "space__center", "organization", "user")
+        .order_by("decide_by", "starts_at")
+    )
+
+
+def managed_spaces(staff: User, center_id: int | None = None) -> QuerySet[Space]:
+    from doorstep.accounts.scopes import managed_centers
+
+    q = Space.objects.filter(center__in=managed_centers(staff)).select_related("center")
+    if center_id:
+        q = q.filter(center_id=center_id)
+    return q.order_by("center__name", "name")
+
+
+def who_label(b: Booking) -> str:
+    """The booker as staff see it: the organization, or the resident's masked phone."""
+    if b.kind == BookingKind.ACTIVITY:
+        return str(_("Activity"))
+    if b.organization_id:
+        return b.organization.name if b.organization else ""
+    if b.user_id and b.user:
+        return b.user.display_name or b.user.masked_phone or str(b.user)
+    return ""
+
+
+@dataclass
+class BoardRow:
+    space: Space
+    cells: list[tuple[str, Booking | None, bool]]  # state, the booking starting here, first cell
+
+
+def day_board(center_id: int, day: date, *, now: datetime | None = None) -> tuple[list[int], list[BoardRow]]:
+    """All the center's spaces × the day's hours (staff): each hour cell free, closed, or the
+    booking in it."""
+    now = now or timezone.now()
+    spaces = list(Space.objects.filter(center_id=center_id).order_by("name"))
+    hours = list(range(7, 23))
+    busy, closed = _day_rows([s.pk for s in spaces], day)
+    rows = []
+    for sp in spaces:
+        spans = bookable_minutes(sp, day)
+        cells = []
+        for h in hours:
+            s, e = local_moment(day, h * 60), local_moment(day, h * 60 + 60)
+            hit = next((b for a, z, b in busy[sp.pk] if b.starts_at < e and s < b.ends_at), None)
+            if hit is not None:
+                cells.append(("busy", hit, timezone.localtime(hit.starts_at).hour == h or s <= hit.starts_at))
+            elif any(a < e and s < z for a, z in closed[sp.pk]) or not any(
+                a < h * 60 + 60 and h * 60 < b for a, b in spans
+            ):
+                cells.append(("closed", None, False))
+            else:
+                cells.append(("free", None, False))
+        rows.append(BoardRow(sp, cells))
+    ids = {b.user_id for r in rows for _s, b, _f in r.cells if b and b.user_id}
+    users = {u.pk: u for u in User.objects.filter(pk__in=ids)}
+    for r in rows:
+        for _s, b, _f in r.cells:
+            if b is not None and b.user_id:
+                b.user = users.get(b.user_id)  # type: ignore[assignment]
+    return hours, rows
+
+
+# --------------------------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SpaceFigures:
+    space: Space
+    bookable_hours: float = 0.0
+    booked_hours: float = 0.0
+    used_hours: float = 0.0
+    no_shows: int = 0
+    ended: int = 0  # resident and organization bookings whose time has come
+    by_kind: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def utilisation(self) -> float | None:
+        return self.booked_hours / self.bookable_hours if self.bookable_hours else None
+
+    @property
+    def used_share(self) -> float | None:
+        return self.used_hours / self.bookable_hours if self.bookable_hours else None
+
+    @property
+    def no_show_rate(self) -> float | None:
+        return self.no_shows / self.ended if self.ended else None
+
+
+GRANTED = (*HOLDING, BookingStatus.NO_SHOW)
+
+
+def figures(spaces: Sequence[Space], first: date, last: date, *, now: datetime | None = None) -> tuple[list[SpaceFigures], list[float]]:
+    """Per space over [first, last]: bookable hours (its window inside the center's hours,
+    minus blackouts), booked hours (bookings granted, activities included, no-shows too),
+    used hours (checked in, and activities), no-show rate, hours by kind of booker; and the
+    booked hours by hour of day over all the spaces (peak hours)."""
+    now = now or timezone.now()
+    lo, hi = local_moment(first, 0), local_moment(last + timedelta(days=1), 0)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    out = {s.pk: SpaceFigures(s) for s in spaces}
+    from doorstep.centers.models import OpeningException, OpeningHours
+
+    center_ids = {s.center_id for s in spaces}
+    weekly: dict[int, list] = defaultdict(list)
+    for cid, w, o, c in OpeningHours.objects.filter(center_id__in=center_ids).values_list(
+        "center_id", "weekday", "open_minute", "close_minute"
+    ):
+        weekly[cid].append((w, o, c))
+    exc: dict[int, dict] = defaultdict(dict)
+    for e in OpeningException.objects.filter(center_id__in=center_ids, date__range=(first, last)):
+        exc[e.center_id][e.date] = (e.closed, e.open_minute, e.close_minute)
+    blackouts: dict[int, list] = defaultdict(list)
+    for sid, a, z in Blackout.objects.filter(space_id__in=out, starts_at__lt=hi, ends_at__gt=lo).values_list("space_id", "starts_at", "ends_at"):
+        blackouts[sid].append((a, z))
+    for sp in spaces:
+        f = out[sp.pk]
+        minutes = 0
+        for d in days:
+            for a, b in bookable_minutes(sp, d, (weekly[sp.center_id], exc[sp.center_id])):
+                s, e = local_moment(d, a), local_moment(d, b)
+                cut = sum(
+                    max(0, (min(e, z) - max(s, x)).total_seconds() / 60) for x, z in blackouts[sp.pk]
+                )
+                minutes += (b - a) - cut
+        f.bookable_hours = minutes / 60
+    peak = [0.0] * 24
+    rows = Booking.objects.filter(
+        space_id__in=out, status__in=GRANTED, starts_at__lt=hi, ends_at__gt=lo
+    ).values_list("space_id", "starts_at", "ends_at", "status", "kind")
+    for sid, s, e, status, kind in rows:
+        f = out[sid]
+        s, e = max(s, lo), min(e, hi)
+        hours = (e - s).total_seconds() / 3600
+        f.booked_hours += hours
+        f.by_kind[kind] = f.by_kind.get(kind, 0.0) + hours
+        if status == BookingStatus.CHECKED_IN or (kind == BookingKind.ACTIVITY and e <= now):
+            f.used_hours += hours
+        if kind in (BookingKind.RESIDENT, BookingKind.ORGANIZATION) and s <= now:
+            f.ended += 1
+            if status == BookingStatus.NO_SHOW:
+                f.no_shows += 1
+        t = timezone.localtime(s)
+        end = timezone.localtime(e)
+        while t < end:
+            nxt = min(end, (t + timedelta(hours=1)).replace(minute=0, second=0, microsecond=0))
+            peak[t.hour] += (nxt - t).total_seconds() / 3600
+            t = nxt
+    return list(out.values()), peak

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("doorstep.activities.urls")),
     path("", include("doorstep.visits.urls")),
     path("", include("doorstep.meals.urls")),
+    path("", include("doorstep.rooms.urls")),
     path("", include("doorstep.figures.urls")),
     path("", include("doorstep.inbox.urls")),
     path("", include("doorstep.deliberation.urls")),

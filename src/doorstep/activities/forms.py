@@ -19,7 +19,9 @@ from .models import Activity
 from .series import SESSION_FIELDS, Window, plan_sessions, session_input
 from .services import MAX_CAPACITY, ActivityInput, activity_problems
 
-INPUT_FIELDS = tuple(ActivityInput.__dataclass_fields__)
+# The space is a choice of the single-activity form (its center's spaces); a series keeps
+# the free-text room.
+INPUT_FIELDS = tuple(n for n in ActivityInput.__dataclass_fields__ if n != "space_id")
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
 
 ABOUT = ("title", "title_en", "description", "category", "audience", "age_min", "age_max", "room")
@@ -97,7 +99,7 @@ class Fieldsets:
 
 class ActivityForm(Fieldsets, forms.ModelForm):
     fieldsets_spec = (
-        (_("About the activity"), ABOUT),
+        (_("About the activity"), (*ABOUT, "space")),
         (_("When"), WHEN),
         (_("Registration"), REGISTRATION),
         (_("Places"), PLACES),
@@ -106,12 +108,20 @@ class ActivityForm(Fieldsets, forms.ModelForm):
 
     class Meta:
         model = Activity
-        fields = FORM_FIELDS
+        fields = (*FORM_FIELDS, "space")
         widgets = WIDGETS
+        help_texts = {
+            "space": _("A bookable space of the center: its time is held, so nobody books it.")
+        }
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, center_id: int | None = None, **kwargs: Any) -> None:
+        from doorstep.rooms.models import Space
+
         super().__init__(*args, **kwargs)
         _tune_fields(self.fields)
+        space = self.fields["space"]
+        space.queryset = Space.objects.filter(center_id=center_id)  # type: ignore[attr-defined]
+        space.required = False
 
     def clean(self) -> dict[str, Any]:
         super().clean()
@@ -126,7 +136,10 @@ class ActivityForm(Fieldsets, forms.ModelForm):
 
     def to_input(self) -> ActivityInput:
         data = self.cleaned_data
-        return ActivityInput(**{n: data[n] for n in INPUT_FIELDS})
+        space = data.get("space")
+        return ActivityInput(
+            **{n: data[n] for n in INPUT_FIELDS}, space_id=space.pk if space else None
+        )
 
 
 WEEKDAYS = [

@@ -241,7 +241,7 @@ def activity_new(request: HttpRequest) -> HttpResponse:
             return redirect("staff:dashboard")
         raw = str(only[0].pk)
     center = _center(request, raw)
-    form = ActivityForm(request.POST or None)
+    form = ActivityForm(request.POST or None, center_id=center.pk)
     if request.method == "POST" and form.is_valid():
         try:
             activity = services.create_activity(
@@ -274,7 +274,9 @@ def activity_edit(request: HttpRequest, activity_id: int) -> HttpResponse:
         messages.error(request, _("A cancelled activity cannot be changed."))
         return redirect("staff:activity", activity_id=activity.pk)
     # The form writes into its instance while validating; keep `activity` as stored.
-    form = ActivityForm(request.POST or None, instance=copy.copy(activity))
+    form = ActivityForm(
+        request.POST or None, instance=copy.copy(activity), center_id=activity.center_id
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.update_activity(

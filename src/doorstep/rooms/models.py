@@ -70,7 +70,7 @@ class Space(models.Model):
     closes_minute = models.PositiveSmallIntegerField(
         _("bookable until (minute of day)"), default=1260
     )
-    slot_minutes = models.PositiveSmallIntegerField(_("bookings start on the"), default=30)
+    slot_minutes = models.PositiveSmallIntegerField(_("booking step (minutes)"), default=30)
     min_minutes = models.PositiveSmallIntegerField(_("shortest booking (minutes)"), default=30)
     max_minutes = models.PositiveSmallIntegerField(_("longest booking (minutes)"), default=240)
     horizon_days = models.PositiveSmallIntegerField(_("bookable up to (days ahead)"), default=30)

@@ -287,7 +287,7 @@ def _hold_space(activity: Activity, now: datetime) -> None:
             now=now,
         )
     except RoomError as e:
-        raise RegistrationError(e.message, code=e.code, status=e.status, field="space_id") from e
+        raise RegistrationError(e.message, code=e.code, status=e.status, field="space") from e
     activity.room = activity.space.name if activity.space else activity.room
     if activity.space_booking_id != hold.pk:
         activity.space_booking = hold

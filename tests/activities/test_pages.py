@@ -16,9 +16,9 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from doorstep.activities import tickets
-from doorstep.core import ics
 from doorstep.activities.models import Activity, Registration
 from doorstep.activities.services import register
+from doorstep.core import ics
 from tests.factories import make_account, make_activity, make_center, make_staff
 
 pytestmark = pytest.mark.django_db

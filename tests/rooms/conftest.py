@@ -25,16 +25,31 @@ def tower(regions):
     staff approve) and a meeting room (residents book it at once, 15 minutes' buffer)."""
     center = make_center("苏河湾楼宇党群服务中心", district="静安区", level="office_park")
     OpeningHours.objects.bulk_create(
-        [OpeningHours(center=center, weekday=d, open_minute=480, close_minute=1260) for d in range(7)]
+        [
+            OpeningHours(center=center, weekday=d, open_minute=480, close_minute=1260)
+            for d in range(7)
+        ]
     )
     studio = Space.objects.create(
-        center=center, name="青年驿家", kind="studio", capacity=20, equipment=["livestream"],
-        for_residents=False, for_groups=True, for_companies=True, approval="staff",
+        center=center,
+        name="青年驿家",
+        kind="studio",
+        capacity=20,
+        equipment=["livestream"],
+        for_residents=False,
+        for_groups=True,
+        for_companies=True,
+        approval="staff",
         source="article",
     )
     meeting = Space.objects.create(
-        center=center, name="会议室", kind="meeting_room", capacity=12, equipment=["projector"],
-        buffer_minutes=15, source="synthetic",
+        center=center,
+        name="会议室",
+        kind="meeting_room",
+        capacity=12,
+        equipment=["projector"],
+        buffer_minutes=15,
+        source="synthetic",
     )
     staff = make_staff(center=center)
     resident = make_account(name="居民甲")
@@ -44,8 +59,13 @@ def tower(regions):
     )
     Membership.objects.create(organization=company, user=company_user, is_manager=True)
     return {
-        "center": center, "studio": studio, "meeting": meeting, "staff": staff,
-        "resident": resident, "company_user": company_user, "company": company,
+        "center": center,
+        "studio": studio,
+        "meeting": meeting,
+        "staff": staff,
+        "resident": resident,
+        "company_user": company_user,
+        "company": company,
     }
 
 

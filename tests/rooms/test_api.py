@@ -17,8 +17,11 @@ pytestmark = pytest.mark.django_db
 
 def post(client, path, body, user, **headers):
     return client.post(
-        path, data=json.dumps(body, default=str), content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {issue_token(user)}", **headers,
+        path,
+        data=json.dumps(body, default=str),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {issue_token(user)}",
+        **headers,
     )
 
 
@@ -35,15 +38,21 @@ def _monday_nine():
 
 def test_book_with_idempotency_key_and_see_it_as_mine(client, tower):
     body = {
-        "space_id": tower["meeting"].pk, "starts_at": local(THURSDAY, 14).isoformat(),
-        "ends_at": local(THURSDAY, 16).isoformat(), "title": "楼组议事",
+        "space_id": tower["meeting"].pk,
+        "starts_at": local(THURSDAY, 14).isoformat(),
+        "ends_at": local(THURSDAY, 16).isoformat(),
+        "title": "楼组议事",
     }
     r1 = post(client, "/api/v1/bookings", body, tower["resident"], HTTP_IDEMPOTENCY_KEY="k-1")
     assert r1.status_code == 201, r1.content
     (b,) = r1.json()["bookings"]
     assert b["status"] == "confirmed"
     r2 = post(client, "/api/v1/bookings", body, tower["resident"], HTTP_IDEMPOTENCY_KEY="k-1")
-    assert r2.status_code == 200 and r2.json()["replayed"] and r2.json()["bookings"][0]["id"] == b["id"]
+    assert (
+        r2.status_code == 200
+        and r2.json()["replayed"]
+        and r2.json()["bookings"][0]["id"] == b["id"]
+    )
     mine = get(client, "/api/v1/bookings/mine", user=tower["resident"]).json()
     assert [m["id"] for m in mine] == [b["id"]]
     other = post(client, "/api/v1/bookings", body, tower["company_user"])
@@ -52,11 +61,27 @@ def test_book_with_idempotency_key_and_see_it_as_mine(client, tower):
 
 
 def test_availability_shows_busy_never_who(client, tower):
-    services.book(by=tower["resident"], space_id=tower["meeting"].pk, title="张阿姨的生日会",
-                  starts_at=local(THURSDAY, 14), ends_at=local(THURSDAY, 15), now=NOW)
-    services.book(by=tower["staff"], space_id=tower["meeting"].pk, title="公开讲座", public=True,
-                  as_staff=True, starts_at=local(THURSDAY, 18), ends_at=local(THURSDAY, 19), now=NOW)
-    r = client.get(f"/api/v1/spaces/{tower['meeting'].pk}/availability", {"date": THURSDAY.isoformat()})
+    services.book(
+        by=tower["resident"],
+        space_id=tower["meeting"].pk,
+        title="张阿姨的生日会",
+        starts_at=local(THURSDAY, 14),
+        ends_at=local(THURSDAY, 15),
+        now=NOW,
+    )
+    services.book(
+        by=tower["staff"],
+        space_id=tower["meeting"].pk,
+        title="公开讲座",
+        public=True,
+        as_staff=True,
+        starts_at=local(THURSDAY, 18),
+        ends_at=local(THURSDAY, 19),
+        now=NOW,
+    )
+    r = client.get(
+        f"/api/v1/spaces/{tower['meeting'].pk}/availability", {"date": THURSDAY.isoformat()}
+    )
     assert r.status_code == 200
     text = r.content.decode()
     assert "生日会" not in text and "138" not in text and "居民甲" not in text
@@ -69,10 +94,23 @@ def test_availability_shows_busy_never_who(client, tower):
 
 
 def test_free_slot_search(client, tower):
-    services.book(by=tower["resident"], space_id=tower["meeting"].pk, title="x",
-                  starts_at=local(THURSDAY, 13), ends_at=local(THURSDAY, 17), now=NOW)
-    params = {"day": THURSDAY.isoformat(), "from": "13:00", "to": "19:00", "minutes": 60,
-              "people": 10, "equipment": ["projector"], "center_id": tower["center"].pk}
+    services.book(
+        by=tower["resident"],
+        space_id=tower["meeting"].pk,
+        title="x",
+        starts_at=local(THURSDAY, 13),
+        ends_at=local(THURSDAY, 17),
+        now=NOW,
+    )
+    params = {
+        "day": THURSDAY.isoformat(),
+        "from": "13:00",
+        "to": "19:00",
+        "minutes": 60,
+        "people": 10,
+        "equipment": ["projector"],
+        "center_id": tower["center"].pk,
+    }
     found = client.get("/api/v1/spaces/free", params).json()
     (hit,) = found
     assert hit["space"]["name"] == "会议室"
@@ -85,11 +123,20 @@ def test_free_slot_search(client, tower):
 
 
 def test_a_series_via_the_api_lists_skipped_dates(client, tower):
-    services.book(by=tower["staff"], space_id=tower["studio"].pk, title="讲座", as_staff=True,
-                  starts_at=local(THURSDAY, 19), ends_at=local(THURSDAY, 20), now=NOW)
+    services.book(
+        by=tower["staff"],
+        space_id=tower["studio"].pk,
+        title="讲座",
+        as_staff=True,
+        starts_at=local(THURSDAY, 19),
+        ends_at=local(THURSDAY, 20),
+        now=NOW,
+    )
     body = {
-        "space_id": tower["studio"].pk, "starts_at": local(THURSDAY, 19).isoformat(),
-        "ends_at": local(THURSDAY, 20, 30).isoformat(), "title": "直播",
+        "space_id": tower["studio"].pk,
+        "starts_at": local(THURSDAY, 19).isoformat(),
+        "ends_at": local(THURSDAY, 20, 30).isoformat(),
+        "title": "直播",
         "organization_id": tower["company"].pk,
         "repeat": {"every_weeks": 1, "until": "2026-12-31", "on_conflict": "refuse"},
     }
@@ -104,37 +151,82 @@ def test_a_series_via_the_api_lists_skipped_dates(client, tower):
 
 
 def test_staff_decide_and_booker_checks_in_at_the_door(client, tower):
-    b = services.book(by=tower["company_user"], space_id=tower["studio"].pk, title="直播",
-                      organization_id=tower["company"].pk, starts_at=local(THURSDAY, 14),
-                      ends_at=local(THURSDAY, 15), now=NOW).booking
-    assert [x["id"] for x in get(client, "/api/v1/bookings/pending", user=tower["staff"]).json()] == [b.pk]
+    b = services.book(
+        by=tower["company_user"],
+        space_id=tower["studio"].pk,
+        title="直播",
+        organization_id=tower["company"].pk,
+        starts_at=local(THURSDAY, 14),
+        ends_at=local(THURSDAY, 15),
+        now=NOW,
+    ).booking
+    assert [
+        x["id"] for x in get(client, "/api/v1/bookings/pending", user=tower["staff"]).json()
+    ] == [b.pk]
     assert get(client, "/api/v1/bookings/pending", user=tower["resident"]).json() == []
     r = post(client, f"/api/v1/bookings/{b.pk}/decision", {"approve": False}, tower["staff"])
     assert r.status_code == 400 and r.json()["code"] == "reason_required"
     r = post(client, f"/api/v1/bookings/{b.pk}/decision", {"approve": True}, tower["staff"])
     assert r.json()["status"] == "confirmed"
     with mock.patch("django.utils.timezone.now", return_value=local(THURSDAY, 13, 55)):
-        r = post(client, "/api/v1/bookings/door", {"door_code": tower["studio"].door_code}, tower["company_user"])
+        r = post(
+            client,
+            "/api/v1/bookings/door",
+            {"door_code": tower["studio"].door_code},
+            tower["company_user"],
+        )
     assert r.status_code == 200 and r.json()["status"] == "checked_in"
 
 
 def test_organizations_create_join_and_decide(client, tower):
-    r = post(client, "/api/v1/organizations", {"name": "滨江读书会", "kind": "residents_team", "center_id": tower["center"].pk}, tower["resident"])
+    r = post(
+        client,
+        "/api/v1/organizations",
+        {"name": "滨江读书会", "kind": "residents_team", "center_id": tower["center"].pk},
+        tower["resident"],
+    )
     assert r.status_code == 201 and r.json()["status"] == "pending" and r.json()["invite_code"]
     code = r.json()["invite_code"]
     j = post(client, "/api/v1/organizations/join", {"code": code}, tower["company_user"])
     assert j.status_code == 200 and j.json()["invite_code"] is None
-    assert post(client, "/api/v1/organizations/join", {"code": "NOPE"}, tower["company_user"]).json()["code"] == "bad_code"
-    body = {"space_id": tower["meeting"].pk, "starts_at": local(THURSDAY, 14).isoformat(),
-            "ends_at": local(THURSDAY, 15).isoformat(), "title": "读书", "organization_id": r.json()["id"]}
-    assert post(client, "/api/v1/bookings", body, tower["company_user"]).json()["code"] == "organization_not_confirmed"
+    assert (
+        post(client, "/api/v1/organizations/join", {"code": "NOPE"}, tower["company_user"]).json()[
+            "code"
+        ]
+        == "bad_code"
+    )
+    body = {
+        "space_id": tower["meeting"].pk,
+        "starts_at": local(THURSDAY, 14).isoformat(),
+        "ends_at": local(THURSDAY, 15).isoformat(),
+        "title": "读书",
+        "organization_id": r.json()["id"],
+    }
+    assert (
+        post(client, "/api/v1/bookings", body, tower["company_user"]).json()["code"]
+        == "organization_not_confirmed"
+    )
 
 
 def test_bad_input_is_a_clear_4xx(client, tower):
-    r = post(client, "/api/v1/bookings", {"space_id": 999999, "starts_at": "2026-12-10T14:00:00+08:00",
-                                          "ends_at": "2026-12-10T15:00:00+08:00", "title": "x"}, tower["resident"])
+    r = post(
+        client,
+        "/api/v1/bookings",
+        {
+            "space_id": 999999,
+            "starts_at": "2026-12-10T14:00:00+08:00",
+            "ends_at": "2026-12-10T15:00:00+08:00",
+            "title": "x",
+        },
+        tower["resident"],
+    )
     assert r.status_code == 404 and r.json()["code"] == "not_found"
-    r = post(client, "/api/v1/bookings", {"space_id": tower["meeting"].pk, "starts_at": "yesterday"}, tower["resident"])
+    r = post(
+        client,
+        "/api/v1/bookings",
+        {"space_id": tower["meeting"].pk, "starts_at": "yesterday"},
+        tower["resident"],
+    )
     assert r.status_code == 422 and "code" in r.json()
     r = client.post("/api/v1/bookings", data="{}", content_type="application/json")
     assert r.status_code == 401

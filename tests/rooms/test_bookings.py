@@ -6,8 +6,13 @@ from datetime import timedelta
 import pytest
 
 from doorstep.accounts.organizations import decide_organization
-from doorstep.activities.services import ActivityInput, cancel_activity, create_activity, update_activity
-from doorstep.activities.services import RegistrationError
+from doorstep.activities.services import (
+    ActivityInput,
+    RegistrationError,
+    cancel_activity,
+    create_activity,
+    update_activity,
+)
 from doorstep.centers.models import OpeningException
 from doorstep.inbox.models import Notice
 from doorstep.rooms import services
@@ -81,15 +86,27 @@ def test_the_database_refuses_an_overlap_the_service_did_not_check(tower):
     b = book(tower, **span(THURSDAY, 14, 16)).booking
     with pytest.raises(IntegrityError), transaction.atomic():
         Booking.objects.create(
-            space=b.space, starts_at=local(THURSDAY, 15), ends_at=local(THURSDAY, 17),
-            blocked_until=local(THURSDAY, 17), status="pending", kind="staff", title="x",
-            created_at=NOW, updated_at=NOW,
+            space=b.space,
+            starts_at=local(THURSDAY, 15),
+            ends_at=local(THURSDAY, 17),
+            blocked_until=local(THURSDAY, 17),
+            status="pending",
+            kind="staff",
+            title="x",
+            created_at=NOW,
+            updated_at=NOW,
         )
     # A cancelled row does not hold the space; making it hold again is refused too.
     c = Booking.objects.create(
-        space=b.space, starts_at=local(THURSDAY, 15), ends_at=local(THURSDAY, 17),
-        blocked_until=local(THURSDAY, 17), status="cancelled", kind="staff", title="x",
-        created_at=NOW, updated_at=NOW,
+        space=b.space,
+        starts_at=local(THURSDAY, 15),
+        ends_at=local(THURSDAY, 17),
+        blocked_until=local(THURSDAY, 17),
+        status="cancelled",
+        kind="staff",
+        title="x",
+        created_at=NOW,
+        updated_at=NOW,
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         Booking.objects.filter(pk=c.pk).update(status="confirmed")
@@ -98,13 +115,25 @@ def test_the_database_refuses_an_overlap_the_service_did_not_check(tower):
 def test_who_may_book(tower):
     # Residents may not book 青年驿家; the company may, for itself
     assert code_of(book, tower, space="studio", **span(THURSDAY, 14, 16)) == "not_allowed"
-    r = book(tower, "company_user", "studio", organization_id=tower["company"].pk, **span(THURSDAY, 14, 16))
+    r = book(
+        tower,
+        "company_user",
+        "studio",
+        organization_id=tower["company"].pk,
+        **span(THURSDAY, 14, 16),
+    )
     assert r.booking.organization == tower["company"] and r.booking.kind == "organization"
     # An unconfirmed organization may not
     tower["company"].status = "pending"
     tower["company"].save()
     with pytest.raises(Exception) as e:
-        book(tower, "company_user", "studio", organization_id=tower["company"].pk, **span(THURSDAY, 17, 18))
+        book(
+            tower,
+            "company_user",
+            "studio",
+            organization_id=tower["company"].pk,
+            **span(THURSDAY, 17, 18),
+        )
     assert e.value.code == "organization_not_confirmed"
 
 
@@ -115,8 +144,17 @@ def test_staff_of_another_center_cannot_confirm_an_organization_or_approve(tower
     elsewhere = make_staff(center=make_center("古北市民中心"))
     with pytest.raises(AccountError):
         decide_organization(by=elsewhere, organization_id=tower["company"].pk, confirm=True)
-    b = book(tower, "company_user", "studio", organization_id=tower["company"].pk, **span(THURSDAY, 14, 16)).booking
-    assert code_of(services.decide, by=elsewhere, booking_id=b.pk, approve=True, now=NOW) == "not_found"
+    b = book(
+        tower,
+        "company_user",
+        "studio",
+        organization_id=tower["company"].pk,
+        **span(THURSDAY, 14, 16),
+    ).booking
+    assert (
+        code_of(services.decide, by=elsewhere, booking_id=b.pk, approve=True, now=NOW)
+        == "not_found"
+    )
     assert Booking.objects.get(pk=b.pk).status == "pending"
 
 
@@ -127,9 +165,23 @@ def test_approval_refusal_and_lapse(tower):
     c = book(tower, "company_user", "studio", organization_id=org, **span(THURSDAY, 11, 12)).booking
     assert a.status == "pending" and a.decide_by == NOW + timedelta(hours=48)
     # The pending request holds the slot
-    assert code_of(services.book, by=tower["staff"], space_id=tower["studio"].pk, title="x", now=NOW, as_staff=True, **span(THURSDAY, 9, 10)) == "slot_taken"
+    assert (
+        code_of(
+            services.book,
+            by=tower["staff"],
+            space_id=tower["studio"].pk,
+            title="x",
+            now=NOW,
+            as_staff=True,
+            **span(THURSDAY, 9, 10),
+        )
+        == "slot_taken"
+    )
     services.decide(by=tower["staff"], booking_id=a.pk, approve=True, now=NOW)
-    assert code_of(services.decide, by=tower["staff"], booking_id=b.pk, approve=False, now=NOW) == "reason_required"
+    assert (
+        code_of(services.decide, by=tower["staff"], booking_id=b.pk, approve=False, now=NOW)
+        == "reason_required"
+    )
     services.decide(by=tower["staff"], booking_id=b.pk, approve=False, reason="设备检修", now=NOW)
     assert services.lapse_due(NOW + timedelta(hours=47)) == 0
     assert services.lapse_due(NOW + timedelta(hours=48)) == 1
@@ -139,26 +191,68 @@ def test_approval_refusal_and_lapse(tower):
     assert any("已批准" in t for t in titles) and any("未获批准" in t for t in titles)
     assert any("已失效" in t for t in titles)
     # Refused and lapsed time is free again
-    assert services.book(by=tower["staff"], space_id=tower["studio"].pk, title="x", now=NOW, as_staff=True, **span(THURSDAY, 11, 12)).booking.status == "confirmed"
+    assert (
+        services.book(
+            by=tower["staff"],
+            space_id=tower["studio"].pk,
+            title="x",
+            now=NOW,
+            as_staff=True,
+            **span(THURSDAY, 11, 12),
+        ).booking.status
+        == "confirmed"
+    )
 
 
 def test_check_in_window_by_door_code_and_release(tower):
     b = book(tower, **span(THURSDAY, 14, 16)).booking
     other = book(tower, **span(THURSDAY, 17, 18)).booking
     door = tower["meeting"].door_code
-    assert code_of(services.check_in_at_door, by=tower["resident"], door_code=door, now=local(THURSDAY, 13, 40)) == "no_booking_now"
-    assert code_of(services.check_in, by=tower["resident"], booking_id=b.pk, now=local(THURSDAY, 13, 40)) == "too_early"
-    done = services.check_in_at_door(by=tower["resident"], door_code=door, now=local(THURSDAY, 13, 50))
+    assert (
+        code_of(
+            services.check_in_at_door,
+            by=tower["resident"],
+            door_code=door,
+            now=local(THURSDAY, 13, 40),
+        )
+        == "no_booking_now"
+    )
+    assert (
+        code_of(
+            services.check_in, by=tower["resident"], booking_id=b.pk, now=local(THURSDAY, 13, 40)
+        )
+        == "too_early"
+    )
+    done = services.check_in_at_door(
+        by=tower["resident"], door_code=door, now=local(THURSDAY, 13, 50)
+    )
     assert done.pk == b.pk and done.status == "checked_in"
     stranger = make_account(name="路人")
-    assert code_of(services.check_in_at_door, by=stranger, door_code=door, now=local(THURSDAY, 17)) == "no_booking_now"
+    assert (
+        code_of(services.check_in_at_door, by=stranger, door_code=door, now=local(THURSDAY, 17))
+        == "no_booking_now"
+    )
     # Nobody checks into 17:00: released at 17:15, a no-show, the time bookable at once
     assert services.release_no_shows(local(THURSDAY, 17, 14)) == 0
     assert services.release_no_shows(local(THURSDAY, 17, 15)) == 1
     other.refresh_from_db()
     assert other.status == "no_show"
-    assert code_of(services.check_in, by=tower["resident"], booking_id=other.pk, now=local(THURSDAY, 17, 16)) == "not_active"
-    again = services.book(by=stranger, space_id=tower["meeting"].pk, title="临时", now=local(THURSDAY, 17, 15), **span(THURSDAY, 17, 18, 30, 0))
+    assert (
+        code_of(
+            services.check_in,
+            by=tower["resident"],
+            booking_id=other.pk,
+            now=local(THURSDAY, 17, 16),
+        )
+        == "not_active"
+    )
+    again = services.book(
+        by=stranger,
+        space_id=tower["meeting"].pk,
+        title="临时",
+        now=local(THURSDAY, 17, 15),
+        **span(THURSDAY, 17, 18, 30, 0),
+    )
     assert again.booking.status == "confirmed"
 
 
@@ -188,16 +282,31 @@ def test_quotas_per_person_and_organization_per_week_and_month(tower):
     colleague = make_account(name="同事")
     tower["company"].memberships.create(user=colleague)
     tower["colleague"] = colleague
-    assert code_of(book, tower, "colleague", "studio", organization_id=org, **span(THURSDAY, 14, 16)) == "quota_exceeded"
+    assert (
+        code_of(book, tower, "colleague", "studio", organization_id=org, **span(THURSDAY, 14, 16))
+        == "quota_exceeded"
+    )
     # January is another month
-    assert book(tower, "colleague", "studio", organization_id=org, **span(THURSDAY + timedelta(days=22), 14, 16)).booking.pk
+    assert book(
+        tower,
+        "colleague",
+        "studio",
+        organization_id=org,
+        **span(THURSDAY + timedelta(days=22), 14, 16),
+    ).booking.pk
 
 
 def test_cancel_until_deadline_staff_any_time_with_reason(tower):
     b = book(tower, **span(THURSDAY, 14, 16)).booking
     late = local(THURSDAY, 12, 30)  # 2 hours' deadline: 12:00
-    assert code_of(services.cancel, by=tower["resident"], booking_id=b.pk, now=late) == "too_late_to_cancel"
-    assert code_of(services.cancel, by=tower["staff"], booking_id=b.pk, as_staff=True, now=late) == "reason_required"
+    assert (
+        code_of(services.cancel, by=tower["resident"], booking_id=b.pk, now=late)
+        == "too_late_to_cancel"
+    )
+    assert (
+        code_of(services.cancel, by=tower["staff"], booking_id=b.pk, as_staff=True, now=late)
+        == "reason_required"
+    )
     services.cancel(by=tower["staff"], booking_id=b.pk, as_staff=True, reason="停电", now=late)
     b.refresh_from_db()
     assert b.status == "cancelled" and b.reason == "停电"
@@ -213,16 +322,28 @@ def test_blackout_cancels_with_notice_or_keeps(tower):
     a = book(tower, **span(THURSDAY, 9, 10)).booking
     b = book(tower, **span(THURSDAY, 14, 15)).booking
     result = services.add_blackout(
-        by=tower["staff"], space_id=tower["meeting"].pk, starts_at=local(THURSDAY, 8),
-        ends_at=local(THURSDAY, 12), reason="设备维修", now=NOW,
+        by=tower["staff"],
+        space_id=tower["meeting"].pk,
+        starts_at=local(THURSDAY, 8),
+        ends_at=local(THURSDAY, 12),
+        reason="设备维修",
+        now=NOW,
     )
     assert [x.pk for x in result.cancelled] == [a.pk]
     kept = services.add_blackout(
-        by=tower["staff"], space_id=tower["meeting"].pk, starts_at=local(THURSDAY, 13),
-        ends_at=local(THURSDAY, 18), reason="区里活动", keep_bookings=True, now=NOW,
+        by=tower["staff"],
+        space_id=tower["meeting"].pk,
+        starts_at=local(THURSDAY, 13),
+        ends_at=local(THURSDAY, 18),
+        reason="区里活动",
+        keep_bookings=True,
+        now=NOW,
     )
     assert [x.pk for x in kept.kept] == [b.pk]
-    assert dict(Booking.objects.values_list("pk", "status")) == {a.pk: "cancelled", b.pk: "confirmed"}
+    assert dict(Booking.objects.values_list("pk", "status")) == {
+        a.pk: "cancelled",
+        b.pk: "confirmed",
+    }
     assert code_of(book, tower, **span(THURSDAY, 10, 11)) == "blackout"
     assert "设备维修" in Notice.objects.filter(user=tower["resident"]).latest("pk").body
 
@@ -230,10 +351,22 @@ def test_blackout_cancels_with_notice_or_keeps(tower):
 def test_series_skip_and_refuse(tower):
     studio, org = tower["studio"], tower["company"].pk
     # A lecture (staff) on the third Thursday
-    services.book(by=tower["staff"], space_id=studio.pk, title="讲座", as_staff=True, now=NOW, **span(THURSDAY + timedelta(days=14), 19, 20))
+    services.book(
+        by=tower["staff"],
+        space_id=studio.pk,
+        title="讲座",
+        as_staff=True,
+        now=NOW,
+        **span(THURSDAY + timedelta(days=14), 19, 20),
+    )
     args = dict(
-        by=tower["company_user"], space_id=studio.pk, title="直播", organization_id=org,
-        until=THURSDAY + timedelta(days=21), now=NOW, **span(THURSDAY, 19, 20, 0, 30),
+        by=tower["company_user"],
+        space_id=studio.pk,
+        title="直播",
+        organization_id=org,
+        until=THURSDAY + timedelta(days=21),
+        now=NOW,
+        **span(THURSDAY, 19, 20, 0, 30),
     )
     with pytest.raises(RoomError) as e:
         services.book_series(on_conflict="refuse", **args)
@@ -242,12 +375,20 @@ def test_series_skip_and_refuse(tower):
     assert Booking.objects.filter(kind="organization").count() == 0
     result = services.book_series(on_conflict="skip", idempotency_key="k1", **args)
     assert [s.day.isoformat() for s in result.skipped] == ["2026-12-24"]
-    assert [b.starts_at for b in result.bookings] == [local(THURSDAY + timedelta(days=7 * i), 19) for i in (0, 1, 3)]
+    assert [b.starts_at for b in result.bookings] == [
+        local(THURSDAY + timedelta(days=7 * i), 19) for i in (0, 1, 3)
+    ]
     again = services.book_series(on_conflict="skip", idempotency_key="k1", **args)
     assert again.replayed and len(again.bookings) == 3
     fortnightly = services.book_series(
-        by=tower["staff"], space_id=tower["meeting"].pk, title="例会", as_staff=True, every_weeks=2,
-        until=THURSDAY + timedelta(days=28), now=NOW, **span(THURSDAY, 9, 10),
+        by=tower["staff"],
+        space_id=tower["meeting"].pk,
+        title="例会",
+        as_staff=True,
+        every_weeks=2,
+        until=THURSDAY + timedelta(days=28),
+        now=NOW,
+        **span(THURSDAY, 9, 10),
     )
     assert len(fortnightly.bookings) == 3
 
@@ -256,33 +397,67 @@ def test_idempotent_retry_and_reuse(tower):
     r1 = book(tower, idempotency_key="abc", **span(THURSDAY, 14, 16))
     r2 = book(tower, idempotency_key="abc", **span(THURSDAY, 14, 16))
     assert r2.replayed and r2.booking.pk == r1.booking.pk
-    assert code_of(book, tower, idempotency_key="abc", **span(THURSDAY, 17, 18)) == "idempotency_key_reused"
+    assert (
+        code_of(book, tower, idempotency_key="abc", **span(THURSDAY, 17, 18))
+        == "idempotency_key_reused"
+    )
 
 
 def _lecture(t, day, h1, h2, space="studio"):
     return ActivityInput(
-        title="水岸讲堂讲座", category="lecture", audience="everyone",
-        starts_at=local(day, h1), ends_at=local(day, h2), capacity=80,
-        registration_opens_at=NOW, registration_closes_at=local(day, h1 - 1),
+        title="水岸讲堂讲座",
+        category="lecture",
+        audience="everyone",
+        starts_at=local(day, h1),
+        ends_at=local(day, h2),
+        capacity=80,
+        registration_opens_at=NOW,
+        registration_closes_at=local(day, h1 - 1),
         space_id=t[space].pk,
     )
 
 
 def test_an_activity_holds_its_space_under_the_same_rule(tower):
-    activity = create_activity(center_id=tower["center"].pk, by=tower["staff"], data=_lecture(tower, THURSDAY, 14, 16), now=NOW)
+    activity = create_activity(
+        center_id=tower["center"].pk,
+        by=tower["staff"],
+        data=_lecture(tower, THURSDAY, 14, 16),
+        now=NOW,
+    )
     assert activity.room == "青年驿家" and activity.space_booking.status == "confirmed"
     org = tower["company"].pk
-    assert code_of(book, tower, "company_user", "studio", organization_id=org, **span(THURSDAY, 15, 16)) == "slot_taken"
+    assert (
+        code_of(
+            book, tower, "company_user", "studio", organization_id=org, **span(THURSDAY, 15, 16)
+        )
+        == "slot_taken"
+    )
     b = book(tower, "company_user", "studio", organization_id=org, **span(THURSDAY, 17, 18)).booking
     # Moving the activity onto the booking is refused; moving it elsewhere frees its old time
     with pytest.raises(RegistrationError) as e:
-        update_activity(activity_id=activity.pk, by=tower["staff"], data=_lecture(tower, THURSDAY, 17, 18), now=NOW)
+        update_activity(
+            activity_id=activity.pk,
+            by=tower["staff"],
+            data=_lecture(tower, THURSDAY, 17, 18),
+            now=NOW,
+        )
     assert e.value.code == "slot_taken"
-    update_activity(activity_id=activity.pk, by=tower["staff"], data=_lecture(tower, THURSDAY, 9, 11), now=NOW)
-    assert book(tower, "company_user", "studio", organization_id=org, **span(THURSDAY, 14, 15)).booking.pk
+    update_activity(
+        activity_id=activity.pk, by=tower["staff"], data=_lecture(tower, THURSDAY, 9, 11), now=NOW
+    )
+    assert book(
+        tower, "company_user", "studio", organization_id=org, **span(THURSDAY, 14, 15)
+    ).booking.pk
     cancel_activity(activity_id=activity.pk, by=tower["staff"], reason="讲师生病", now=NOW)
-    assert book(tower, "company_user", "studio", organization_id=org, **span(THURSDAY, 9, 10)).booking.pk
+    assert book(
+        tower, "company_user", "studio", organization_id=org, **span(THURSDAY, 9, 10)
+    ).booking.pk
     assert b.pk
     # A second activity may not take a space already held
     with pytest.raises(RegistrationError):
-        create_activity(center_id=tower["center"].pk, by=tower["staff"], data=_lecture(tower, THURSDAY, 17, 18), now=NOW)
+        create_activity(
+            center_id=tower["center"].pk,
+            by=tower["staff"],
+            data=_lecture(tower, THURSDAY, 17, 18),
+            now=NOW,
+        )

@@ -24,7 +24,9 @@ RACERS = 12
 
 
 def _holding(space):
-    return list(Booking.objects.filter(space=space, status__in=("pending", "confirmed", "checked_in")))
+    return list(
+        Booking.objects.filter(space=space, status__in=("pending", "confirmed", "checked_in"))
+    )
 
 
 def test_the_race_exists_without_the_rule(tower):
@@ -33,7 +35,9 @@ def test_the_race_exists_without_the_rule(tower):
 
     def naive(barrier, i):
         s = local(THURSDAY, 14) + timedelta(minutes=5 * i)
-        clash = Booking.objects.filter(space=space, starts_at__lt=s + timedelta(hours=1), blocked_until__gt=s).exists()
+        clash = Booking.objects.filter(
+            space=space, starts_at__lt=s + timedelta(hours=1), blocked_until__gt=s
+        ).exists()
         barrier.wait()
         return not clash
 
@@ -49,8 +53,12 @@ def test_overlapping_requests_one_wins(tower):
         s = local(THURSDAY, 14) + timedelta(minutes=30 * (i % 3))  # 14:00, 14:30, 15:00
         barrier.wait()
         return services.book(
-            by=person, space_id=space.pk, starts_at=s, ends_at=s + timedelta(hours=1),
-            title="会", now=NOW,
+            by=person,
+            space_id=space.pk,
+            starts_at=s,
+            ends_at=s + timedelta(hours=1),
+            title="会",
+            now=NOW,
         ).booking.pk
 
     outcomes = run_at_once(real, [(i, p) for i, p in enumerate(people)])
@@ -70,8 +78,12 @@ def test_the_buffer_counts_in_a_race(tower):
         s = local(THURSDAY, 14 + i % 2)
         barrier.wait()
         return services.book(
-            by=person, space_id=space.pk, starts_at=s, ends_at=s + timedelta(hours=1),
-            title="会", now=NOW,
+            by=person,
+            space_id=space.pk,
+            starts_at=s,
+            ends_at=s + timedelta(hours=1),
+            title="会",
+            now=NOW,
         ).booking.pk
 
     outcomes = run_at_once(real, [(i, p) for i, p in enumerate(people)])
@@ -87,19 +99,31 @@ def test_an_activity_and_bookings_race_for_one_space(tower):
     def booker(barrier):
         barrier.wait()
         return services.book(
-            by=tower["company_user"], space_id=space.pk, starts_at=local(THURSDAY, 15),
-            ends_at=local(THURSDAY, 17), title="直播", organization_id=org, now=NOW,
+            by=tower["company_user"],
+            space_id=space.pk,
+            starts_at=local(THURSDAY, 15),
+            ends_at=local(THURSDAY, 17),
+            title="直播",
+            organization_id=org,
+            now=NOW,
         ).booking.pk
 
     def lecture(barrier):
         data = ActivityInput(
-            title="讲座", category="lecture", audience="everyone",
-            starts_at=local(THURSDAY, 14), ends_at=local(THURSDAY, 16), capacity=50,
-            registration_opens_at=NOW, registration_closes_at=local(THURSDAY, 12),
+            title="讲座",
+            category="lecture",
+            audience="everyone",
+            starts_at=local(THURSDAY, 14),
+            ends_at=local(THURSDAY, 16),
+            capacity=50,
+            registration_opens_at=NOW,
+            registration_closes_at=local(THURSDAY, 12),
             space_id=space.pk,
         )
         barrier.wait()
-        return create_activity(center_id=tower["center"].pk, by=tower["staff"], data=data, now=NOW).pk
+        return create_activity(
+            center_id=tower["center"].pk, by=tower["staff"], data=data, now=NOW
+        ).pk
 
     outcomes = run_at_once(lambda b, f: f(b), [(booker,), (lecture,)] * 4)
     assert not failures(outcomes, RoomError, RegistrationError), outcomes

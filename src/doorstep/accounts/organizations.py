@@ -40,7 +40,9 @@ def create_organization(
     if not name:
         raise AccountError(_("Give the organization's name."), code="invalid", field="name")
     if kind not in Organization.Kind.values:
-        raise AccountError(_("Choose what kind of organization it is."), code="invalid", field="kind")
+        raise AccountError(
+            _("Choose what kind of organization it is."), code="invalid", field="kind"
+        )
     if not Center.objects.filter(pk=center_id).exists():
         raise AccountError(_("No such center."), code="not_found")
     org = Organization.objects.create(
@@ -111,7 +113,11 @@ def _managed(by: User, organization_id: int) -> Organization:
 
 @transaction.atomic
 def set_member(
-    *, by: User, organization_id: int, member_id: int, may_book: bool | None = None,
+    *,
+    by: User,
+    organization_id: int,
+    member_id: int,
+    may_book: bool | None = None,
     remove: bool = False,
 ) -> None:
     """A manager lets a member book or not, or removes them (never the last manager)."""

@@ -89,7 +89,11 @@ class Activity(models.Model):
         verbose_name=_("space"),
     )
     space_booking = models.OneToOneField(
-        "rooms.Booking", on_delete=models.SET_NULL, null=True, blank=True, editable=False,
+        "rooms.Booking",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
         related_name="activity",
     )
     title = models.CharField(_("title"), max_length=120)

@@ -27,9 +27,8 @@ from doorstep.accounts.models import User
 from doorstep.centers.extensions import Section
 from doorstep.centers.models import Center
 from doorstep.centers.selectors import get_center, pick_center
-from doorstep.core.errors import DoorstepError
-
 from doorstep.core import ics
+from doorstep.core.errors import DoorstepError
 
 from . import selectors, services, tickets
 from .api import qr_svg

@@ -5,6 +5,7 @@ organizations and their members."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
@@ -85,7 +86,9 @@ class SpacesQuery(Schema):
 @router.get("/spaces", response={200: list[SpaceOut], 422: ErrorOut})
 def spaces(request: HttpRequest, filters: Query[SpacesQuery]) -> list[dict]:
     """A center's bookable spaces."""
-    return [space_out(s) for s in selectors.public_spaces(filters.center_id).select_related("center")]
+    return [
+        space_out(s) for s in selectors.public_spaces(filters.center_id).select_related("center")
+    ]
 
 
 class FreeQuery(Schema):
@@ -135,7 +138,9 @@ def free(request: HttpRequest, filters: Query[FreeQuery]) -> list[dict]:
         lng=filters.lng,
         radius_m=filters.radius_m,
     )
-    return [{"space": space_out(f.space), "starts": f.starts, "distance_m": f.distance_m} for f in found]
+    return [
+        {"space": space_out(f.space), "starts": f.starts, "distance_m": f.distance_m} for f in found
+    ]
 
 
 @router.get("/spaces/{space_id}", response={200: SpaceOut, 404: ErrorOut})
@@ -254,7 +259,7 @@ def create_booking(request: HttpRequest, body: BookingIn) -> Status:
     listed in `skipped` (`on_conflict: skip`) or refuse the whole series (`refuse`: 409
     `series_conflicts` with the dates). Send an `Idempotency-Key`: a retry returns the same."""
     user = caller(request)
-    common = {
+    common: dict[str, Any] = {
         "by": user,
         "space_id": body.space_id,
         "starts_at": body.starts_at,
@@ -298,17 +303,24 @@ class CancelIn(Schema):
     whole_series: bool = False
 
 
-@router.post("/bookings/{booking_id}/cancel", auth=account_auth, response={200: list[BookingOut], **_ERRORS})
+@router.post(
+    "/bookings/{booking_id}/cancel", auth=account_auth, response={200: list[BookingOut], **_ERRORS}
+)
 def cancel(request: HttpRequest, booking_id: int, body: CancelIn) -> list[dict]:
     """Cancel a booking (and with `whole_series`, the series' later dates) until the
     space's deadline."""
     done = services.cancel(
-        by=caller(request), booking_id=booking_id, reason=body.reason, whole_series=body.whole_series
+        by=caller(request),
+        booking_id=booking_id,
+        reason=body.reason,
+        whole_series=body.whole_series,
     )
     return [booking_out(b) for b in done]
 
 
-@router.post("/bookings/{booking_id}/check-in", auth=account_auth, response={200: BookingOut, **_ERRORS})
+@router.post(
+    "/bookings/{booking_id}/check-in", auth=account_auth, response={200: BookingOut, **_ERRORS}
+)
 def check_in(request: HttpRequest, booking_id: int) -> dict:
     """Check in within the window (from a few minutes before the start)."""
     return booking_out(services.check_in(by=caller(request), booking_id=booking_id))
@@ -335,10 +347,14 @@ class DecisionIn(Schema):
     reason: str = Field("", max_length=200)
 
 
-@router.post("/bookings/{booking_id}/decision", auth=account_auth, response={200: BookingOut, **_ERRORS})
+@router.post(
+    "/bookings/{booking_id}/decision", auth=account_auth, response={200: BookingOut, **_ERRORS}
+)
 def decision(request: HttpRequest, booking_id: int, body: DecisionIn) -> dict:
     """Staff: approve a request, or refuse it with a reason the booker sees."""
-    b = services.decide(by=caller(request), booking_id=booking_id, approve=body.approve, reason=body.reason)
+    b = services.decide(
+        by=caller(request), booking_id=booking_id, approve=body.approve, reason=body.reason
+    )
     return booking_out(b)
 
 
@@ -383,7 +399,9 @@ def create_organization(request: HttpRequest, body: OrganizationIn) -> Status:
     """Register a group or company at a center; you become its manager. The center confirms
     it before anyone books for it."""
     user = caller(request)
-    org = organizations.create_organization(by=user, name=body.name, kind=body.kind, center_id=body.center_id)
+    org = organizations.create_organization(
+        by=user, name=body.name, kind=body.kind, center_id=body.center_id
+    )
     return Status(201, _org_out(organizations.organizations_of(user).get(organization=org)))
 
 
@@ -411,7 +429,10 @@ class MemberIn(Schema):
 def member(request: HttpRequest, organization_id: int, user_id: int, body: MemberIn) -> Status:
     """A manager lets a member book or not, or removes them."""
     organizations.set_member(
-        by=caller(request), organization_id=organization_id, member_id=user_id,
-        may_book=body.may_book, remove=body.remove,
+        by=caller(request),
+        organization_id=organization_id,
+        member_id=user_id,
+        may_book=body.may_book,
+        remove=body.remove,
     )
     return Status(204, None)

@@ -125,7 +125,9 @@ class Space(models.Model):
         indexes = [models.Index(fields=["center", "active"]), models.Index(fields=["capacity"])]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(opens_minute__lt=models.F("closes_minute"), closes_minute__lte=1440)
+                condition=models.Q(
+                    opens_minute__lt=models.F("closes_minute"), closes_minute__lte=1440
+                )
                 & models.Q(min_minutes__gte=1, max_minutes__gte=models.F("min_minutes"))
                 & models.Q(slot_minutes__gte=5),
                 name="space_rules_valid",
@@ -181,6 +183,9 @@ class BookingSeries(models.Model):
     until = models.DateField()
     skipped = models.JSONField(default=list, blank=True)  # [{"date", "code", "message"}]
     created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"series {self.pk} of space {self.space_id}"
 
 
 class Booking(models.Model):

@@ -54,8 +54,19 @@ def _day_rows(space_ids: Sequence[int], day: date) -> tuple[dict, dict]:
     busy: dict[int, list[tuple[datetime, datetime, Booking]]] = defaultdict(list)
     for b in Booking.objects.filter(
         space_id__in=space_ids, status__in=HOLDING, starts_at__lt=hi, blocked_until__gt=lo
-    ).only("id", "space_id", "starts_at", "ends_at", "blocked_until", "public", "title", "kind",
-           "status", "user_id", "organization_id"):
+    ).only(
+        "id",
+        "space_id",
+        "starts_at",
+        "ends_at",
+        "blocked_until",
+        "public",
+        "title",
+        "kind",
+        "status",
+        "user_id",
+        "organization_id",
+    ):
         busy[b.space_id].append((b.starts_at, b.blocked_until, b))
     closed: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     for sid, a, z in Blackout.objects.filter(
@@ -129,8 +140,10 @@ def _frees(
         while m + minutes <= min(b, hi) and len(out) < limit:
             s = local_moment(day, m)
             e = s + timedelta(minutes=minutes)
-            if s >= now and not any(x < e + buffer and s < z for x, z, _ in busy) and not any(
-                x < e and s < z for x, z in closed
+            if (
+                s >= now
+                and not any(x < e + buffer and s < z for x, z, _ in busy)
+                and not any(x < e and s < z for x, z in closed)
             ):
                 out.append(s)
             m += step
@@ -203,7 +216,18 @@ def free_slots(
         if not sp.min_minutes <= minutes <= sp.max_minutes:
             continue
         spans = bookable_minutes(sp, day, (weekly[sp.center_id], exceptions[sp.center_id]))
-        starts = _frees(sp, day, spans, busy[sp.pk], closed[sp.pk], from_minute, to_minute, minutes, now, per_space)
+        starts = _frees(
+            sp,
+            day,
+            spans,
+            busy[sp.pk],
+            closed[sp.pk],
+            from_minute,
+            to_minute,
+            minutes,
+            now,
+            per_space,
+        )
         if not starts:
             continue
         far = None
@@ -212,7 +236,9 @@ def free_slots(
             if far > radius_m:
                 continue
         found.append(Found(sp, starts, far))
-    found.sort(key=lambda f: (f.distance_m if f.distance_m is not None else 0, f.starts[0], f.space.name))
+    found.sort(
+        key=lambda f: (f.distance_m if f.distance_m is not None else 0, f.starts[0], f.space.name)
+    )
     return found[:limit]
 
 
@@ -221,7 +247,9 @@ def free_slots(
 # --------------------------------------------------------------------------------------------
 
 
-def bookings_of(user: User, *, upcoming: bool = True, now: datetime | None = None) -> QuerySet[Booking]:
+def bookings_of(
+    user: User, *, upcoming: bool = True, now: datetime | None = None
+) -> QuerySet[Booking]:
     """The user's own bookings and those of organizations they belong to."""
     now = now or timezone.now()
     orgs = Membership.objects.filter(user=user).values("organization_id")
@@ -275,7 +303,9 @@ class BoardRow:
     cells: list[tuple[str, Booking | None, bool]]  # state, the booking starting here, first cell
 
 
-def day_board(center_id: int, day: date, *, now: datetime | None = None) -> tuple[list[int], list[BoardRow]]:
+def day_board(
+    center_id: int, day: date, *, now: datetime | None = None
+) -> tuple[list[int], list[BoardRow]]:
     """All the center's spaces × the day's hours (staff): each hour cell free, closed, or the
     booking in it."""
     now = now or timezone.now()
@@ -290,7 +320,9 @@ def day_board(center_id: int, day: date, *, now: datetime | None = None) -> tupl
             s, e = local_moment(day, h * 60), local_moment(day, h * 60 + 60)
             hit = next((b for a, z, b in busy[sp.pk] if b.starts_at < e and s < b.ends_at), None)
             if hit is not None:
-                cells.append(("busy", hit, timezone.localtime(hit.starts_at).hour == h or s <= hit.starts_at))
+                cells.append(
+                    ("busy", hit, timezone.localtime(hit.starts_at).hour == h or s <= hit.starts_at)
+                )
             elif any(a < e and s < z for a, z in closed[sp.pk]) or not any(
                 a < h * 60 + 60 and h * 60 < b for a, b in spans
             ):
@@ -338,7 +370,9 @@ class SpaceFigures:
 GRANTED = (*HOLDING, BookingStatus.NO_SHOW)
 
 
-def figures(spaces: Sequence[Space], first: date, last: date, *, now: datetime | None = None) -> tuple[list[SpaceFigures], list[float]]:
+def figures(
+    spaces: Sequence[Space], first: date, last: date, *, now: datetime | None = None
+) -> tuple[list[SpaceFigures], list[float]]:
     """Per space over [first, last]: bookable hours (its window inside the center's hours,
     minus blackouts), booked hours (bookings granted, activities included, no-shows too),
     used hours (checked in, and activities), no-show rate, hours by kind of booker; and the
@@ -356,21 +390,24 @@ def figures(spaces: Sequence[Space], first: date, last: date, *, now: datetime |
     ):
         weekly[cid].append((w, o, c))
     exc: dict[int, dict] = defaultdict(dict)
-    for e in OpeningException.objects.filter(center_id__in=center_ids, date__range=(first, last)):
-        exc[e.center_id][e.date] = (e.closed, e.open_minute, e.close_minute)
+    for x in OpeningException.objects.filter(center_id__in=center_ids, date__range=(first, last)):
+        exc[x.center_id][x.date] = (x.closed, x.open_minute, x.close_minute)
     blackouts: dict[int, list] = defaultdict(list)
-    for sid, a, z in Blackout.objects.filter(space_id__in=out, starts_at__lt=hi, ends_at__gt=lo).values_list("space_id", "starts_at", "ends_at"):
-        blackouts[sid].append((a, z))
+    for sid, b_from, b_until in Blackout.objects.filter(
+        space_id__in=out, starts_at__lt=hi, ends_at__gt=lo
+    ).values_list("space_id", "starts_at", "ends_at"):
+        blackouts[sid].append((b_from, b_until))
     for sp in spaces:
         f = out[sp.pk]
-        minutes = 0
+        minutes = 0.0
         for d in days:
-            for a, b in bookable_minutes(sp, d, (weekly[sp.center_id], exc[sp.center_id])):
-                s, e = local_moment(d, a), local_moment(d, b)
+            for m0, m1 in bookable_minutes(sp, d, (weekly[sp.center_id], exc[sp.center_id])):
+                t0, t1 = local_moment(d, m0), local_moment(d, m1)
                 cut = sum(
-                    max(0, (min(e, z) - max(s, x)).total_seconds() / 60) for x, z in blackouts[sp.pk]
+                    max(0.0, (min(t1, z) - max(t0, x)).total_seconds() / 60)
+                    for x, z in blackouts[sp.pk]
                 )
-                minutes += (b - a) - cut
+                minutes += (m1 - m0) - cut
         f.bookable_hours = minutes / 60
     peak = [0.0] * 24
     rows = Booking.objects.filter(

@@ -10,13 +10,13 @@ re-reads the space's rules and what is booked, then inserts. The database rule (
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, Sum
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -139,7 +139,9 @@ def _may_book(space: Space, booker: Booker) -> None:
         )
 
 
-def _check_rules(space: Space, starts: datetime, ends: datetime, booker: Booker, now: datetime) -> None:
+def _check_rules(
+    space: Space, starts: datetime, ends: datetime, booker: Booker, now: datetime
+) -> None:
     if ends <= starts:
         raise RoomError(_("The end must be after the start."), code="invalid", field="ends_at")
     if starts < now:
@@ -169,17 +171,18 @@ def _check_rules(space: Space, starts: datetime, ends: datetime, booker: Booker,
             )
         if start_minute % space.slot_minutes or length % space.slot_minutes:
             raise RoomError(
-                _("Bookings start and end on whole %(n)s-minute steps.") % {"n": space.slot_minutes},
+                _("Bookings start and end on whole %(n)s-minute steps.")
+                % {"n": space.slot_minutes},
                 code="off_slot",
             )
     spans = bookable_minutes(space, day)
     if not any(a <= start_minute and end_minute <= b for a, b in spans):
-        raise RoomError(
-            _("The space is not open for booking at that time."), code="outside_hours"
-        )
+        raise RoomError(_("The space is not open for booking at that time."), code="outside_hours")
 
 
-def _clash(space_id: int, starts: datetime, until: datetime, exclude: int | None = None) -> Booking | None:
+def _clash(
+    space_id: int, starts: datetime, until: datetime, exclude: int | None = None
+) -> Booking | None:
     q = Booking.objects.filter(
         space_id=space_id, status__in=HOLDING, starts_at__lt=until, blocked_until__gt=starts
     )
@@ -229,7 +232,10 @@ def _check_quota(space: Space, booker: Booker, starts: datetime, ends: datetime)
         if used + length > hours * 60:
             per = _("week") if weeks else _("month")
             raise RoomError(
-                _("This would pass the limit of %(h)s hours a %(per)s in this space (%(used)s booked).")
+                _(
+                    "This would pass the limit of %(h)s hours a %(per)s in this space "
+                    "(%(used)s booked)."
+                )
                 % {"h": hours, "per": per, "used": f"{used / 60:g}"},
                 code="quota_exceeded",
             )
@@ -238,8 +244,10 @@ def _check_quota(space: Space, booker: Booker, starts: datetime, ends: datetime)
 def _check_no_shows(space: Space, booker: Booker, now: datetime) -> None:
     if booker.staff or not space.no_show_limit:
         return
-    who = Q(organization=booker.organization) if booker.organization else Q(
-        user=booker.user, organization__isnull=True
+    who = (
+        Q(organization=booker.organization)
+        if booker.organization
+        else Q(user=booker.user, organization__isnull=True)
     )
     n = Booking.objects.filter(
         who,
@@ -259,7 +267,9 @@ def _check_no_shows(space: Space, booker: Booker, now: datetime) -> None:
         )
 
 
-def _check_slot(space: Space, starts: datetime, ends: datetime, exclude: int | None = None) -> datetime:
+def _check_slot(
+    space: Space, starts: datetime, ends: datetime, exclude: int | None = None
+) -> datetime:
     until = ends + timedelta(minutes=space.buffer_minutes)
     if _clash(space.pk, starts, until, exclude) is not None:
         raise RoomError(
@@ -429,15 +439,27 @@ def book(
             booker = _booker(by, space, organization_id, as_staff)
             _common_checks(space, booker, attendees, now)
             booking = _one(
-                space, booker, starts, ends, title=title, attendees=attendees, public=public,
-                now=now, key=key,
+                space,
+                booker,
+                starts,
+                ends,
+                title=title,
+                attendees=attendees,
+                public=public,
+                now=now,
+                key=key,
             )
             audit.record(
-                actor=by, action="booking.create", obj=booking, center_id=space.center_id,
+                actor=by,
+                action="booking.create",
+                obj=booking,
+                center_id=space.center_id,
                 changes={"status": booking.status, "starts_at": starts, "ends_at": ends},
                 now=now,
             )
-            tell(booking, "pending" if booking.status == BookingStatus.PENDING else "confirmed", now)
+            tell(
+                booking, "pending" if booking.status == BookingStatus.PENDING else "confirmed", now
+            )
     except IntegrityError:
         done = _replay(by, key)  # the same key, committed by a racing retry
         if done is None:
@@ -447,7 +469,9 @@ def book(
 
 
 def _replayed(done: Booking, space_id: int, starts: datetime, ends: datetime) -> BookingResult:
-    if done.space_id != space_id or (done.series_id is None and (done.starts_at, done.ends_at) != (starts, ends)):
+    if done.space_id != space_id or (
+        done.series_id is None and (done.starts_at, done.ends_at) != (starts, ends)
+    ):
         raise RoomError(
             _("This Idempotency-Key was already used for another booking."),
             code="idempotency_key_reused",
@@ -482,9 +506,13 @@ def book_series(
     starts, ends = _minute(starts_at), _minute(ends_at)
     title = _clean_title(title)
     if every_weeks not in (1, 2):
-        raise RoomError(_("Repeat every week or every two weeks."), code="invalid", field="every_weeks")
+        raise RoomError(
+            _("Repeat every week or every two weeks."), code="invalid", field="every_weeks"
+        )
     if on_conflict not in ("skip", "refuse"):
-        raise RoomError(_("Choose to skip or refuse dates that are taken."), code="invalid", field="on_conflict")
+        raise RoomError(
+            _("Choose to skip or refuse dates that are taken."), code="invalid", field="on_conflict"
+        )
     done = _replay(by, key)
     if done is not None and done.series_id:
         series = done.series
@@ -501,7 +529,8 @@ def book_series(
         d += step
     if len(dates) > MAX_SESSIONS:
         raise RoomError(
-            _("A series has at most %(n)s dates.") % {"n": MAX_SESSIONS}, code="too_many_dates",
+            _("A series has at most %(n)s dates.") % {"n": MAX_SESSIONS},
+            code="too_many_dates",
             field="until",
         )
     start_minute = _local_minute(starts)[1]
@@ -511,7 +540,10 @@ def book_series(
         booker = _booker(by, space, organization_id, as_staff)
         _common_checks(space, booker, attendees, now)
         series = BookingSeries.objects.create(
-            space=space, user=by, organization=booker.organization, every_weeks=every_weeks,
+            space=space,
+            user=by,
+            organization=booker.organization,
+            every_weeks=every_weeks,
             until=until,
         )
         made: list[Booking] = []
@@ -522,24 +554,39 @@ def book_series(
                 with transaction.atomic():
                     made.append(
                         _one(
-                            space, booker, s, s + length, title=title, attendees=attendees,
-                            public=public, now=now, key=key if not made else "", series=series,
+                            space,
+                            booker,
+                            s,
+                            s + length,
+                            title=title,
+                            attendees=attendees,
+                            public=public,
+                            now=now,
+                            key=key if not made else "",
+                            series=series,
                         )
                     )
             except RoomError as e:
                 skipped.append(Skipped(day, e.code, str(e.message)))
         if skipped and on_conflict == "refuse" or not made:
             transaction.set_rollback(True)
-            conflicts = [{"date": s.day.isoformat(), "code": s.code, "message": s.message} for s in skipped]
+            conflicts = [
+                {"date": s.day.isoformat(), "code": s.code, "message": s.message} for s in skipped
+            ]
             if not made:
                 error = RoomError(
-                    _("None of these dates can be booked."), code="no_dates", status=409,
+                    _("None of these dates can be booked."),
+                    code="no_dates",
+                    status=409,
                     conflicts=conflicts,
                 )
             else:
                 error = RoomError(
-                    _("%(n)s of the dates cannot be booked, so nothing was booked.") % {"n": len(skipped)},
-                    code="series_conflicts", status=409, conflicts=conflicts,
+                    _("%(n)s of the dates cannot be booked, so nothing was booked.")
+                    % {"n": len(skipped)},
+                    code="series_conflicts",
+                    status=409,
+                    conflicts=conflicts,
                 )
         else:
             error = None
@@ -548,8 +595,12 @@ def book_series(
             ]
             series.save(update_fields=["skipped"])
             audit.record(
-                actor=by, action="booking.series", obj=made[0], center_id=space.center_id,
-                changes={"dates": len(made), "skipped": series.skipped}, now=now,
+                actor=by,
+                action="booking.series",
+                obj=made[0],
+                center_id=space.center_id,
+                changes={"dates": len(made), "skipped": series.skipped},
+                now=now,
             )
             tell(made[0], "series", now, count=len(made), skipped=len(skipped))
     if error is not None:
@@ -585,10 +636,14 @@ def decide(
     now = _now(now)
     booking = _staff_booking(by, booking_id)
     if booking.status != BookingStatus.PENDING:
-        raise RoomError(_("This booking is not waiting for a decision."), code="not_pending", status=409)
+        raise RoomError(
+            _("This booking is not waiting for a decision."), code="not_pending", status=409
+        )
     reason = " ".join((reason or "").split())[:200]
     if not approve and not reason:
-        raise RoomError(_("Give a reason: the booker will see it."), code="reason_required", field="reason")
+        raise RoomError(
+            _("Give a reason: the booker will see it."), code="reason_required", field="reason"
+        )
     booking.status = BookingStatus.CONFIRMED if approve else BookingStatus.REFUSED
     booking.reason = "" if approve else reason
     booking.decided_by = by
@@ -596,8 +651,12 @@ def decide(
     booking.updated_at = now
     booking.save()
     audit.record(
-        actor=by, action="booking.approve" if approve else "booking.refuse", obj=booking,
-        center_id=booking.space.center_id, changes={"reason": reason} if reason else None, now=now,
+        actor=by,
+        action="booking.approve" if approve else "booking.refuse",
+        obj=booking,
+        center_id=booking.space.center_id,
+        changes={"reason": reason} if reason else None,
+        now=now,
     )
     tell(booking, "approved" if approve else "refused", now)
     return booking
@@ -607,17 +666,28 @@ def lapse_due(now: datetime | None = None) -> int:
     """Pending requests nobody decided by their deadline lapse (the worker, every minute)."""
     now = _now(now)
     n = 0
-    for pk in Booking.objects.filter(status=BookingStatus.PENDING, decide_by__lte=now).values_list("pk", flat=True)[:500]:
+    for pk in Booking.objects.filter(status=BookingStatus.PENDING, decide_by__lte=now).values_list(
+        "pk", flat=True
+    )[:500]:
         with transaction.atomic():
-            booking = Booking.objects.select_for_update().select_related("space").filter(
-                pk=pk, status=BookingStatus.PENDING, decide_by__lte=now
-            ).first()
+            booking = (
+                Booking.objects.select_for_update()
+                .select_related("space")
+                .filter(pk=pk, status=BookingStatus.PENDING, decide_by__lte=now)
+                .first()
+            )
             if booking is None:
                 continue
             booking.status = BookingStatus.LAPSED
             booking.updated_at = now
             booking.save(update_fields=["status", "updated_at"])
-            audit.record(actor=None, action="booking.lapse", obj=booking, center_id=booking.space.center_id, now=now)
+            audit.record(
+                actor=None,
+                action="booking.lapse",
+                obj=booking,
+                center_id=booking.space.center_id,
+                now=now,
+            )
             tell(booking, "lapsed", now)
             n += 1
     return n
@@ -635,14 +705,17 @@ def _check_in(booking: Booking, by: User, now: datetime) -> Booking:
     if booking.status == BookingStatus.CHECKED_IN:
         return booking
     if booking.status == BookingStatus.PENDING:
-        raise RoomError(_("This booking has not been approved yet."), code="not_approved", status=409)
+        raise RoomError(
+            _("This booking has not been approved yet."), code="not_approved", status=409
+        )
     if booking.status != BookingStatus.CONFIRMED:
         raise RoomError(_("This booking is no longer valid."), code="not_active", status=409)
     opens, closes = checkin_window(booking)
     if now < opens:
         raise RoomError(
             _("Check-in opens at %(t)s.") % {"t": timezone.localtime(opens).strftime("%H:%M")},
-            code="too_early", status=409,
+            code="too_early",
+            status=409,
         )
     if now >= closes:
         raise RoomError(_("The check-in time has passed."), code="too_late", status=409)
@@ -651,7 +724,9 @@ def _check_in(booking: Booking, by: User, now: datetime) -> Booking:
     booking.checked_in_by = by
     booking.updated_at = now
     booking.save()
-    audit.record(actor=by, action="booking.check_in", obj=booking, center_id=booking.space.center_id, now=now)
+    audit.record(
+        actor=by, action="booking.check_in", obj=booking, center_id=booking.space.center_id, now=now
+    )
     return booking
 
 
@@ -671,8 +746,10 @@ def check_in(*, by: User, booking_id: int, now: datetime | None = None) -> Booki
     """The booker (or a member of the booking organization) checks in within the window."""
     now = _now(now)
     booking = (
-        Booking.objects.select_for_update().select_related("space")
-        .filter(_mine(by), pk=booking_id).first()
+        Booking.objects.select_for_update()
+        .select_related("space")
+        .filter(_mine(by), pk=booking_id)
+        .first()
     )
     if booking is None:
         raise RoomError(_("No such booking."), code="not_found", status=404)
@@ -689,9 +766,11 @@ def check_in_at_door(*, by: User, door_code: str, now: datetime | None = None) -
         raise RoomError(_("This code is not a space's door code."), code="bad_code", status=404)
     soon = now + timedelta(minutes=space.checkin_opens_minutes)
     booking = (
-        Booking.objects.select_for_update().select_related("space")
+        Booking.objects.select_for_update()
+        .select_related("space")
         .filter(_mine(by), space=space, status__in=HOLDING, starts_at__lte=soon, ends_at__gt=now)
-        .order_by("starts_at").first()
+        .order_by("starts_at")
+        .first()
     )
     if booking is None:
         raise RoomError(
@@ -720,7 +799,13 @@ def release_no_shows(now: datetime | None = None) -> int:
             if not changed:
                 continue
             booking.status = BookingStatus.NO_SHOW
-            audit.record(actor=None, action="booking.no_show", obj=booking, center_id=booking.space.center_id, now=now)
+            audit.record(
+                actor=None,
+                action="booking.no_show",
+                obj=booking,
+                center_id=booking.space.center_id,
+                now=now,
+            )
             tell(booking, "released", now)
             n += 1
     return n
@@ -734,8 +819,12 @@ def _cancel(booking: Booking, by: User, reason: str, now: datetime, event: str) 
     booking.ics_sequence += 1
     booking.save()
     audit.record(
-        actor=by, action="booking.cancel", obj=booking, center_id=booking.space.center_id,
-        changes={"reason": reason} if reason else None, now=now,
+        actor=by,
+        action="booking.cancel",
+        obj=booking,
+        center_id=booking.space.center_id,
+        changes={"reason": reason} if reason else None,
+        now=now,
     )
     if event:
         tell(booking, event, now)
@@ -743,8 +832,13 @@ def _cancel(booking: Booking, by: User, reason: str, now: datetime, event: str) 
 
 @transaction.atomic
 def cancel(
-    *, by: User, booking_id: int, reason: str = "", whole_series: bool = False,
-    as_staff: bool = False, now: datetime | None = None,
+    *,
+    by: User,
+    booking_id: int,
+    reason: str = "",
+    whole_series: bool = False,
+    as_staff: bool = False,
+    now: datetime | None = None,
 ) -> list[Booking]:
     """The booker cancels until the space's deadline; staff at any time, with a reason the
     booker is told. `whole_series` cancels this and the series' later dates."""
@@ -753,19 +847,27 @@ def cancel(
     if as_staff:
         booking = _staff_booking(by, booking_id)
         if not reason:
-            raise RoomError(_("Give a reason: the booker will see it."), code="reason_required", field="reason")
+            raise RoomError(
+                _("Give a reason: the booker will see it."), code="reason_required", field="reason"
+            )
     else:
-        booking = (
-            Booking.objects.select_for_update().select_related("space")
-            .filter(_mine(by), pk=booking_id).first()
+        mine = (
+            Booking.objects.select_for_update()
+            .select_related("space")
+            .filter(_mine(by), pk=booking_id)
+            .first()
         )
-        if booking is None:
+        if mine is None:
             raise RoomError(_("No such booking."), code="not_found", status=404)
+        booking = mine
     targets = [booking]
     if whole_series and booking.series_id:
         targets = list(
-            Booking.objects.select_for_update().select_related("space")
-            .filter(series_id=booking.series_id, starts_at__gte=booking.starts_at, status__in=HOLDING)
+            Booking.objects.select_for_update()
+            .select_related("space")
+            .filter(
+                series_id=booking.series_id, starts_at__gte=booking.starts_at, status__in=HOLDING
+            )
         )
     out = []
     for b in targets:
@@ -777,9 +879,13 @@ def cancel(
             deadline = b.starts_at - timedelta(hours=b.space.cancel_until_hours)
             if now > deadline:
                 raise RoomError(
-                    _("Bookings of this space can be cancelled online until %(n)s hours before; please call the center.")
+                    _(
+                        "Bookings of this space can be cancelled online until %(n)s hours "
+                        "before; please call the center."
+                    )
                     % {"n": b.space.cancel_until_hours},
-                    code="too_late_to_cancel", status=409,
+                    code="too_late_to_cancel",
+                    status=409,
                 )
         _cancel(b, by, reason, now, "cancelled_by_staff" if as_staff else "")
         out.append(b)
@@ -800,8 +906,14 @@ class BlackoutResult:
 
 @transaction.atomic
 def add_blackout(
-    *, by: User, space_id: int, starts_at: datetime, ends_at: datetime, reason: str,
-    keep_bookings: bool = False, now: datetime | None = None,
+    *,
+    by: User,
+    space_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str,
+    keep_bookings: bool = False,
+    now: datetime | None = None,
 ) -> BlackoutResult:
     """Close a space for a time. Bookings inside it are cancelled with a notice giving the
     reason, or kept if the staff choose; an activity's hold is always kept (and listed)."""
@@ -813,7 +925,9 @@ def add_blackout(
         raise RoomError(_("No such space."), code="not_found", status=404)
     reason = " ".join((reason or "").split())[:200]
     if not reason:
-        raise RoomError(_("Give a reason: bookers will see it."), code="reason_required", field="reason")
+        raise RoomError(
+            _("Give a reason: bookers will see it."), code="reason_required", field="reason"
+        )
     starts, ends = _minute(starts_at), _minute(ends_at)
     if ends <= starts:
         raise RoomError(_("The end must be after the start."), code="invalid", field="ends_at")
@@ -821,7 +935,8 @@ def add_blackout(
         space=space, starts_at=starts, ends_at=ends, reason=reason, created_by=by, created_at=now
     )
     inside = list(
-        Booking.objects.select_for_update().select_related("space")
+        Booking.objects.select_for_update()
+        .select_related("space")
         .filter(space=space, status__in=HOLDING, starts_at__lt=ends, ends_at__gt=starts)
     )
     cancelled, kept = [], []
@@ -832,8 +947,17 @@ def add_blackout(
             _cancel(b, by, reason, now, "cancelled_by_staff")
             cancelled.append(b)
     audit.record(
-        actor=by, action="space.blackout", obj=space, center_id=space.center_id,
-        changes={"from": starts, "until": ends, "reason": reason, "cancelled": len(cancelled), "kept": len(kept)},
+        actor=by,
+        action="space.blackout",
+        obj=space,
+        center_id=space.center_id,
+        changes={
+            "from": starts,
+            "until": ends,
+            "reason": reason,
+            "cancelled": len(cancelled),
+            "kept": len(kept),
+        },
         now=now,
     )
     return BlackoutResult(blackout, cancelled, kept)
@@ -846,8 +970,13 @@ def remove_blackout(*, by: User, blackout_id: int) -> None:
     blackout = Blackout.objects.select_related("space").filter(pk=blackout_id).first()
     if blackout is None or not can_manage(by, blackout.space.center_id):
         raise RoomError(_("No such blackout."), code="not_found", status=404)
-    audit.record(actor=by, action="space.blackout_remove", obj=blackout.space, center_id=blackout.space.center_id,
-                 changes={"reason": blackout.reason})
+    audit.record(
+        actor=by,
+        action="space.blackout_remove",
+        obj=blackout.space,
+        center_id=blackout.space.center_id,
+        changes={"reason": blackout.reason},
+    )
     blackout.delete()
 
 
@@ -857,28 +986,49 @@ def remove_blackout(*, by: User, blackout_id: int) -> None:
 
 
 def hold_for_activity(
-    *, space_id: int, center_id: int, starts_at: datetime, ends_at: datetime, title: str,
-    booking_id: int | None = None, now: datetime | None = None,
+    *,
+    space_id: int,
+    center_id: int,
+    starts_at: datetime,
+    ends_at: datetime,
+    title: str,
+    booking_id: int | None = None,
+    now: datetime | None = None,
 ) -> Booking:
     """Create or move the booking that holds `space` for an activity: the same rule as every
     booking (no overlap, buffers, blackouts), without the booking rules for residents."""
     now = _now(now)
     space = _locked_space(space_id)
     if space.center_id != center_id:
-        raise RoomError(_("This space belongs to another center."), code="other_center", field="space_id")
+        raise RoomError(
+            _("This space belongs to another center."), code="other_center", field="space_id"
+        )
     starts, ends = _minute(starts_at), _minute(ends_at)
     hold = Booking.objects.select_for_update().filter(pk=booking_id).first() if booking_id else None
-    if hold is not None and hold.space_id == space.pk and hold.status in HOLDING and (
-        hold.starts_at, hold.ends_at, hold.title
-    ) == (starts, ends, title[:120]):
+    if (
+        hold is not None
+        and hold.space_id == space.pk
+        and hold.status in HOLDING
+        and (hold.starts_at, hold.ends_at, hold.title) == (starts, ends, title[:120])
+    ):
         return hold
     exclude = hold.pk if hold is not None and hold.space_id == space.pk else None
     until = ends + timedelta(minutes=space.buffer_minutes)
     if _clash(space.pk, starts, until, exclude) is not None:
-        raise RoomError(_("This time is already taken in this space."), code="slot_taken", status=409, field="space_id")
+        raise RoomError(
+            _("This time is already taken in this space."),
+            code="slot_taken",
+            status=409,
+            field="space_id",
+        )
     blackout = _blackout(space.pk, starts, ends)
     if blackout is not None:
-        raise RoomError(_("The space is closed then: %(reason)s") % {"reason": blackout.reason}, code="blackout", status=409, field="space_id")
+        raise RoomError(
+            _("The space is closed then: %(reason)s") % {"reason": blackout.reason},
+            code="blackout",
+            status=409,
+            field="space_id",
+        )
     if hold is not None and hold.space_id == space.pk:
         hold.starts_at, hold.ends_at, hold.blocked_until = starts, ends, until
         hold.title, hold.status, hold.updated_at = title[:120], BookingStatus.CONFIRMED, now
@@ -887,14 +1037,27 @@ def hold_for_activity(
             with transaction.atomic():
                 hold.save()
         except IntegrityError as e:
-            raise RoomError(_("This time is already taken in this space."), code="slot_taken", status=409, field="space_id") from e
+            raise RoomError(
+                _("This time is already taken in this space."),
+                code="slot_taken",
+                status=409,
+                field="space_id",
+            ) from e
         return hold
     if hold is not None:
         release_hold(hold.pk, now=now)
     return _insert(
-        space=space, starts_at=starts, ends_at=ends, blocked_until=until,
-        status=BookingStatus.CONFIRMED, kind=BookingKind.ACTIVITY, title=title[:120],
-        attendees=1, public=True, created_at=now, updated_at=now,
+        space=space,
+        starts_at=starts,
+        ends_at=ends,
+        blocked_until=until,
+        status=BookingStatus.CONFIRMED,
+        kind=BookingKind.ACTIVITY,
+        title=title[:120],
+        attendees=1,
+        public=True,
+        created_at=now,
+        updated_at=now,
     )
 
 
@@ -911,12 +1074,36 @@ def release_hold(booking_id: int | None, *, now: datetime | None = None) -> None
 # --------------------------------------------------------------------------------------------
 
 SPACE_FIELDS = (
-    "name", "name_en", "kind", "capacity", "floor", "equipment", "step_free", "hearing_loop",
-    "description", "opens_minute", "closes_minute", "slot_minutes", "min_minutes", "max_minutes",
-    "horizon_days", "buffer_minutes", "for_residents", "for_groups", "for_companies", "approval",
-    "decide_within_hours", "checkin_opens_minutes", "release_after_minutes", "cancel_until_hours",
-    "person_hours_week", "person_hours_month", "org_hours_week", "org_hours_month",
-    "no_show_limit", "active",
+    "name",
+    "name_en",
+    "kind",
+    "capacity",
+    "floor",
+    "equipment",
+    "step_free",
+    "hearing_loop",
+    "description",
+    "opens_minute",
+    "closes_minute",
+    "slot_minutes",
+    "min_minutes",
+    "max_minutes",
+    "horizon_days",
+    "buffer_minutes",
+    "for_residents",
+    "for_groups",
+    "for_companies",
+    "approval",
+    "decide_within_hours",
+    "checkin_opens_minutes",
+    "release_after_minutes",
+    "cancel_until_hours",
+    "person_hours_week",
+    "person_hours_month",
+    "org_hours_week",
+    "org_hours_month",
+    "no_show_limit",
+    "active",
 )
 
 
@@ -957,13 +1144,16 @@ def save_space(
     if problems:
         name, message = problems[0]
         raise RoomError(message, code="invalid", field=name)
-    if space_id is None:
-        space = Space(center_id=center_id, source="manual")
-        before: dict[str, Any] = {}
-    else:
-        space = Space.objects.select_for_update().filter(pk=space_id, center_id=center_id).first()
-        if space is None:
-            raise RoomError(_("No such space."), code="not_found", status=404)
+    before: dict[str, Any] = {}
+    found = (
+        Space(center_id=center_id, source="manual")
+        if space_id is None
+        else Space.objects.select_for_update().filter(pk=space_id, center_id=center_id).first()
+    )
+    if found is None:
+        raise RoomError(_("No such space."), code="not_found", status=404)
+    space = found
+    if space_id is not None:
         before = audit.snapshot(space, SPACE_FIELDS)
     for name in SPACE_FIELDS:
         if name in values:
@@ -971,8 +1161,11 @@ def save_space(
     space.name = " ".join(space.name.split())[:60]
     space.save()
     audit.record(
-        actor=by, action="space.create" if space_id is None else "space.update", obj=space,
-        center_id=center_id, changes=audit.diff(before, audit.snapshot(space, SPACE_FIELDS)),
+        actor=by,
+        action="space.create" if space_id is None else "space.update",
+        obj=space,
+        center_id=center_id,
+        changes=audit.diff(before, audit.snapshot(space, SPACE_FIELDS)),
     )
     return space
 
@@ -1014,7 +1207,13 @@ def tell(booking: Booking, event: str, now: datetime, **extra: Any) -> None:
         **extra,
     }
     notify_each(
-        [(booking.user_id, params, f"booking:{booking.pk}:{event}:{booking.updated_at.timestamp():.0f}")],
+        [
+            (
+                booking.user_id,
+                params,
+                f"booking:{booking.pk}:{event}:{booking.updated_at.timestamp():.0f}",
+            )
+        ],
         subject=f"booking:{booking.pk}",
         kind=f"booking_{event}",
         event=f"booking:{booking.pk}:{event}",
@@ -1024,61 +1223,70 @@ def tell(booking: Booking, event: str, now: datetime, **extra: Any) -> None:
     )
 
 
-def _name(p: dict) -> str:
+def _name(p: Mapping[str, Any]) -> str:
     from django.utils.translation import get_language
 
     return p["space_en"] if (get_language() or "").startswith("en") else p["space"]
 
 
-def _confirmed(p: dict) -> Message:
-    return Message(title=_("Booked: %(space)s, %(when)s") % {"space": _name(p), "when": p["when"]},
-                   body=_("Check in at the door with the booking's QR code."))
-
-
-def _pending(p: dict) -> Message:
+def _confirmed(p: Mapping[str, Any]) -> Message:
     return Message(
-        title=_("Booking request sent: %(space)s, %(when)s") % {"space": _name(p), "when": p["when"]},
+        title=_("Booked: %(space)s, %(when)s") % {"space": _name(p), "when": p["when"]},
+        body=_("Check in at the door with the booking's QR code."),
+    )
+
+
+def _pending(p: Mapping[str, Any]) -> Message:
+    return Message(
+        title=_("Booking request sent: %(space)s, %(when)s")
+        % {"space": _name(p), "when": p["when"]},
         body=_("The center's staff will approve or refuse it; you will be told."),
     )
 
 
-def _series(p: dict) -> Message:
+def _series(p: Mapping[str, Any]) -> Message:
     return Message(
         title=_("Series booked: %(space)s, %(n)s dates from %(when)s")
         % {"space": _name(p), "n": p["count"], "when": p["when"]},
-        body=_("%(skipped)s dates were skipped because they could not be booked.") % {"skipped": p["skipped"]}
-        if p["skipped"] else "",
+        body=_("%(skipped)s dates were skipped because they could not be booked.")
+        % {"skipped": p["skipped"]}
+        if p["skipped"]
+        else "",
     )
 
 
-def _approved(p: dict) -> Message:
-    return Message(title=_("Booking approved: %(space)s, %(when)s") % {"space": _name(p), "when": p["when"]})
+def _approved(p: Mapping[str, Any]) -> Message:
+    return Message(
+        title=_("Booking approved: %(space)s, %(when)s") % {"space": _name(p), "when": p["when"]}
+    )
 
 
-def _refused(p: dict) -> Message:
+def _refused(p: Mapping[str, Any]) -> Message:
     return Message(
         title=_("Booking refused: %(space)s, %(when)s") % {"space": _name(p), "when": p["when"]},
         body=_("Reason: %(reason)s") % {"reason": p["reason"]},
     )
 
 
-def _lapsed(p: dict) -> Message:
+def _lapsed(p: Mapping[str, Any]) -> Message:
     return Message(
-        title=_("Booking request lapsed: %(space)s, %(when)s") % {"space": _name(p), "when": p["when"]},
+        title=_("Booking request lapsed: %(space)s, %(when)s")
+        % {"space": _name(p), "when": p["when"]},
         body=_("The center did not decide in time; the time is free again. Please ask the center."),
     )
 
 
-def _released(p: dict) -> Message:
+def _released(p: Mapping[str, Any]) -> Message:
     return Message(
         title=_("Booking released: %(space)s, %(when)s") % {"space": _name(p), "when": p["when"]},
         body=_("Nobody checked in, so the space was given back. This counts as a no-show."),
     )
 
 
-def _cancelled_by_staff(p: dict) -> Message:
+def _cancelled_by_staff(p: Mapping[str, Any]) -> Message:
     return Message(
-        title=_("The center cancelled your booking: %(space)s, %(when)s") % {"space": _name(p), "when": p["when"]},
+        title=_("The center cancelled your booking: %(space)s, %(when)s")
+        % {"space": _name(p), "when": p["when"]},
         body=_("Reason: %(reason)s") % {"reason": p["reason"]},
     )
 

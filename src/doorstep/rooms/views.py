@@ -48,7 +48,7 @@ def _day(raw: str | None, default: date | None = None) -> date | None:
 
 
 def _clock(raw: str | None) -> int | None:
-    """"14:30" → 870; None when it is not a time."""
+    """ "14:30" → 870; None when it is not a time."""
     try:
         t = time.fromisoformat((raw or "").strip()[:5])
     except ValueError:
@@ -70,7 +70,9 @@ def center_section(request: HttpRequest, center: Center) -> Section | None:
     spaces = list(selectors.public_spaces(center.pk))
     if not spaces:
         return None
-    return Section(template="rooms/partials/center_spaces.html", context={"spaces": spaces}, order=30)
+    return Section(
+        template="rooms/partials/center_spaces.html", context={"spaces": spaces}, order=30
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -79,7 +81,7 @@ def center_section(request: HttpRequest, center: Center) -> Section | None:
 
 
 def find(request: HttpRequest) -> HttpResponse:
-    """"A room for 20 with a projector, Thursday afternoon": the free-slot search."""
+    """ "A room for 20 with a projector, Thursday afternoon": the free-slot search."""
     today = timezone.localdate()
     g = request.GET
     day = _day(g.get("day"), today) or today
@@ -97,8 +99,14 @@ def find(request: HttpRequest) -> HttpResponse:
     searched = "day" in g
     found = (
         selectors.free_slots(
-            day=day, minutes=minutes, from_minute=start, to_minute=end, people=people,
-            equipment=wanted, region_code=region, center_id=center_id,
+            day=day,
+            minutes=minutes,
+            from_minute=start,
+            to_minute=end,
+            people=people,
+            equipment=wanted,
+            region_code=region,
+            center_id=center_id,
         )
         if searched and not errors
         else []
@@ -107,9 +115,17 @@ def find(request: HttpRequest) -> HttpResponse:
         request,
         "rooms/find.html",
         {
-            "day": day, "from": g.get("from", ""), "to": g.get("to", ""), "minutes": minutes,
-            "people": people, "wanted": wanted, "region": region, "center_id": center_id,
-            "equipment": Equipment.choices, "found": found, "searched": searched,
+            "day": day,
+            "from": g.get("from", ""),
+            "to": g.get("to", ""),
+            "minutes": minutes,
+            "people": people,
+            "wanted": wanted,
+            "region": region,
+            "center_id": center_id,
+            "equipment": Equipment.choices,
+            "found": found,
+            "searched": searched,
             "page_errors": errors,
             "districts": Region.objects.filter(level="district").order_by("code"),
         },
@@ -159,9 +175,12 @@ def space(request: HttpRequest, space_id: int) -> HttpResponse:
                 if until is None:
                     raise RoomError(_("Choose the last date of the series."), code="invalid")
                 result = services.book_series(
-                    by=user, until=until, every_weeks=int(request.POST["repeat"]),
+                    by=user,
+                    until=until,
+                    every_weeks=int(request.POST["repeat"]),
                     on_conflict="refuse" if request.POST.get("on_conflict") == "refuse" else "skip",
-                    idempotency_key=key, **values,
+                    idempotency_key=key,
+                    **values,
                 )
                 made = result.bookings
             else:
@@ -181,7 +200,8 @@ def space(request: HttpRequest, space_id: int) -> HttpResponse:
     mine = []
     if request.user.is_authenticated:
         mine = [
-            m for m in organizations.organizations_of(_user(request))
+            m
+            for m in organizations.organizations_of(_user(request))
             if m.organization.status == Organization.Status.CONFIRMED and m.may_book
         ]
     grid = selectors.availability(sp, day)
@@ -189,9 +209,16 @@ def space(request: HttpRequest, space_id: int) -> HttpResponse:
         request,
         "rooms/space.html",
         {
-            "space": sp, "day": day, "grid": grid, "prev": day - timedelta(days=1),
-            "next": day + timedelta(days=1), "today": today, "memberships": mine,
-            "page_errors": errors, "conflicts": conflicts, "key": _new_key(),
+            "space": sp,
+            "day": day,
+            "grid": grid,
+            "prev": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
+            "today": today,
+            "memberships": mine,
+            "page_errors": errors,
+            "conflicts": conflicts,
+            "key": _new_key(),
             "posted": request.POST if request.method == "POST" else {},
             "horizon": today + timedelta(days=sp.horizon_days),
         },
@@ -212,9 +239,13 @@ def mine(request: HttpRequest) -> HttpResponse:
     for b in bookings:
         opens, closes = services.checkin_window(b)
         b.can_check_in = b.status == BookingStatus.CONFIRMED and opens <= now < closes  # type: ignore[attr-defined]
-        b.can_cancel = b.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED) and (  # type: ignore[attr-defined]
-            now <= b.starts_at - timedelta(hours=b.space.cancel_until_hours)
-        ) and b.kind != "activity"
+        b.can_cancel = (
+            b.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
+            and (  # type: ignore[attr-defined]
+                now <= b.starts_at - timedelta(hours=b.space.cancel_until_hours)
+            )
+            and b.kind != "activity"
+        )
     return render(request, "rooms/mine.html", {"bookings": bookings, "now": now})
 
 
@@ -253,7 +284,8 @@ def booking_ics(request: HttpRequest, booking_id: int) -> HttpResponse:
         ends_at=b.ends_at,
         summary=f"{b.title} · {b.space.local_name}",
         location=f"{b.space.center.name} {b.space.local_name}",
-        cancelled=b.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN),
+        cancelled=b.status
+        not in (BookingStatus.PENDING, BookingStatus.CONFIRMED, BookingStatus.CHECKED_IN),
         sequence=b.ics_sequence,
     )
     response = HttpResponse(ics.calendar([event]), content_type="text/calendar; charset=utf-8")
@@ -274,7 +306,12 @@ def door(request: HttpRequest, code: str) -> HttpResponse:
             b = services.check_in_at_door(by=_user(request), door_code=sp.door_code)
             return render(request, "rooms/door.html", {"space": sp, "done": b})
         except RoomError as e:
-            return render(request, "rooms/door.html", {"space": sp, "page_errors": [e.message]}, status=e.status)
+            return render(
+                request,
+                "rooms/door.html",
+                {"space": sp, "page_errors": [e.message]},
+                status=e.status,
+            )
     return render(request, "rooms/door.html", {"space": sp})
 
 
@@ -290,10 +327,14 @@ def my_organizations(request: HttpRequest) -> HttpResponse:
             if action == "create":
                 center = _int(request.POST.get("center"), 0, 0, 10**12) or 0
                 organizations.create_organization(
-                    by=user, name=request.POST.get("name", ""), kind=request.POST.get("kind", ""),
+                    by=user,
+                    name=request.POST.get("name", ""),
+                    kind=request.POST.get("kind", ""),
                     center_id=center,
                 )
-                messages.success(request, _("Registered. The center will confirm it; you will see it here."))
+                messages.success(
+                    request, _("Registered. The center will confirm it; you will see it here.")
+                )
             elif action == "join":
                 organizations.join_organization(user=user, code=request.POST.get("code", ""))
                 messages.success(request, _("You have joined."))
@@ -314,7 +355,11 @@ def my_organizations(request: HttpRequest) -> HttpResponse:
     members: dict[int, list] = {}
     from doorstep.accounts.models import Membership
 
-    for m in Membership.objects.filter(organization_id__in=managed).select_related("user").order_by("joined_at"):
+    for m in (
+        Membership.objects.filter(organization_id__in=managed)
+        .select_related("user")
+        .order_by("joined_at")
+    ):
         members.setdefault(m.organization_id, []).append(m)
     for m in memberships:
         m.members = members.get(m.organization_id, [])  # type: ignore[attr-defined]
@@ -322,8 +367,12 @@ def my_organizations(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "rooms/organizations.html",
-        {"memberships": memberships, "kinds": Organization.Kind.choices, "centers": centers,
-         "page_errors": errors},
+        {
+            "memberships": memberships,
+            "kinds": Organization.Kind.choices,
+            "centers": centers,
+            "page_errors": errors,
+        },
     )
 
 
@@ -343,15 +392,31 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "rooms/staff_home.html",
-        {"spaces": spaces, "centers": centers, "queue": selectors.queue(user).count(),
-         "pending_orgs": pending_orgs, "today": timezone.localdate()},
+        {
+            "spaces": spaces,
+            "centers": centers,
+            "queue": selectors.queue(user).count(),
+            "pending_orgs": pending_orgs,
+            "today": timezone.localdate(),
+        },
     )
 
 
 NUMBER_FIELDS = (
-    "slot_minutes", "min_minutes", "max_minutes", "horizon_days", "buffer_minutes",
-    "decide_within_hours", "checkin_opens_minutes", "release_after_minutes", "cancel_until_hours",
-    "person_hours_week", "person_hours_month", "org_hours_week", "org_hours_month", "no_show_limit",
+    "slot_minutes",
+    "min_minutes",
+    "max_minutes",
+    "horizon_days",
+    "buffer_minutes",
+    "decide_within_hours",
+    "checkin_opens_minutes",
+    "release_after_minutes",
+    "cancel_until_hours",
+    "person_hours_week",
+    "person_hours_month",
+    "org_hours_week",
+    "org_hours_month",
+    "no_show_limit",
 )
 
 
@@ -362,14 +427,23 @@ def _hhmm(minute: int) -> str:
 def _space_values(request: HttpRequest) -> dict[str, Any]:
     p = request.POST
     ints = {
-        "capacity": (1, 5000), "slot_minutes": (5, 60), "min_minutes": (1, 1440),
-        "max_minutes": (1, 1440), "horizon_days": (1, 365), "buffer_minutes": (0, 240),
-        "decide_within_hours": (1, 720), "checkin_opens_minutes": (0, 240),
-        "release_after_minutes": (1, 240), "cancel_until_hours": (0, 720), "no_show_limit": (0, 50),
+        "capacity": (1, 5000),
+        "slot_minutes": (5, 60),
+        "min_minutes": (1, 1440),
+        "max_minutes": (1, 1440),
+        "horizon_days": (1, 365),
+        "buffer_minutes": (0, 240),
+        "decide_within_hours": (1, 720),
+        "checkin_opens_minutes": (0, 240),
+        "release_after_minutes": (1, 240),
+        "cancel_until_hours": (0, 720),
+        "no_show_limit": (0, 50),
     }
     values: dict[str, Any] = {
-        "name": p.get("name", ""), "name_en": " ".join(p.get("name_en", "").split())[:100],
-        "kind": p.get("kind", ""), "floor": p.get("floor", "")[:20],
+        "name": p.get("name", ""),
+        "name_en": " ".join(p.get("name_en", "").split())[:100],
+        "kind": p.get("kind", ""),
+        "floor": p.get("floor", "")[:20],
         "description": p.get("description", "")[:2000],
         "equipment": [e for e in p.getlist("equipment") if e in Equipment.values],
         "approval": p.get("approval", ""),
@@ -377,19 +451,30 @@ def _space_values(request: HttpRequest) -> dict[str, Any]:
     for name, (lo, hi) in ints.items():
         v = _int(p.get(name), None, lo, hi)
         if v is None:
-            raise RoomError(_("Check the numbers: one is missing or out of range."), code="invalid", field=name)
+            raise RoomError(
+                _("Check the numbers: one is missing or out of range."), code="invalid", field=name
+            )
         values[name] = v
     for name in ("person_hours_week", "person_hours_month", "org_hours_week", "org_hours_month"):
         raw = p.get(name, "").strip()
         v = _int(raw, None, 1, 744)
         if raw and v is None:
-            raise RoomError(_("Leave a limit empty, or give 1 to 744 hours."), code="invalid", field=name)
+            raise RoomError(
+                _("Leave a limit empty, or give 1 to 744 hours."), code="invalid", field=name
+            )
         values[name] = v
     o, c = _clock(p.get("opens")), _clock(p.get("closes"))
     if o is None or c is None:
         raise RoomError(_("Give the bookable hours as HH:MM."), code="invalid", field="opens")
     values["opens_minute"], values["closes_minute"] = o, c
-    for name in ("step_free", "hearing_loop", "for_residents", "for_groups", "for_companies", "active"):
+    for name in (
+        "step_free",
+        "hearing_loop",
+        "for_residents",
+        "for_groups",
+        "for_companies",
+        "active",
+    ):
         values[name] = p.get(name) == "on"
     return values
 
@@ -414,7 +499,9 @@ def staff_space(request: HttpRequest, space_id: int | None = None) -> HttpRespon
         try:
             if request.POST.get("action") == "photo":
                 assert sp is not None
-                services.set_space_photo(by=user, space_id=sp.pk, upload=request.FILES.get("photo") or b"")
+                services.set_space_photo(
+                    by=user, space_id=sp.pk, upload=request.FILES.get("photo") or b""
+                )
                 messages.success(request, _("Photo saved."))
             elif request.POST.get("action") == "blackout":
                 assert sp is not None
@@ -423,8 +510,11 @@ def staff_space(request: HttpRequest, space_id: int | None = None) -> HttpRespon
                 if None in (d1, d2, t1, t2):
                     raise RoomError(_("Give the start and end of the closure."), code="invalid")
                 r = services.add_blackout(
-                    by=user, space_id=sp.pk, starts_at=services.local_moment(d1, t1),  # type: ignore[arg-type]
-                    ends_at=services.local_moment(d2, t2), reason=request.POST.get("reason", ""),  # type: ignore[arg-type]
+                    by=user,
+                    space_id=sp.pk,
+                    starts_at=services.local_moment(d1, t1),  # type: ignore[arg-type]
+                    ends_at=services.local_moment(d2, t2),
+                    reason=request.POST.get("reason", ""),  # type: ignore[arg-type]
                     keep_bookings=request.POST.get("keep") == "on",
                 )
                 messages.success(
@@ -433,10 +523,17 @@ def staff_space(request: HttpRequest, space_id: int | None = None) -> HttpRespon
                     % {"c": len(r.cancelled), "k": len(r.kept)},
                 )
             elif request.POST.get("action") == "unblackout":
-                services.remove_blackout(by=user, blackout_id=_int(request.POST.get("blackout"), 0, 0, 10**12) or 0)
+                services.remove_blackout(
+                    by=user, blackout_id=_int(request.POST.get("blackout"), 0, 0, 10**12) or 0
+                )
                 messages.success(request, _("The closure was removed."))
             else:
-                sp = services.save_space(by=user, center_id=center_id, values=_space_values(request), space_id=sp.pk if sp else None)
+                sp = services.save_space(
+                    by=user,
+                    center_id=center_id,
+                    values=_space_values(request),
+                    space_id=sp.pk if sp else None,
+                )
                 messages.success(request, _("Saved."))
             assert sp is not None
             return redirect("rooms:staff_space", sp.pk)
@@ -450,19 +547,32 @@ def staff_space(request: HttpRequest, space_id: int | None = None) -> HttpRespon
     values = request.POST if request.method == "POST" and errors else None
     shown = sp or Space()
     numbers = [
-        (name, Space._meta.get_field(name).verbose_name, values.get(name) if values else getattr(shown, name))
+        (
+            name,
+            Space._meta.get_field(name).verbose_name,
+            values.get(name) if values else getattr(shown, name),
+        )
         for name in NUMBER_FIELDS
     ]
     return render(
         request,
         "rooms/staff_space.html",
         {
-            "space": sp, "center": Center.objects.get(pk=center_id), "values": values,
-            "kinds": Kind.choices, "equipment": Equipment.choices, "approvals": Approval.choices,
-            "blackouts": blackouts, "feed": feed, "page_errors": errors, "numbers": numbers,
+            "space": sp,
+            "center": Center.objects.get(pk=center_id),
+            "values": values,
+            "kinds": Kind.choices,
+            "equipment": Equipment.choices,
+            "approvals": Approval.choices,
+            "blackouts": blackouts,
+            "feed": feed,
+            "page_errors": errors,
+            "numbers": numbers,
             "space_opens": values.get("opens") if values else _hhmm(shown.opens_minute),
             "space_closes": values.get("closes") if values else _hhmm(shown.closes_minute),
-            "door_url": request.build_absolute_uri(reverse("rooms:door", args=[sp.door_code])) if sp else "",
+            "door_url": request.build_absolute_uri(reverse("rooms:door", args=[sp.door_code]))
+            if sp
+            else "",
         },
     )
 
@@ -474,7 +584,9 @@ def poster(request: HttpRequest, space_id: int) -> HttpResponse:
     if sp is None or not can_manage(_user(request), sp.center_id):
         raise Http404
     url = request.build_absolute_uri(reverse("rooms:door", args=[sp.door_code]))
-    return render(request, "rooms/poster.html", {"space": sp, "qr": qr_svg(url, sp.name), "url": url})
+    return render(
+        request, "rooms/poster.html", {"space": sp, "qr": qr_svg(url, sp.name), "url": url}
+    )
 
 
 def freebusy(request: HttpRequest, token: str) -> HttpResponse:
@@ -490,7 +602,10 @@ def freebusy(request: HttpRequest, token: str) -> HttpResponse:
     now = timezone.now()
     until = now + timedelta(days=60)
     busy = Booking.objects.filter(
-        space=sp, status__in=("pending", "confirmed", "checked_in"), ends_at__gt=now, starts_at__lt=until
+        space=sp,
+        status__in=("pending", "confirmed", "checked_in"),
+        ends_at__gt=now,
+        starts_at__lt=until,
     ).values_list("starts_at", "ends_at")
     body = ics.free_busy(busy, uid=f"space-{sp.pk}@doorstep", name=sp.name, starts=now, ends=until)
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
@@ -504,10 +619,14 @@ def queue(request: HttpRequest) -> HttpResponse:
         approve = request.POST.get("decision") == "approve"
         try:
             services.decide(
-                by=user, booking_id=_int(request.POST.get("booking"), 0, 0, 10**12) or 0,
-                approve=approve, reason=request.POST.get("reason", ""),
+                by=user,
+                booking_id=_int(request.POST.get("booking"), 0, 0, 10**12) or 0,
+                approve=approve,
+                reason=request.POST.get("reason", ""),
             )
-            messages.success(request, _("Approved.") if approve else _("Refused; the booker is told why."))
+            messages.success(
+                request, _("Approved.") if approve else _("Refused; the booker is told why.")
+            )
         except RoomError as e:
             messages.error(request, str(e.message))
         return redirect("rooms:staff_queue")
@@ -533,7 +652,12 @@ def board(request: HttpRequest, center_id: int) -> HttpResponse:
                 services.staff_check_in(by=user, booking_id=booking_id)
                 messages.success(request, _("Checked in."))
             else:
-                services.cancel(by=user, booking_id=booking_id, as_staff=True, reason=request.POST.get("reason", ""))
+                services.cancel(
+                    by=user,
+                    booking_id=booking_id,
+                    as_staff=True,
+                    reason=request.POST.get("reason", ""),
+                )
                 messages.success(request, _("Cancelled; the booker is told why."))
         except RoomError as e:
             messages.error(request, str(e.message))
@@ -548,8 +672,15 @@ def board(request: HttpRequest, center_id: int) -> HttpResponse:
     return render(
         request,
         "rooms/staff_board.html",
-        {"center": Center.objects.get(pk=center_id), "day": day, "hours": hours, "rows": rows,
-         "bookings": starting, "prev": day - timedelta(days=1), "next": day + timedelta(days=1)},
+        {
+            "center": Center.objects.get(pk=center_id),
+            "day": day,
+            "hours": hours,
+            "rows": rows,
+            "bookings": starting,
+            "prev": day - timedelta(days=1),
+            "next": day + timedelta(days=1),
+        },
     )
 
 
@@ -560,14 +691,20 @@ def staff_organizations(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             organizations.decide_organization(
-                by=user, organization_id=_int(request.POST.get("organization"), 0, 0, 10**12) or 0,
-                confirm=request.POST.get("decision") == "confirm", reason=request.POST.get("reason", ""),
+                by=user,
+                organization_id=_int(request.POST.get("organization"), 0, 0, 10**12) or 0,
+                confirm=request.POST.get("decision") == "confirm",
+                reason=request.POST.get("reason", ""),
             )
             messages.success(request, _("Saved."))
         except DoorstepError as e:
             messages.error(request, str(e.message))
         return redirect("rooms:staff_organizations")
-    orgs = Organization.objects.filter(center__in=managed_centers(user)).select_related("center").order_by("status", "name")
+    orgs = (
+        Organization.objects.filter(center__in=managed_centers(user))
+        .select_related("center")
+        .order_by("status", "name")
+    )
     return render(request, "rooms/staff_organizations.html", {"organizations": orgs[:500]})
 
 
@@ -593,26 +730,56 @@ def staff_figures(request: HttpRequest) -> HttpResponse:
         response["Content-Disposition"] = f'attachment; filename="spaces-{first}-{last}.csv"'
         response.write("\ufeff")
         w = csv.writer(response)
-        w.writerow(["center", "space", "bookable_hours", "booked_hours", "used_hours", "utilisation",
-                    "no_shows", "bookings_due", "resident_hours", "organization_hours", "staff_hours",
-                    "activity_hours"])
+        w.writerow(
+            [
+                "center",
+                "space",
+                "bookable_hours",
+                "booked_hours",
+                "used_hours",
+                "utilisation",
+                "no_shows",
+                "bookings_due",
+                "resident_hours",
+                "organization_hours",
+                "staff_hours",
+                "activity_hours",
+            ]
+        )
         for f in rows:
-            w.writerow([
-                f.space.center.name, f.space.name, f"{f.bookable_hours:.1f}", f"{f.booked_hours:.1f}",
-                f"{f.used_hours:.1f}", "" if f.utilisation is None else f"{f.utilisation:.3f}",
-                f.no_shows, f.ended,
-                *(f"{f.by_kind.get(k, 0.0):.1f}" for k in ("resident", "organization", "staff", "activity")),
-            ])
+            w.writerow(
+                [
+                    f.space.center.name,
+                    f.space.name,
+                    f"{f.bookable_hours:.1f}",
+                    f"{f.booked_hours:.1f}",
+                    f"{f.used_hours:.1f}",
+                    "" if f.utilisation is None else f"{f.utilisation:.3f}",
+                    f.no_shows,
+                    f.ended,
+                    *(
+                        f"{f.by_kind.get(k, 0.0):.1f}"
+                        for k in ("resident", "organization", "staff", "activity")
+                    ),
+                ]
+            )
         audit.record_export(actor=user, what="rooms.figures", rows=len(rows), fmt="csv")
         return response
     top = max(peak) or 1
     return render(
         request,
         "rooms/staff_figures.html",
-        {"rows": rows, "first": first, "last": last,
-         "peak": [(h, v, round(100 * v / top)) for h, v in enumerate(peak) if 7 <= h <= 22],
-         "centers": managed_centers(user).filter(spaces__isnull=False).distinct().order_by("name")[:200],
-         "center_id": request.GET.get("center", "")},
+        {
+            "rows": rows,
+            "first": first,
+            "last": last,
+            "peak": [(h, v, round(100 * v / top)) for h, v in enumerate(peak) if 7 <= h <= 22],
+            "centers": managed_centers(user)
+            .filter(spaces__isnull=False)
+            .distinct()
+            .order_by("name")[:200],
+            "center_id": request.GET.get("center", ""),
+        },
     )
 
 
@@ -622,6 +789,3 @@ def space_photo(request: HttpRequest, space_id: int) -> HttpResponse:
         raise Http404
     with sp.photo.open("rb") as fh:
         return HttpResponse(fh.read(), content_type=sp.photo_type or "image/jpeg")
-
-
-

@@ -157,6 +157,15 @@ def data_strings() -> list[str]:
     values |= set(DeliveryAddress.objects.values_list("estate", flat=True))
     values |= set(DeliveryAddress.objects.values_list("detail", flat=True))
     values |= set(Order.objects.values_list("address", flat=True))
+    from doorstep.accounts.models import Organization
+    from doorstep.rooms.models import Booking, Space
+
+    for sp in Space.objects.all():
+        values |= {sp.name, sp.name_en, sp.description, sp.source_detail, sp.floor}
+    values |= set(Booking.objects.values_list("title", flat=True))
+    values |= set(Booking.objects.values_list("reason", flat=True))
+    values |= set(Organization.objects.values_list("name", flat=True))
+    values |= set(Organization.objects.values_list("invite_code", flat=True))
     # The article's title, a proper name, cited as the source.
     values.add("《党群服务中心：走得进 坐得下 还想来》")
     values |= set(Person.objects.values_list("name", flat=True))
@@ -250,6 +259,36 @@ def world(regions):
         now=kitchen["before"],
     )
     menu = kitchen["menu"]
+    from doorstep.accounts.organizations import create_organization
+    from doorstep.rooms import services as rooms
+    from doorstep.rooms.models import Space
+
+    space = Space.objects.create(
+        center=center,
+        name="水岸讲堂",
+        name_en="Waterside Hall",
+        kind="lecture_hall",
+        capacity=100,
+        equipment=["projector"],
+        source="article",
+        synthetic_details=True,
+        source_detail="《党群服务中心：走得进 坐得下 还想来》",
+        opens_minute=420,
+        closes_minute=1380,
+    )
+    booking = rooms.book(
+        by=resident,
+        space_id=space.pk,
+        title="读书会",
+        public=True,
+        starts_at=timezone.localtime(now).replace(hour=10, minute=0, second=0, microsecond=0)
+        + timedelta(days=2),
+        ends_at=timezone.localtime(now).replace(hour=11, minute=0, second=0, microsecond=0)
+        + timedelta(days=2),
+    ).booking
+    org = create_organization(
+        by=resident, name="滨江读书会", kind="residents_team", center_id=center.pk
+    )
     return locals()
 
 
@@ -314,6 +353,30 @@ def pages(w) -> list[tuple[str, str | None]]:
         (f"/staff/meals/menus/{w['menu'].pk}/sheet", "staff"),
         (f"/staff/meals/menus/{w['menu'].pk}/counter", "staff"),
         (f"/staff/meals/menus/{w['menu'].pk}/rounds", "staff"),
+        ("/rooms/", None),
+        (
+            f"/rooms/?day={w['booking'].starts_at.date()}&minutes=60&people=2&equipment=projector",
+            None,
+        ),
+        (
+            f"/rooms/spaces/{w['space'].pk}/?date={timezone.localtime(w['booking'].starts_at).date()}",
+            None,
+        ),
+        (f"/rooms/spaces/{w['space'].pk}/", "resident"),
+        ("/rooms/mine/", "resident"),
+        ("/rooms/organizations/", "resident"),
+        (f"/rooms/door/{w['space'].door_code}/", "resident"),
+        ("/staff/rooms/", "staff"),
+        (f"/staff/rooms/spaces/{w['space'].pk}/", "staff"),
+        (f"/staff/rooms/spaces/new?center={w['center'].pk}", "staff"),
+        (f"/staff/rooms/spaces/{w['space'].pk}/poster", "staff"),
+        ("/staff/rooms/queue/", "staff"),
+        (
+            f"/staff/rooms/board/{w['center'].pk}/?date={timezone.localtime(w['booking'].starts_at).date()}",
+            "staff",
+        ),
+        ("/staff/rooms/organizations/", "staff"),
+        ("/staff/rooms/figures/", "staff"),
     ]
 
 

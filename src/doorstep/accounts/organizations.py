@@ -83,7 +83,7 @@ def decide_organization(
         action="organization.confirm" if confirm else "organization.refuse",
         obj=org,
         center_id=org.center_id,
-        changes={"reason": org.reason} if org.reason else None,
+        changes={"given_reason": org.reason} if org.reason else None,
         now=now,
     )
     return org
@@ -137,10 +137,12 @@ def set_member(
         membership.save(update_fields=["may_book"])
     audit.record(
         actor=by,
-        action="organization.member",
+        action="organization.member_remove" if remove else "organization.member",
         obj=org,
         center_id=org.center_id,
-        changes={"member": member_id, "removed": remove, "may_book": may_book},
+        changes={"member_id": member_id}
+        if remove
+        else {"member_id": member_id, "may_book": may_book},
     )
 
 

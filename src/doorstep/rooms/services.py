@@ -454,7 +454,7 @@ def book(
                 action="booking.create",
                 obj=booking,
                 center_id=space.center_id,
-                changes={"status": booking.status, "starts_at": starts, "ends_at": ends},
+                changes={"starts_at": starts, "ends_at": ends},
                 now=now,
             )
             tell(
@@ -599,7 +599,10 @@ def book_series(
                 action="booking.series",
                 obj=made[0],
                 center_id=space.center_id,
-                changes={"dates": len(made), "skipped": series.skipped},
+                changes={
+                    "dates_booked": len(made),
+                    "dates_skipped": [k["date"] for k in series.skipped],
+                },
                 now=now,
             )
             tell(made[0], "series", now, count=len(made), skipped=len(skipped))
@@ -655,7 +658,7 @@ def decide(
         action="booking.approve" if approve else "booking.refuse",
         obj=booking,
         center_id=booking.space.center_id,
-        changes={"reason": reason} if reason else None,
+        changes={"given_reason": reason} if reason else None,
         now=now,
     )
     tell(booking, "approved" if approve else "refused", now)
@@ -823,7 +826,7 @@ def _cancel(booking: Booking, by: User, reason: str, now: datetime, event: str) 
         action="booking.cancel",
         obj=booking,
         center_id=booking.space.center_id,
-        changes={"reason": reason} if reason else None,
+        changes={"given_reason": reason} if reason else None,
         now=now,
     )
     if event:
@@ -952,11 +955,11 @@ def add_blackout(
         obj=space,
         center_id=space.center_id,
         changes={
-            "from": starts,
-            "until": ends,
-            "reason": reason,
-            "cancelled": len(cancelled),
-            "kept": len(kept),
+            "starts_at": starts,
+            "ends_at": ends,
+            "given_reason": reason,
+            "bookings_cancelled": len(cancelled),
+            "bookings_kept": len(kept),
         },
         now=now,
     )
@@ -975,7 +978,7 @@ def remove_blackout(*, by: User, blackout_id: int) -> None:
         action="space.blackout_remove",
         obj=blackout.space,
         center_id=blackout.space.center_id,
-        changes={"reason": blackout.reason},
+        changes={"given_reason": blackout.reason},
     )
     blackout.delete()
 

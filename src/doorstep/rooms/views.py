@@ -763,7 +763,7 @@ def staff_figures(request: HttpRequest) -> HttpResponse:
                     ),
                 ]
             )
-        audit.record_export(actor=user, what="rooms.figures", rows=len(rows), fmt="csv")
+        audit.record_export(actor=user, what="rooms_figures", rows=len(rows), fmt="csv")
         return response
     top = max(peak) or 1
     return render(

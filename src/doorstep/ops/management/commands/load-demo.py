@@ -68,6 +68,10 @@ class Command(BaseCommand):
 
         # The article's canteens; their week of menus and the subsidy bands are synthetic.
         self._report("article canteens, example menus (synthetic)", load_demo_meals())
+        from doorstep.rooms.demo import load_demo_rooms
+
+        # The article's spaces; their hours, rules and the week's bookings are synthetic.
+        self._report("article spaces, example bookings (synthetic)", load_demo_rooms())
         if not options["no_demo_drafts"]:
             from doorstep.legislation.demo import load_demo_drafts
 

@@ -19,6 +19,9 @@ http.client processes), one distinct account per attempt:
   m      the meals burst: 2,000 orders from 128 clients for a set meal of 300 portions:
          exactly 300 ordered (checked in SQL with the portions counter), every other answer
          a clean 400 `sold_out`, no 5xx
+  r      the room rush: 500 residents (one account each, 250 clients) ask for overlapping
+         times of one meeting room at once: exactly one booking holds it (checked in SQL),
+         every other answer a clean 409 `slot_taken`, no 5xx
 
 Each b run stops sending after 10 s and c after 30 s (--b-duration, --c-duration), so the
 whole benchmark ends within 5 minutes even at today's ~100 requests/s; raise them to send
@@ -824,6 +827,77 @@ def scenario_m(server: Server, db: Db, data: dict, args: argparse.Namespace) -> 
     return f
 
 
+def room_outcome(status: int, body: bytes) -> str:
+    """The booking's status for a 2xx, the error `code` otherwise."""
+    return outcome_of(
+        status, body, lambda data: str((data.get("bookings") or [{}])[0].get("status", "empty"))
+    )
+
+
+def scenario_r(server: Server, db: Db, data: dict, args: argparse.Namespace) -> dict[str, object]:
+    """The room rush: --r-attempts residents at once for overlapping times of one room."""
+    rooms = data["rooms"]
+    accounts = data["accounts"][: args.r_attempts]
+    jobs: list[Job] = []
+    for i, (token, _person_id) in enumerate(accounts):
+        body = {
+            "space_id": rooms["space"],
+            "starts_at": rooms["starts"][i % 3],
+            "ends_at": rooms["ends"][i % 3],
+            "title": "楼组议事",
+        }
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": str(uuid.uuid4()),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Connection": "keep-alive",
+        }
+        jobs.append((i, "/api/v1/bookings", json.dumps(body).encode(), headers))
+    db.forget_token_use()
+    d = drive(
+        server,
+        jobs,
+        args.r_clients,
+        duration_s=args.r_duration,
+        timeout_s=args.timeout,
+        outcome=room_outcome,
+    )
+    f = d.figures()
+    outcomes: dict[str, int] = f["outcomes"]  # type: ignore[assignment]
+    (holding,) = db.conn.execute(
+        "SELECT count(*) FROM rooms_booking WHERE space_id = %s "
+        "AND status IN ('pending', 'confirmed', 'checked_in')",
+        [rooms["space"]],
+    ).fetchone()
+    unclean = {k: v for k, v in outcomes.items() if k not in {"confirmed", "slot_taken"}}
+    f.update(
+        clients=args.r_clients,
+        planned=len(accounts),
+        confirmed_answers=outcomes.get("confirmed", 0),
+        taken_answers=outcomes.get("slot_taken", 0),
+        confirmed_latency=d.latencies_ms("confirmed"),
+        taken_latency=d.latencies_ms("slot_taken"),
+        db_holding=holding,
+        unclean_answers=unclean,
+        mismatches={},
+    )
+    f["correct"] = (
+        holding == f["confirmed_answers"] == 1
+        and f["confirmed_answers"] + f["taken_answers"] == len(accounts)
+        and not unclean
+        and f["http_5xx"] == 0
+        and f["connection_errors"] == 0
+    )
+    print_run(
+        "r room rush",
+        f,
+        f"; confirmed {f['confirmed_answers']} (db {holding}), slot_taken "
+        f"{f['taken_answers']}, {'correct' if f['correct'] else 'WRONG'}",
+    )
+    return f
+
+
 def compare_servers(
     args: argparse.Namespace, data: dict, db: Db, env: dict[str, str], workdir: Path
 ) -> dict[str, object]:
@@ -950,8 +1024,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument(
         "--scenario",
         default="all",
-        help="a, b, c, m (the meals burst), floor, or several joined by commas; "
-        "all = floor,a,b,c,m",
+        help="a, b, c, m (the meals burst), r (the room rush), floor, or several joined by "
+        "commas; all = floor,a,b,c,m,r",
     )
     p.add_argument("--floor-duration", type=float, default=8.0, help="seconds of the 401 floor run")
     p.add_argument("--accounts", type=int, default=30000, help="resident accounts to create")
@@ -968,6 +1042,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--m-clients", type=int, default=128)
     p.add_argument("--m-attempts", type=int, default=2000)
     p.add_argument("--m-duration", type=float, default=30.0, help="max seconds of scenario m")
+    p.add_argument("--r-attempts", type=int, default=500, help="residents in the room rush")
+    p.add_argument("--r-clients", type=int, default=250)
+    p.add_argument("--r-duration", type=float, default=30.0, help="max seconds of scenario r")
     p.add_argument("--timeout", type=float, default=30.0, help="per-request client timeout, s")
     p.add_argument("--warmup", type=int, default=200, help="warm-up registrations")
     add_server_args(p)
@@ -996,12 +1073,15 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     if args.pg_host not in {"127.0.0.1", "localhost", "::1"}:
         p.error("the benchmark only talks to this machine (loopback)")
     # Each attempt of a scenario uses its own account (the same accounts serve every activity).
-    chosen = set(args.scenario.split(",")) | ({"b", "c", "m"} if args.scenario == "all" else set())
+    chosen = set(args.scenario.split(",")) | (
+        {"b", "c", "m", "r"} if args.scenario == "all" else set()
+    )
     need = max(
         args.warmup,
         args.b_attempts if "b" in chosen else 0,
         args.c_applications if "c" in chosen else 0,
         args.m_attempts if "m" in chosen else 0,
+        args.r_attempts if "r" in chosen else 0,
     )
     if args.accounts < need:
         p.error(f"--accounts must be at least {need}")
@@ -1013,9 +1093,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     CLIENT.update(kind=args.client, procs=args.client_procs)
     scenarios = (
-        ["floor", "a", "b", "c", "m"] if args.scenario == "all" else args.scenario.split(",")
+        ["floor", "a", "b", "c", "m", "r"] if args.scenario == "all" else args.scenario.split(",")
     )
-    unknown = set(scenarios) - {"floor", "a", "b", "c", "m"}
+    unknown = set(scenarios) - {"floor", "a", "b", "c", "m", "r"}
     if unknown:
         raise SystemExit(f"unknown scenario {sorted(unknown)}")
     started = time.perf_counter()
@@ -1105,6 +1185,8 @@ def main(argv: list[str] | None = None) -> int:
             summary["c"] = scenario_c(server, db, data, args)
         if "m" in scenarios:
             summary["m"] = scenario_m(server, db, data, args)
+        if "r" in scenarios:
+            summary["r"] = scenario_r(server, db, data, args)
         summary["db_connections"] = db.connections(args.pg_name) - 1  # minus this one
         server.stop()
         log = server.log_path.read_text(errors="replace") if server.log_path.exists() else ""
@@ -1171,7 +1253,7 @@ def main(argv: list[str] | None = None) -> int:
 def correctness_problems(summary: dict[str, object]) -> list[str]:
     out = []
     runs: list[tuple[str, dict]] = []
-    for key in ("floor", "a", "c", "m"):
+    for key in ("floor", "a", "c", "m", "r"):
         if key in summary:
             runs.append((key, summary[key]))  # type: ignore[arg-type]
     for variant, rs in (summary.get("b") or {}).items():  # type: ignore[attr-defined]

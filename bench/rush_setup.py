@@ -148,6 +148,34 @@ def make_menu(center) -> dict[str, int]:  # type: ignore[no-untyped-def]
     return {"menu": menu.pk, "item": item.pk, "portions": MEAL_PORTIONS}
 
 
+def make_space(center) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """A meeting room open 08:00-21:00 and the slot everyone wants: tomorrow 14:00-16:00
+    (the room rush, rush.py r). Each attempt asks for a slightly different overlapping time
+    (14:00, 14:30 or 15:00 for two hours), so only the overlap rule can keep it to one."""
+    from datetime import datetime, time, timedelta
+
+    from doorstep.rooms.models import Space
+
+    space = Space.objects.create(
+        center=center,
+        name="基准会议室",
+        kind="meeting_room",
+        capacity=20,
+        source="synthetic",
+        opens_minute=480,
+        closes_minute=1260,
+    )
+    day = timezone.localdate() + timedelta(days=1)
+    starts = [
+        timezone.make_aware(datetime.combine(day, time(14 + m // 60, m % 60))) for m in (0, 30, 60)
+    ]
+    return {
+        "space": space.pk,
+        "starts": [s.isoformat() for s in starts],
+        "ends": [(s + timedelta(hours=2)).isoformat() for s in starts],
+    }
+
+
 def setup(args: argparse.Namespace) -> dict[str, object]:
     t0 = time.perf_counter()
     with transaction.atomic():
@@ -186,7 +214,9 @@ def setup(args: argparse.Namespace) -> dict[str, object]:
             ).pk,
         }
         meals = make_menu(center)
+        rooms = make_space(center)
     return {
+        "rooms": rooms,
         "accounts": accounts,
         "activities": activities,
         "meals": meals,

@@ -461,3 +461,30 @@ def test_an_activity_holds_its_space_under_the_same_rule(tower):
             data=_lecture(tower, THURSDAY, 17, 18),
             now=NOW,
         )
+
+
+def test_a_reminder_two_hours_before_once_and_a_notice_when_the_booker_cancels(tower):
+    b = book(tower, **span(THURSDAY, 14, 16)).booking
+    c = book(tower, **span(THURSDAY, 17, 18)).booking
+    assert services.remind_due(local(THURSDAY, 11, 59)) == 0
+    assert services.remind_due(local(THURSDAY, 12)) == 1
+    assert services.remind_due(local(THURSDAY, 12, 30)) == 0
+    reminder = Notice.objects.filter(user=tower["resident"], title__startswith="提醒").get()
+    assert "15分钟" in reminder.body and "14:00" in reminder.title
+    services.cancel(by=tower["resident"], booking_id=c.pk, now=NOW)
+    assert Notice.objects.filter(user=tower["resident"], title__startswith="预订已取消").exists()
+    assert Booking.objects.get(pk=b.pk).reminded_at == local(THURSDAY, 12)
+
+
+def test_near_me_finds_rooms_within_the_radius_only(tower, regions):
+    from doorstep.centers.models import Center
+    from doorstep.rooms.selectors import free_slots
+
+    Center.objects.filter(pk=tower["center"].pk).update(lat=31.2400, lng=121.4900, location_precision="exact")
+    ask = dict(day=THURSDAY, minutes=60, from_minute=14 * 60, to_minute=17 * 60, now=NOW)
+    near = free_slots(lat=31.2410, lng=121.4910, radius_m=1000, **ask)
+    assert {f.space.name for f in near} == {"会议室", "青年驿家"}
+    assert all(100 < f.distance_m < 200 for f in near)
+    assert free_slots(lat=31.3000, lng=121.4900, radius_m=1000, **ask) == []
+    Center.objects.filter(pk=tower["center"].pk).update(location_precision="district")
+    assert free_slots(lat=31.2410, lng=121.4910, radius_m=1000, **ask) == []

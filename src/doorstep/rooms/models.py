@@ -223,6 +223,7 @@ class Booking(models.Model):
     checked_in_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    reminded_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=80, blank=True)
     ics_sequence = models.PositiveIntegerField(default=0)
     synthetic = models.BooleanField(default=False, editable=False)

@@ -119,34 +119,44 @@ class Found:
     distance_m: int | None = None
 
 
+def _minutes_of(day_start: datetime, a: datetime, z: datetime) -> tuple[int, int]:
+    """[a, z) as minutes from the day's local midnight (floor, ceil), clipped to the day."""
+    lo = max(0, int((a - day_start).total_seconds() // 60))
+    hi = min(1440, -int(-(z - day_start).total_seconds() // 60))
+    return lo, hi
+
+
 def _frees(
-    sp: Space,
-    day: date,
     spans: list[tuple[int, int]],
-    busy: list[tuple[datetime, datetime, Booking]],
-    closed: list[tuple[datetime, datetime]],
+    busy: list[tuple[int, int]],
+    closed: list[tuple[int, int]],
+    *,
     lo: int,
     hi: int,
     minutes: int,
-    now: datetime,
+    step: int,
+    buffer: int,
+    earliest: int,
     limit: int,
-) -> list[datetime]:
-    out: list[datetime] = []
-    step = sp.slot_minutes
-    buffer = timedelta(minutes=sp.buffer_minutes)
+) -> list[int]:
+    """Free start minutes: on the step, inside a bookable span and [lo, hi), the booking and
+    its buffer clear of every holding booking (which carry their own buffer), the booking
+    clear of closures. Integer minutes of one day: this runs for every candidate space."""
+    out: list[int] = []
     for a, b in spans:
-        m = max(a, lo)
+        m = max(a, lo, earliest)
         m += (-m) % step
-        while m + minutes <= min(b, hi) and len(out) < limit:
-            s = local_moment(day, m)
-            e = s + timedelta(minutes=minutes)
-            if (
-                s >= now
-                and not any(x < e + buffer and s < z for x, z, _ in busy)
-                and not any(x < e and s < z for x, z in closed)
-            ):
-                out.append(s)
-            m += step
+        end = min(b, hi)
+        while m + minutes <= end and len(out) < limit:
+            e = m + minutes
+            clash = next((z for x, z in busy if x < e + buffer and m < z), None)
+            if clash is None:
+                clash = next((z for x, z in closed if x < e and m < z), None)
+            if clash is None:
+                out.append(m)
+                m += step
+            else:
+                m = max(m + step, clash + (-clash) % step)  # jump past what is in the way
     return out
 
 
@@ -171,14 +181,21 @@ def free_slots(
 ) -> list[Found]:
     """Spaces with a free start on `day` between two times, for `minutes`, that hold
     `people` and have the equipment asked for, at a center, in a subdistrict or district, or
-    within `radius_m` of a point (nearest first). A fixed number of statements: the spaces,
-    the day's bookings and blackouts, the centers' hours."""
+    within `radius_m` of a point (nearest first; precise locations only), otherwise earliest
+    first. A fixed number of statements: the candidate spaces (plain rows), the day's
+    bookings and closures of those, the centers' hours, and the spaces found."""
+    from doorstep.centers.hours import day_spans
     from doorstep.centers.models import OpeningException, OpeningHours
     from doorstep.centers.selectors import distance_m
     from doorstep.centers.vocab import Precision
 
     now = now or timezone.now()
-    q = Space.objects.filter(active=True, capacity__gte=max(1, people)).select_related("center")
+    q = Space.objects.filter(
+        active=True,
+        capacity__gte=max(1, people),
+        min_minutes__lte=minutes,
+        max_minutes__gte=minutes,
+    )
     if kind:
         q = q.filter(kind=kind)
     if step_free:
@@ -197,12 +214,44 @@ def free_slots(
             center__location_precision__in=(Precision.EXACT, Precision.STREET),
         )
     wanted = set(equipment)
-    spaces = [s for s in q[:2000] if wanted <= set(s.equipment)]
-    if not spaces:
+    rows = q.values_list(
+        "pk",
+        "center_id",
+        "equipment",
+        "slot_minutes",
+        "buffer_minutes",
+        "opens_minute",
+        "closes_minute",
+        "center__lat",
+        "center__lng",
+    )[:5000]
+    candidates = []
+    for pk, cid, kit, step, buffer, opens, closes, clat, clng in rows:
+        if wanted and not wanted <= set(kit):
+            continue
+        far = None
+        if point:
+            far = round(distance_m(lat, lng, clat, clng))  # type: ignore[arg-type]
+            if far > radius_m:
+                continue
+        candidates.append((far or 0, pk, cid, step, buffer, opens, closes, far))
+    if not candidates:
         return []
-    ids = [s.pk for s in spaces]
-    center_ids = {s.center_id for s in spaces}
-    busy, closed = _day_rows(ids, day)
+    candidates.sort()
+    ids = [c[1] for c in candidates]
+    center_ids = {c[2] for c in candidates}
+    midnight = local_moment(day, 0)
+    lo_t, hi_t = midnight, local_moment(day, 1440)
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for sid, a, z in Booking.objects.filter(
+        space_id__in=ids, status__in=HOLDING, starts_at__lt=hi_t, blocked_until__gt=lo_t
+    ).values_list("space_id", "starts_at", "blocked_until"):
+        busy[sid].append(_minutes_of(midnight, a, z))
+    closed: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for sid, a, z in Blackout.objects.filter(
+        space_id__in=ids, starts_at__lt=hi_t, ends_at__gt=lo_t
+    ).values_list("space_id", "starts_at", "ends_at"):
+        closed[sid].append(_minutes_of(midnight, a, z))
     weekly: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for cid, w, o, c in OpeningHours.objects.filter(center_id__in=center_ids).values_list(
         "center_id", "weekday", "open_minute", "close_minute"
@@ -211,35 +260,42 @@ def free_slots(
     exceptions: dict[int, dict] = defaultdict(dict)
     for e in OpeningException.objects.filter(center_id__in=center_ids, date=day):
         exceptions[e.center_id][e.date] = (e.closed, e.open_minute, e.close_minute)
-    found = []
-    for sp in spaces:
-        if not sp.min_minutes <= minutes <= sp.max_minutes:
-            continue
-        spans = bookable_minutes(sp, day, (weekly[sp.center_id], exceptions[sp.center_id]))
+    open_spans: dict[int, list[tuple[int, int]]] = {}
+    earliest = 0
+    if day == timezone.localtime(now).date():
+        local_now = timezone.localtime(now)
+        earliest = local_now.hour * 60 + local_now.minute + (1 if local_now.second else 0)
+    elif day < timezone.localtime(now).date():
+        return []
+    hits: list[tuple[int, int, int, list[int]]] = []
+    for _far, pk, cid, step, buffer, opens, closes, far in candidates:
+        if cid not in open_spans:
+            w, x = weekly[cid], exceptions[cid]
+            open_spans[cid] = day_spans(w, x, day) if (w or x) else [(0, 1440)]
+        spans = [(max(a, opens), min(b, closes)) for a, b in open_spans[cid]]
         starts = _frees(
-            sp,
-            day,
-            spans,
-            busy[sp.pk],
-            closed[sp.pk],
-            from_minute,
-            to_minute,
-            minutes,
-            now,
-            per_space,
+            [(a, b) for a, b in spans if a < b],
+            busy[pk],
+            closed[pk],
+            lo=from_minute,
+            hi=to_minute,
+            minutes=minutes,
+            step=step,
+            buffer=buffer,
+            earliest=earliest,
+            limit=per_space,
         )
-        if not starts:
-            continue
-        far = None
-        if point and sp.center.lat is not None:
-            far = round(distance_m(lat, lng, sp.center.lat, sp.center.lng))  # type: ignore[arg-type]
-            if far > radius_m:
-                continue
-        found.append(Found(sp, starts, far))
-    found.sort(
-        key=lambda f: (f.distance_m if f.distance_m is not None else 0, f.starts[0], f.space.name)
-    )
-    return found[:limit]
+        if starts:
+            hits.append((far if far is not None else 0, starts[0], pk, starts))
+            if point and len(hits) >= limit:
+                break  # candidates come nearest first
+    hits.sort(key=lambda h: (h[0], h[1], h[2]))
+    hits = hits[:limit]
+    spaces = Space.objects.select_related("center").in_bulk([h[2] for h in hits])
+    return [
+        Found(spaces[pk], [local_moment(day, m) for m in starts], far if point else None)
+        for far, _first, pk, starts in hits
+    ]
 
 
 # --------------------------------------------------------------------------------------------

@@ -828,6 +828,34 @@ def release_no_shows(now: datetime | None = None) -> int:
     return n
 
 
+REMIND_BEFORE = timedelta(hours=2)
+
+
+def remind_due(now: datetime | None = None) -> int:
+    """A reminder two hours before each confirmed booking, with the check-in rule (the
+    worker, every minute; once per booking)."""
+    now = _now(now)
+    due = list(
+        Booking.objects.filter(
+            status=BookingStatus.CONFIRMED,
+            kind__in=(BookingKind.RESIDENT, BookingKind.ORGANIZATION),
+            reminded_at__isnull=True,
+            starts_at__gt=now,
+            starts_at__lte=now + REMIND_BEFORE,
+        ).select_related("space")[:1000]
+    )
+    n = 0
+    for booking in due:
+        with transaction.atomic():
+            if not Booking.objects.filter(pk=booking.pk, reminded_at__isnull=True).update(
+                reminded_at=now
+            ):
+                continue
+            tell(booking, "reminder", now, minutes=booking.space.release_after_minutes)
+            n += 1
+    return n
+
+
 def _cancel(booking: Booking, by: User, reason: str, now: datetime, event: str) -> None:
     booking.status = BookingStatus.CANCELLED
     booking.reason = reason
@@ -904,7 +932,7 @@ def cancel(
                     code="too_late_to_cancel",
                     status=409,
                 )
-        _cancel(b, by, reason, now, "cancelled_by_staff" if as_staff else "")
+        _cancel(b, by, reason, now, "cancelled_by_staff" if as_staff else "cancelled")
         out.append(b)
     return out
 
@@ -1308,7 +1336,26 @@ def _cancelled_by_staff(p: Mapping[str, Any]) -> Message:
     )
 
 
+def _reminder(p: Mapping[str, Any]) -> Message:
+    return Message(
+        title=_("Reminder: %(space)s, %(when)s") % {"space": _name(p), "when": p["when"]},
+        body=_(
+            "Scan the QR poster at the door to check in, within %(m)s minutes of the start, "
+            "or the space is released."
+        )
+        % {"m": p["minutes"]},
+    )
+
+
+def _cancelled(p: Mapping[str, Any]) -> Message:
+    return Message(
+        title=_("Booking cancelled: %(space)s, %(when)s") % {"space": _name(p), "when": p["when"]}
+    )
+
+
 _RENDER = {
+    "reminder": _reminder,
+    "cancelled": _cancelled,
     "confirmed": _confirmed,
     "pending": _pending,
     "series": _series,

@@ -65,6 +65,14 @@ def _int(raw: str | None, default: int | None = None, lo: int = 0, hi: int = 10_
     return default
 
 
+def _coordinate(raw: str | None, bound: float) -> float | None:
+    try:
+        value = float((raw or "").strip()[:20])
+    except ValueError:
+        return None
+    return value if -bound <= value <= bound else None
+
+
 def center_section(request: HttpRequest, center: Center) -> Section | None:
     """The center page's list of bookable spaces."""
     spaces = list(selectors.public_spaces(center.pk))
@@ -92,6 +100,9 @@ def find(request: HttpRequest) -> HttpResponse:
     wanted = [e for e in g.getlist("equipment") if e in Equipment.values]
     region = (g.get("region") or "").strip()[:12]
     center_id = _int(g.get("center"), None, 1, 10**9)
+    lat, lng = _coordinate(g.get("lat"), 90), _coordinate(g.get("lng"), 180)
+    if lat is None or lng is None:
+        lat = lng = None
     errors = []
     if start is None or end is None or end <= start:
         errors.append(_("Choose a time range whose end is after its start."))
@@ -127,6 +138,8 @@ def find(request: HttpRequest) -> HttpResponse:
             "found": found,
             "searched": searched,
             "page_errors": errors,
+            "lat": lat,
+            "lng": lng,
             "districts": Region.objects.filter(level="district").order_by("code"),
         },
     )

@@ -43,12 +43,13 @@ def setup(args: argparse.Namespace) -> None:
     from django.utils import timezone
 
     from doorstep.centers.models import Center
-    from doorstep.rooms.models import Space
+    from doorstep.rooms.models import Space, equipment_mask
 
     rng = random.Random(args.seed)
     t0 = time.perf_counter()
     kinds = [("meeting_room", 8, 30), ("activity_room", 15, 60), ("lecture_hall", 40, 150)]
     spaces = []
+    kit_choices = ["projector", "microphone", "whiteboard", "sound"]
     for cid in Center.objects.values_list("pk", flat=True).order_by("pk"):
         for n in range(args.spaces):
             kind, lo, hi = kinds[n % len(kinds)]
@@ -58,9 +59,8 @@ def setup(args: argparse.Namespace) -> None:
                     name=f"示例场地{n + 1}（合成）",
                     kind=kind,
                     capacity=rng.randint(lo, hi),
-                    equipment=rng.sample(
-                        ["projector", "microphone", "whiteboard", "sound"], rng.randint(0, 3)
-                    ),
+                    equipment=(kit := rng.sample(kit_choices, rng.randint(0, 3))),
+                    equipment_bits=equipment_mask(kit),
                     source="synthetic",
                     synthetic_details=True,
                     opens_minute=480,
@@ -179,10 +179,8 @@ def measure(args: argparse.Namespace) -> None:
         warm = i < 20
         r1 = timed("rooms_subdistrict", free_slots, region_code=sub, **ask)
         r2 = timed("rooms_near", free_slots, lat=lat, lng=lng, radius_m=2000, **ask)
-        timed("directory_subdistrict", lambda: search_centers(CenterFilters(subdistrict=sub)))
-        timed(
-            "directory_near", lambda: search_centers(CenterFilters(lat=lat, lng=lng, radius_m=2000))
-        )
+        timed("directory_subdistrict", search_centers, f=CenterFilters(subdistrict=sub))
+        timed("directory_near", search_centers, f=CenterFilters(lat=lat, lng=lng, radius_m=2000))
         if warm:
             for k in kinds:
                 kinds[k].clear()
@@ -222,6 +220,8 @@ def main() -> int:
     p.add_argument("--pg-port", type=int, default=5432)
     p.add_argument("--pg-user", default="postgres")
     p.add_argument("--pg-name", default=PG_DEFAULT_NAME)
+    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    p.add_argument("--reuse", action="store_true", help="measure a kept database again")
     p.add_argument("--inner", choices=["setup", "measure"], help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.inner == "setup":
@@ -234,7 +234,8 @@ def main() -> int:
         p.error("the benchmark only talks to this machine (loopback)")
     started = time.perf_counter()
     print(
-        f"doorstep free-slot search at {code_version()}: {args.centers} centers x {args.spaces} spaces, {args.days} days, {os.cpu_count()} CPUs",
+        f"doorstep free-slot search at {code_version()}: {args.centers} centers x "
+        f"{args.spaces} spaces, {args.days} days, {os.cpu_count()} CPUs",
         flush=True,
     )
     pg = Postgres(args.pg_host, args.pg_port, args.pg_user, args.pg_name)
@@ -242,13 +243,14 @@ def main() -> int:
     env["DATA_DIR"] = str(Path("/tmp") / f"doorstep-rooms-bench-{os.getpid()}")
     Path(env["DATA_DIR"]).mkdir(exist_ok=True)
     try:
-        pg.create()
         env["DATABASE_URL"] = pg.url
-        run_command(["migrate", "--noinput", "-v", "0"], env, "migrate")
-        run_command(["load-regions"], env, "load-regions")
-        run_command(["synth-city", "--centers", str(args.centers)], env, "synth-city")
+        if not args.reuse:
+            pg.create()
+            run_command(["migrate", "--noinput", "-v", "0"], env, "migrate")
+            run_command(["load-regions"], env, "load-regions")
+            run_command(["synth-city", "--centers", str(args.centers)], env, "synth-city")
         summary: dict[str, object] = {"bench": "rooms_free_slots", "code": code_version()}
-        for step in ("setup", "measure"):
+        for step in ("measure",) if args.reuse else ("setup", "measure"):
             t0 = time.perf_counter()
             cmd = [sys.executable, __file__, "--inner", step, *sys.argv[1:]]
             proc = subprocess.run(
@@ -269,7 +271,8 @@ def main() -> int:
         print(f"!! {exc}")
         return 1
     finally:
-        pg.drop()
+        if not args.keep:
+            pg.drop()
         import shutil
 
         shutil.rmtree(env["DATA_DIR"], ignore_errors=True)

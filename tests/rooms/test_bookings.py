@@ -480,11 +480,12 @@ def test_near_me_finds_rooms_within_the_radius_only(tower, regions):
     from doorstep.centers.models import Center
     from doorstep.rooms.selectors import free_slots
 
-    Center.objects.filter(pk=tower["center"].pk).update(lat=31.2400, lng=121.4900, location_precision="exact")
+    where = Center.objects.filter(pk=tower["center"].pk)
+    where.update(lat=31.2400, lng=121.4900, location_precision="exact")
     ask = dict(day=THURSDAY, minutes=60, from_minute=14 * 60, to_minute=17 * 60, now=NOW)
     near = free_slots(lat=31.2410, lng=121.4910, radius_m=1000, **ask)
     assert {f.space.name for f in near} == {"会议室", "青年驿家"}
     assert all(100 < f.distance_m < 200 for f in near)
     assert free_slots(lat=31.3000, lng=121.4900, radius_m=1000, **ask) == []
-    Center.objects.filter(pk=tower["center"].pk).update(location_precision="district")
+    where.update(location_precision="district")
     assert free_slots(lat=31.2410, lng=121.4910, radius_m=1000, **ask) == []

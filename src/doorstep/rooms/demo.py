@@ -2,10 +2,10 @@
 bookings and one synthetic company around them (`doorstep load-demo`).
 
 From the article: at 苏河湾 (42nd floor of 苏河湾中心) "润心书苑" for reading, "青年驿家" for
-live-streaming, and "会议场地安排" for the companies in the tower; at 徐汇滨江 "水岸讲堂", "可容纳上百人",
-for Party lessons, salons and forums and otherwise an open reading space; at 古北 a reading
-space for residents. Their capacities (except 水岸讲堂's hundred), hours, rules and equipment
-are made up, and the page says so (`synthetic_details`).
+live-streaming, and "会议场地安排" for the companies in the tower; at 徐汇滨江 "水岸讲堂",
+"可容纳上百人", for Party lessons, salons and forums and otherwise an open reading space; at
+古北 a reading space for residents. Their capacities (except 水岸讲堂's hundred), hours, rules
+and equipment are made up, and the page says so (`synthetic_details`).
 """
 
 from __future__ import annotations
@@ -74,7 +74,8 @@ SPACES = [
         "capacity": 100,
         "floor": "",
         "equipment": ["projector", "microphone", "sound"],
-        "detail": f"{ARTICLE}：可容纳上百人的“水岸讲堂”既是党课、沙龙、论坛的活动空间，也是开放式阅读空间",
+        "detail": f"{ARTICLE}：可容纳上百人的“水岸讲堂”既是党课、沙龙、论坛的活动空间，"
+        "也是开放式阅读空间",
         "rules": {"approval": "staff", "max_minutes": 240, "buffer_minutes": 30},
     },
     {

@@ -10,13 +10,13 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.models import Membership, User
 
-from .models import HOLDING, Blackout, Booking, BookingKind, BookingStatus, Space
+from .models import HOLDING, Blackout, Booking, BookingKind, BookingStatus, Space, equipment_mask
 from .services import bookable_minutes, local_moment
 
 
@@ -160,6 +160,47 @@ def _frees(
     return out
 
 
+def _day_of(
+    part: list[tuple], day: date
+) -> tuple[dict[int, list[tuple[int, int]]], dict[int, list[tuple[int, int]]], dict]:
+    """For candidate rows (…, space id, center id, …): the day's holding bookings and
+    closures per space in minutes, and each center's opening spans that day."""
+    from doorstep.centers.hours import day_spans
+    from doorstep.centers.models import OpeningException, OpeningHours
+
+    ids = [c[1] for c in part]
+    center_ids = {c[2] for c in part}
+    midnight = local_moment(day, 0)
+    end = local_moment(day, 1440)
+    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for sid, a, z in Booking.objects.filter(
+        space_id__in=ids, status__in=HOLDING, starts_at__lt=end, blocked_until__gt=midnight
+    ).values_list("space_id", "starts_at", "blocked_until"):
+        busy[sid].append(_minutes_of(midnight, a, z))
+    closed: dict[int, list[tuple[int, int]]] = defaultdict(list)
+    for sid, a, z in Blackout.objects.filter(
+        space_id__in=ids, starts_at__lt=end, ends_at__gt=midnight
+    ).values_list("space_id", "starts_at", "ends_at"):
+        closed[sid].append(_minutes_of(midnight, a, z))
+    weekly: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for cid, w, o, c in OpeningHours.objects.filter(center_id__in=center_ids).values_list(
+        "center_id", "weekday", "open_minute", "close_minute"
+    ):
+        weekly[cid].append((w, o, c))
+    exceptions: dict[int, dict] = defaultdict(dict)
+    for cid, d, shut, o, c in OpeningException.objects.filter(
+        center_id__in=center_ids, date=day
+    ).values_list("center_id", "date", "closed", "open_minute", "close_minute"):
+        exceptions[cid][d] = (shut, o, c)
+    spans = {
+        cid: day_spans(weekly[cid], exceptions[cid], day)
+        if (weekly[cid] or exceptions[cid])
+        else [(0, 1440)]
+        for cid in center_ids
+    }
+    return busy, closed, spans
+
+
 def free_slots(
     *,
     day: date,
@@ -184,8 +225,6 @@ def free_slots(
     within `radius_m` of a point (nearest first; precise locations only), otherwise earliest
     first. A fixed number of statements: the candidate spaces (plain rows), the day's
     bookings and closures of those, the centers' hours, and the spaces found."""
-    from doorstep.centers.hours import day_spans
-    from doorstep.centers.models import OpeningException, OpeningHours
     from doorstep.centers.selectors import distance_m
     from doorstep.centers.vocab import Precision
 
@@ -205,80 +244,123 @@ def free_slots(
     if region_code:
         q = q.filter(Q(center__district_id=region_code) | Q(center__subdistrict_id=region_code))
     point = lat is not None and lng is not None
+    mask = equipment_mask(equipment)
+    if mask:
+        q = q.annotate(kit=F("equipment_bits").bitand(mask)).filter(kit=mask)
+    fields = ("pk", "center_id", "slot_minutes", "buffer_minutes", "opens_minute", "closes_minute")
     if point:
+        assert lat is not None and lng is not None
         dlat = radius_m / 111_000
-        dlng = radius_m / (111_000 * max(0.2, math.cos(math.radians(lat))))  # type: ignore[arg-type]
+        k = max(0.2, math.cos(math.radians(lat)))
+        dlng = dlat / k
+        # Nearest first in SQL (equirectangular, exact enough inside a few km), a page at a
+        # time: a search near a point usually ends within its first page.
         q = q.filter(
-            center__lat__range=(lat - dlat, lat + dlat),  # type: ignore[operator]
-            center__lng__range=(lng - dlng, lng + dlng),  # type: ignore[operator]
+            center__lat__range=(lat - dlat, lat + dlat),
+            center__lng__range=(lng - dlng, lng + dlng),
             center__location_precision__in=(Precision.EXACT, Precision.STREET),
+        ).annotate(
+            d2=(F("center__lat") - lat) * (F("center__lat") - lat)
+            + (F("center__lng") - lng) * (F("center__lng") - lng) * (k * k)
         )
-    wanted = set(equipment)
-    rows = q.values_list(
-        "pk",
-        "center_id",
-        "equipment",
-        "slot_minutes",
-        "buffer_minutes",
-        "opens_minute",
-        "closes_minute",
-        "center__lat",
-        "center__lng",
-    )[:5000]
+        rows = q.order_by("d2", "pk").values_list(*fields, "center__lat", "center__lng")
+    else:
+        rows = q.order_by("pk").values_list(*fields, "center__lat", "center__lng")
+    today = timezone.localtime(now).date()
+    if day < today:
+        return []
+    earliest = 0
+    if day == today:
+        local_now = timezone.localtime(now)
+        earliest = local_now.hour * 60 + local_now.minute + (1 if local_now.second else 0)
+    hits: list[tuple[int, int, int, list[int]]] = []
     candidates = []
-    for pk, cid, kit, step, buffer, opens, closes, clat, clng in rows:
-        if wanted and not wanted <= set(kit):
-            continue
+    for pk, cid, step, buffer, opens, closes, clat, clng in rows[:5000]:
         far = None
         if point:
             far = round(distance_m(lat, lng, clat, clng))  # type: ignore[arg-type]
             if far > radius_m:
                 continue
         candidates.append((far or 0, pk, cid, step, buffer, opens, closes, far))
-    if not candidates:
-        return []
-    candidates.sort()
-    ids = [c[1] for c in candidates]
-    center_ids = {c[2] for c in candidates}
-    midnight = local_moment(day, 0)
-    lo_t, hi_t = midnight, local_moment(day, 1440)
-    busy: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for sid, a, z in Booking.objects.filter(
-        space_id__in=ids, status__in=HOLDING, starts_at__lt=hi_t, blocked_until__gt=lo_t
-    ).values_list("space_id", "starts_at", "blocked_until"):
-        busy[sid].append(_minutes_of(midnight, a, z))
-    closed: dict[int, list[tuple[int, int]]] = defaultdict(list)
-    for sid, a, z in Blackout.objects.filter(
-        space_id__in=ids, starts_at__lt=hi_t, ends_at__gt=lo_t
-    ).values_list("space_id", "starts_at", "ends_at"):
-        closed[sid].append(_minutes_of(midnight, a, z))
-    weekly: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for cid, w, o, c in OpeningHours.objects.filter(center_id__in=center_ids).values_list(
-        "center_id", "weekday", "open_minute", "close_minute"
-    ):
-        weekly[cid].append((w, o, c))
-    exceptions: dict[int, dict] = defaultdict(dict)
-    for e in OpeningException.objects.filter(center_id__in=center_ids, date=day):
-        exceptions[e.center_id][e.date] = (e.closed, e.open_minute, e.close_minute)
-    open_spans: dict[int, list[tuple[int, int]]] = {}
-    earliest = 0
-    if day == timezone.localtime(now).date():
-        local_now = timezone.localtime(now)
-        earliest = local_now.hour * 60 + local_now.minute + (1 if local_now.second else 0)
-    elif day < timezone.localtime(now).date():
-        return []
-    hits: list[tuple[int, int, int, list[int]]] = []
-    for _far, pk, cid, step, buffer, opens, closes, far in candidates:
-        if cid not in open_spans:
-            w, x = weekly[cid], exceptions[cid]
-            open_spans[cid] = day_spans(w, x, day) if (w or x) else [(0, 1440)]
-        spans = [(max(a, opens), min(b, closes)) for a, b in open_spans[cid]]
+    # The day's bookings are read for a few spaces at a time, nearest first, in chunks that
+    # double (32, 64, 128, ...): near a point the first chunk usually gives enough answers, and
+    # a sparse one costs a few more statements, not one per space. A region's search reads
+    # them all at once (its answers are ordered by time, not distance).
+    n, size = 0, 32 if point else max(1, len(candidates))
+    while n < len(candidates) and not (point and len(hits) >= limit):
+        _search_page(
+            candidates[n : n + size],
+            day,
+            hits,
+            lo=from_minute,
+            hi=to_minute,
+            minutes=minutes,
+            earliest=earliest,
+            per_space=per_space,
+        )
+        n, size = n + size, size * 2
+    hits.sort(key=lambda h: (h[0], h[1], h[2]))
+    hits = hits[:limit]
+    spaces = (
+        Space.objects.select_related("center")
+        .only(*SPACE_SHOWN, *(f"center__{n}" for n in CENTER_SHOWN))
+        .in_bulk([h[2] for h in hits])
+    )
+    return [
+        Found(spaces[pk], [local_moment(day, m) for m in starts], far if point else None)
+        for far, _first, pk, starts in hits
+    ]
+
+
+# What a result shows of a space and its center (loaded for the page of results only).
+SPACE_SHOWN = (
+    "center",
+    "name",
+    "name_en",
+    "kind",
+    "capacity",
+    "floor",
+    "equipment",
+    "step_free",
+    "hearing_loop",
+    "opens_minute",
+    "closes_minute",
+    "slot_minutes",
+    "min_minutes",
+    "max_minutes",
+    "horizon_days",
+    "buffer_minutes",
+    "approval",
+    "for_residents",
+    "for_groups",
+    "for_companies",
+    "synthetic_details",
+    "source",
+)
+CENTER_SHOWN = ("name", "name_en", "branch", "lat", "lng", "location_precision")
+
+
+def _search_page(
+    candidates: list[tuple],
+    day: date,
+    hits: list[tuple[int, int, int, list[int]]],
+    *,
+    lo: int,
+    hi: int,
+    minutes: int,
+    earliest: int,
+    per_space: int,
+) -> None:
+    """Add the candidates (…, nearest first) with a free start to `hits`."""
+    busy, closed, spans_of = _day_of(candidates, day)
+    for _far, pk, cid, step, buffer, opens, closes, far in sorted(candidates):
+        spans = [(max(a, opens), min(b, closes)) for a, b in spans_of[cid]]
         starts = _frees(
             [(a, b) for a, b in spans if a < b],
             busy[pk],
             closed[pk],
-            lo=from_minute,
-            hi=to_minute,
+            lo=lo,
+            hi=hi,
             minutes=minutes,
             step=step,
             buffer=buffer,
@@ -287,15 +369,6 @@ def free_slots(
         )
         if starts:
             hits.append((far if far is not None else 0, starts[0], pk, starts))
-            if point and len(hits) >= limit:
-                break  # candidates come nearest first
-    hits.sort(key=lambda h: (h[0], h[1], h[2]))
-    hits = hits[:limit]
-    spaces = Space.objects.select_related("center").in_bulk([h[2] for h in hits])
-    return [
-        Found(spaces[pk], [local_moment(day, m) for m in starts], far if point else None)
-        for far, _first, pk, starts in hits
-    ]
 
 
 # --------------------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -188,10 +189,10 @@ def _day_of(
     ):
         weekly[cid].append((w, o, c))
     exceptions: dict[int, dict] = defaultdict(dict)
-    for cid, d, shut, o, c in OpeningException.objects.filter(
+    for ecid, d, shut, eo, ec in OpeningException.objects.filter(
         center_id__in=center_ids, date=day
     ).values_list("center_id", "date", "closed", "open_minute", "close_minute"):
-        exceptions[cid][d] = (shut, o, c)
+        exceptions[ecid][d] = (shut, eo, ec)
     spans = {
         cid: day_spans(weekly[cid], exceptions[cid], day)
         if (weekly[cid] or exceptions[cid])
@@ -248,14 +249,14 @@ def free_slots(
     if mask:
         q = q.annotate(kit=F("equipment_bits").bitand(mask)).filter(kit=mask)
     fields = ("pk", "center_id", "slot_minutes", "buffer_minutes", "opens_minute", "closes_minute")
+    rows: Any
     if point:
         assert lat is not None and lng is not None
         dlat = radius_m / 111_000
         k = max(0.2, math.cos(math.radians(lat)))
         dlng = dlat / k
-        # Nearest first in SQL (equirectangular, exact enough inside a few km), a page at a
-        # time: a search near a point usually ends within its first page.
-        q = q.filter(
+        # Nearest first in SQL (equirectangular, exact enough inside a few km).
+        near = q.filter(
             center__lat__range=(lat - dlat, lat + dlat),
             center__lng__range=(lng - dlng, lng + dlng),
             center__location_precision__in=(Precision.EXACT, Precision.STREET),
@@ -263,7 +264,7 @@ def free_slots(
             d2=(F("center__lat") - lat) * (F("center__lat") - lat)
             + (F("center__lng") - lng) * (F("center__lng") - lng) * (k * k)
         )
-        rows = q.order_by("d2", "pk").values_list(*fields, "center__lat", "center__lng")
+        rows = near.order_by("d2", "pk").values_list(*fields, "center__lat", "center__lng")
     else:
         rows = q.order_by("pk").values_list(*fields, "center__lat", "center__lng")
     today = timezone.localtime(now).date()

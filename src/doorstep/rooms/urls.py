@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import staff_views, views
 
 app_name = "rooms"
 urlpatterns = [
@@ -13,13 +13,13 @@ urlpatterns = [
     path("rooms/mine/<int:booking_id>.ics", views.booking_ics, name="ics"),
     path("rooms/door/<str:code>/", views.door, name="door"),
     path("rooms/organizations/", views.my_organizations, name="organizations"),
-    path("rooms/feeds/<str:token>.ics", views.freebusy, name="freebusy"),
-    path("staff/rooms/", views.staff_home, name="staff_home"),
-    path("staff/rooms/spaces/new", views.staff_space, name="staff_space_new"),
-    path("staff/rooms/spaces/<int:space_id>/", views.staff_space, name="staff_space"),
-    path("staff/rooms/spaces/<int:space_id>/poster", views.poster, name="poster"),
-    path("staff/rooms/queue/", views.queue, name="staff_queue"),
-    path("staff/rooms/board/<int:center_id>/", views.board, name="staff_board"),
-    path("staff/rooms/organizations/", views.staff_organizations, name="staff_organizations"),
-    path("staff/rooms/figures/", views.staff_figures, name="staff_figures"),
+    path("rooms/feeds/<str:token>.ics", staff_views.freebusy, name="freebusy"),
+    path("staff/rooms/", staff_views.staff_home, name="staff_home"),
+    path("staff/rooms/spaces/new", staff_views.staff_space, name="staff_space_new"),
+    path("staff/rooms/spaces/<int:space_id>/", staff_views.staff_space, name="staff_space"),
+    path("staff/rooms/spaces/<int:space_id>/poster", staff_views.poster, name="poster"),
+    path("staff/rooms/queue/", staff_views.queue, name="staff_queue"),
+    path("staff/rooms/board/<int:center_id>/", staff_views.board, name="staff_board"),
+    path("staff/rooms/organizations/", staff_views.staff_organizations, name="staff_organizations"),
+    path("staff/rooms/figures/", staff_views.staff_figures, name="staff_figures"),
 ]

@@ -50,6 +50,17 @@ class Command(BaseCommand):
             from doorstep.activities.demo import load_demo_schedule
 
             self._report("demo schedule (synthetic)", load_demo_schedule())
+            from doorstep.activities.rooms import spaces_from_rooms
+
+            held = spaces_from_rooms()
+            self._report(
+                "demo rooms as spaces (synthetic)",
+                {
+                    "spaces": held.spaces,
+                    "activities held": held.held,
+                    "overlaps": len(held.clashes),
+                },
+            )
         from doorstep.deliberation.demo import load_demo_topics
         from doorstep.visits.demo import load_demo_routes
 

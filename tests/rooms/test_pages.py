@@ -333,6 +333,17 @@ def test_figures_utilisation_no_shows_kinds_and_peak(tower):
     assert (f.no_shows, f.ended) == (1, 2)
     assert f.by_kind == {"resident": 3, "staff": 1}
     assert peak[9] == peak[10] == peak[14] == peak[16] == 1 and peak[12] == 0
+    services.book(
+        by=tower["company_user"],
+        space_id=tower["studio"].pk,
+        title="直播",
+        now=NOW,
+        organization_id=tower["company"].pk,
+        starts_at=local(THURSDAY, 9),
+        ends_at=local(THURSDAY, 12),
+    )
+    (studio,), _peak = selectors.figures([tower["studio"]], THURSDAY, THURSDAY, now=NOW)
+    assert studio.by_kind == {"company": 3}
     csv = client_for(tower["staff"]).get(
         f"/staff/rooms/figures/?from={THURSDAY}&to={THURSDAY}&format=csv"
     )

@@ -542,13 +542,15 @@ def figures(
     peak = [0.0] * 24
     rows = Booking.objects.filter(
         space_id__in=out, status__in=GRANTED, starts_at__lt=hi, ends_at__gt=lo
-    ).values_list("space_id", "starts_at", "ends_at", "status", "kind")
-    for sid, s, e, status, kind in rows:
+    ).values_list("space_id", "starts_at", "ends_at", "status", "kind", "organization__kind")
+    for sid, s, e, status, kind, org_kind in rows:
         f = out[sid]
         s, e = max(s, lo), min(e, hi)
         hours = (e - s).total_seconds() / 3600
         f.booked_hours += hours
-        f.by_kind[kind] = f.by_kind.get(kind, 0.0) + hours
+        # Who uses the space: residents, groups, companies, staff, activities.
+        who = ("company" if org_kind == "company" else "group") if org_kind else kind
+        f.by_kind[who] = f.by_kind.get(who, 0.0) + hours
         if status == BookingStatus.CHECKED_IN or (kind == BookingKind.ACTIVITY and e <= now):
             f.used_hours += hours
         if kind in (BookingKind.RESIDENT, BookingKind.ORGANIZATION) and s <= now:

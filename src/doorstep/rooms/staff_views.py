@@ -393,7 +393,8 @@ def staff_figures(request: HttpRequest) -> HttpResponse:
                 "no_shows",
                 "bookings_due",
                 "resident_hours",
-                "organization_hours",
+                "group_hours",
+                "company_hours",
                 "staff_hours",
                 "activity_hours",
             ]
@@ -411,7 +412,7 @@ def staff_figures(request: HttpRequest) -> HttpResponse:
                     f.ended,
                     *(
                         f"{f.by_kind.get(k, 0.0):.1f}"
-                        for k in ("resident", "organization", "staff", "activity")
+                        for k in ("resident", "group", "company", "staff", "activity")
                     ),
                 ]
             )

@@ -349,3 +349,16 @@ def test_figures_utilisation_no_shows_kinds_and_peak(tower):
     )
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0].startswith("center,space,bookable_hours") and len(lines) == 3
+
+
+def test_staff_book_for_the_center_from_the_page_and_residents_cannot(tower):
+    url = f"/rooms/spaces/{tower['studio'].pk}/"
+    r = client_for(tower["resident"]).post(url, form(as_staff="on"))
+    assert "您不能预订这个场地" in r.content.decode() and not Booking.objects.exists()
+    r = client_for(tower["staff"]).get(url)
+    assert "以中心名义预订" in r.content.decode()
+    client_for(tower["staff"]).post(url, form(as_staff="on", starts="20:00", ends="23:00"))
+    assert not Booking.objects.exists()  # staff too are held to the hours
+    client_for(tower["staff"]).post(url, form(as_staff="on"))
+    (b,) = Booking.objects.all()
+    assert (b.kind, b.status) == ("staff", "confirmed")

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from doorstep.accounts import organizations
 from doorstep.accounts.models import Organization, User
+from doorstep.accounts.scopes import can_manage
 from doorstep.centers.extensions import Section
 from doorstep.centers.models import Center, Region
 from doorstep.core import ics
@@ -170,6 +171,10 @@ def space(request: HttpRequest, space_id: int) -> HttpResponse:
         user = _user(request)
         try:
             values = _booking_form(request, sp)
+            # The center's own staff book without approval, quotas or the residents' limits.
+            values["as_staff"] = request.POST.get("as_staff") == "on" and can_manage(
+                user, sp.center_id
+            )
             key = request.POST.get("key", "")[:80]
             if request.POST.get("repeat") in ("1", "2"):
                 until = _day(request.POST.get("until"))
@@ -187,7 +192,12 @@ def space(request: HttpRequest, space_id: int) -> HttpResponse:
             else:
                 made = [services.book(by=user, idempotency_key=key, **values).booking]
             for_day = timezone.localtime(made[0].starts_at).date().isoformat()
-            messages.success(request, _("Booked. Your bookings are listed below."))
+            if made[0].status == "pending":
+                messages.success(
+                    request, _("Request sent: the center's staff will approve or refuse it.")
+                )
+            else:
+                messages.success(request, _("Booked. Your bookings are listed below."))
             if result is not None and result.skipped:
                 messages.warning(
                     request,
@@ -197,7 +207,7 @@ def space(request: HttpRequest, space_id: int) -> HttpResponse:
             return redirect(f"{reverse('rooms:mine')}?day={for_day}")
         except DoorstepError as e:
             errors.append(str(e.message))
-            conflicts = e.extra.get("conflicts", []) if hasattr(e, "extra") else []
+            conflicts = e.extra.get("conflicts", [])
     mine = []
     if request.user.is_authenticated:
         mine = [
@@ -222,6 +232,8 @@ def space(request: HttpRequest, space_id: int) -> HttpResponse:
             "key": _new_key(),
             "posted": request.POST if request.method == "POST" else {},
             "horizon": today + timedelta(days=sp.horizon_days),
+            "staff_here": request.user.is_authenticated
+            and can_manage(_user(request), sp.center_id),
         },
     )
 

@@ -489,3 +489,14 @@ def test_near_me_finds_rooms_within_the_radius_only(tower, regions):
     assert free_slots(lat=31.3000, lng=121.4900, radius_m=1000, **ask) == []
     where.update(location_precision="district")
     assert free_slots(lat=31.2410, lng=121.4910, radius_m=1000, **ask) == []
+
+
+def test_who_booked_is_forgotten_180_days_after_the_booking(tower):
+    from datetime import timedelta as td
+
+    b = book(tower, **span(THURSDAY, 14, 16)).booking
+    assert services.forget_past(local(THURSDAY, 16) + td(days=179)) == 0
+    assert services.forget_past(local(THURSDAY, 16) + td(days=181)) == 1
+    b.refresh_from_db()
+    assert (b.user_id, b.title, b.status, b.kind) == (None, "", "confirmed", "resident")
+    assert services.forget_past(local(THURSDAY, 16) + td(days=182)) == 0

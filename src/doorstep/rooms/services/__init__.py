@@ -13,12 +13,14 @@ re-reads the space's rules and what is booked, then inserts. The database rule (
 from .bookings import MAX_SESSIONS, BookingResult, SeriesResult, Skipped, book, book_series
 from .common import RoomError, bookable_minutes, center_hours, local_moment
 from .lifecycle import (
+    KEEP_PERSONAL,
     REMIND_BEFORE,
     cancel,
     check_in,
     check_in_at_door,
     checkin_window,
     decide,
+    forget_past,
     lapse_due,
     release_no_shows,
     remind_due,
@@ -38,6 +40,7 @@ from .spaces import (
 )
 
 __all__ = [
+    "KEEP_PERSONAL",
     "MAX_SESSIONS",
     "REMIND_BEFORE",
     "SPACE_FIELDS",
@@ -56,6 +59,7 @@ __all__ = [
     "check_in_at_door",
     "checkin_window",
     "decide",
+    "forget_past",
     "hold_for_activity",
     "lapse_due",
     "local_moment",

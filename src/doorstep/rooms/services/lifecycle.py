@@ -324,3 +324,22 @@ def cancel(
         _cancel(b, by, reason, now, "cancelled_by_staff" if as_staff else "cancelled")
         out.append(b)
     return out
+
+
+KEEP_PERSONAL = timedelta(days=180)
+
+
+def forget_past(now: datetime | None = None, keep: timedelta = KEEP_PERSONAL) -> int:
+    """Who booked and what for are kept while they serve a purpose: 180 days after a booking
+    ended, its booker, title and reasons are erased (the worker, daily is enough). The
+    figures need only the time, the space, the status and the kind of booker, which stay; an
+    organization's name is not personal data and stays too."""
+    now = _now(now)
+    return (
+        Booking.objects.filter(ends_at__lt=now - keep)
+        .exclude(user=None, title="", reason="", idempotency_key="")
+        .exclude(kind=BookingKind.ACTIVITY)
+        .update(
+            user=None, title="", reason="", idempotency_key="", checked_in_by=None, updated_at=now
+        )
+    )

@@ -14,7 +14,7 @@ from doorstep.core.limits import prune_counters
 from doorstep.figures.services import refresh_figures
 from doorstep.inbox.services import send_due
 from doorstep.meals.services import close_rounds, mark_no_shows, publish_due
-from doorstep.rooms.services import lapse_due, release_no_shows, remind_due
+from doorstep.rooms.services import forget_past, lapse_due, release_no_shows, remind_due
 from doorstep.visits.services import run_due_work as run_due_visit_work
 
 
@@ -22,11 +22,11 @@ class Command(BaseCommand):
     help = (
         "Run due work in a loop: lottery draws whose window closed, expired waiting-list "
         "offers, reminders, no-shows after activities, visits left open, meal delivery "
-        "rounds short of their minimum at the cut-off, meals never collected, room requests nobody "
-        "decided, booking reminders, bookings nobody checked into, the figures' "
-        "rollups, finished rate-limit windows, the SMS and email of notices (with "
-        "retries). Every step is idempotent; pages do the same work when they read a stale "
-        "activity, so correctness never depends on this process."
+        "rounds short of their minimum at the cut-off, meals never collected, room requests "
+        "nobody decided, booking reminders, bookings nobody checked into, who booked a room "
+        "180 days on, the figures' rollups, finished rate-limit windows, the SMS and email of "
+        "notices (with retries). Every step is idempotent; pages do the same work when they "
+        "read a stale activity, so correctness never depends on this process."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -50,6 +50,7 @@ class Command(BaseCommand):
             done["bookings_lapsed"] = lapse_due()
             done["bookings_released"] = release_no_shows()
             done["bookings_reminded"] = remind_due()
+            done["bookings_forgotten"] = forget_past()
             # After visits are closed, so their estimated leaving times are rolled up too.
             done["figures"] = refresh_figures().pairs
             done["limit_windows_pruned"] = prune_counters()

@@ -45,3 +45,15 @@ def test_rooms_become_spaces_and_overlaps_are_reported_not_forced(tower):
     assert e.value.code == "slot_taken"
     again = spaces_from_rooms()
     assert (again.spaces, again.held, again.clashes) == (0, 0, [clash.pk])
+
+
+def test_staff_only_spaces_are_not_offered_in_public(tower, client):
+    from doorstep.rooms.selectors import free_slots, public_spaces
+
+    make_activity(tower["center"], room="一楼活动室", starts_at=local(THURSDAY, 9), now=NOW)
+    spaces_from_rooms()
+    found = free_slots(day=THURSDAY, minutes=60, center_id=tower["center"].pk, now=NOW)
+    assert {f.space.name for f in found} == {"青年驿家", "会议室"}
+    assert "一楼活动室" not in {s.name for s in public_spaces(tower["center"].pk)}
+    page = client.get(f"/centers/{tower['center'].pk}/").content.decode()
+    assert "会议室" in page and "一楼活动室" not in page

@@ -169,6 +169,14 @@ class Space(models.Model):
     def equipment_labels(self) -> list[str]:
         return [str(Equipment(c).label) for c in self.equipment if c in Equipment.values]
 
+    @property
+    def equipment_text(self) -> str:
+        """The equipment as a list in the page's language (、 between Chinese items)."""
+        from django.utils.translation import get_language
+
+        sep = ", " if (get_language() or "").startswith("en") else "、"
+        return sep.join(self.equipment_labels())
+
 
 class BookingKind(models.TextChoices):
     RESIDENT = "resident", _("A resident")

@@ -20,9 +20,12 @@ from doorstep.accounts.models import Membership, User
 from .models import HOLDING, Blackout, Booking, BookingKind, BookingStatus, Space, equipment_mask
 from .services import bookable_minutes, local_moment
 
+# A space someone other than staff may book (a staff-only room is not offered in public).
+BOOKABLE = Q(for_residents=True) | Q(for_groups=True) | Q(for_companies=True)
+
 
 def public_spaces(center_id: int) -> QuerySet[Space]:
-    return Space.objects.filter(center_id=center_id, active=True).order_by("name", "pk")
+    return Space.objects.filter(BOOKABLE, center_id=center_id, active=True).order_by("name", "pk")
 
 
 def space(space_id: int) -> Space | None:
@@ -231,6 +234,7 @@ def free_slots(
 
     now = now or timezone.now()
     q = Space.objects.filter(
+        BOOKABLE,
         active=True,
         capacity__gte=max(1, people),
         min_minutes__lte=minutes,

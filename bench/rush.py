@@ -264,6 +264,22 @@ def make_jobs(activity_id: int, accounts: list[list]) -> list[Job]:
     return jobs
 
 
+def api_jobs(accounts: list[list], path: str, body_of: Callable[[int, int], dict]) -> list[Job]:
+    """One POST per account (bearer token, a fresh Idempotency-Key, keep-alive): body_of(i,
+    person_id) gives the JSON body."""
+    jobs: list[Job] = []
+    for i, (token, person_id) in enumerate(accounts):
+        headers = {
+            "Authorization": f"Bearer {token}",
+            "Idempotency-Key": str(uuid.uuid4()),
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "Connection": "keep-alive",
+        }
+        jobs.append((i, path, json.dumps(body_of(i, person_id)).encode(), headers))
+    return jobs
+
+
 # The benchmark's database (main() sets it): PostgreSQL's CPU is then counted for its
 # backends and the shared background processes only, not for other databases' backends
 # (other sessions on this machine run their tests on the same PostgreSQL).
@@ -765,22 +781,15 @@ def scenario_m(server: Server, db: Db, data: dict, args: argparse.Namespace) -> 
     a set meal of 300 portions: exactly 300 orders, every other answer a clean `sold_out`."""
     meals = data["meals"]
     accounts = data["accounts"][: args.m_attempts]
-    path = "/api/v1/meals/orders"
-    jobs: list[Job] = []
-    for i, (token, person_id) in enumerate(accounts):
-        body = {
+    jobs = api_jobs(
+        accounts,
+        "/api/v1/meals/orders",
+        lambda _i, person_id: {
             "menu_id": meals["menu"],
             "person_id": person_id,
             "lines": [{"item_id": meals["item"], "quantity": 1}],
-        }
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Idempotency-Key": str(uuid.uuid4()),
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "Connection": "keep-alive",
-        }
-        jobs.append((i, path, json.dumps(body).encode(), headers))
+        },
+    )
     db.forget_token_use()
     d = drive(
         server,
@@ -838,22 +847,16 @@ def scenario_r(server: Server, db: Db, data: dict, args: argparse.Namespace) -> 
     """The room rush: --r-attempts residents at once for overlapping times of one room."""
     rooms = data["rooms"]
     accounts = data["accounts"][: args.r_attempts]
-    jobs: list[Job] = []
-    for i, (token, _person_id) in enumerate(accounts):
-        body = {
+    jobs = api_jobs(
+        accounts,
+        "/api/v1/bookings",
+        lambda i, _person_id: {
             "space_id": rooms["space"],
             "starts_at": rooms["starts"][i % 3],
             "ends_at": rooms["ends"][i % 3],
             "title": "楼组议事",
-        }
-        headers = {
-            "Authorization": f"Bearer {token}",
-            "Idempotency-Key": str(uuid.uuid4()),
-            "Content-Type": "application/json",
-            "Accept": "application/json",
-            "Connection": "keep-alive",
-        }
-        jobs.append((i, "/api/v1/bookings", json.dumps(body).encode(), headers))
+        },
+    )
     db.forget_token_use()
     d = drive(
         server,

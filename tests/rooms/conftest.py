@@ -78,3 +78,19 @@ def span(day: date, h1: int, h2: int, m1: int = 0, m2: int = 0) -> dict:
 
 
 __all__ = ["NOW", "THURSDAY", "TODAY", "at", "local", "span", "timedelta"]
+
+
+def booked(t: dict, who: str = "resident", space: str = "meeting", hours=(14, 15), **kw):
+    """A booking made through the service on Thursday at `hours` (as of NOW unless `now`)."""
+    from doorstep.rooms import services
+
+    day = kw.pop("day", THURSDAY)
+    return services.book(
+        by=t[who],
+        space_id=t[space].pk,
+        title=kw.pop("title", "读书会"),
+        now=kw.pop("now", NOW),
+        starts_at=local(day, *(hours[0] if isinstance(hours[0], tuple) else (hours[0],))),
+        ends_at=local(day, *(hours[1] if isinstance(hours[1], tuple) else (hours[1],))),
+        **kw,
+    ).booking

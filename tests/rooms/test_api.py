@@ -8,9 +8,8 @@ from unittest import mock
 import pytest
 
 from doorstep.accounts.tokens import issue_token
-from doorstep.rooms import services
 
-from .conftest import NOW, THURSDAY, local
+from .conftest import NOW, THURSDAY, booked, local
 
 pytestmark = pytest.mark.django_db
 
@@ -61,24 +60,8 @@ def test_book_with_idempotency_key_and_see_it_as_mine(client, tower):
 
 
 def test_availability_shows_busy_never_who(client, tower):
-    services.book(
-        by=tower["resident"],
-        space_id=tower["meeting"].pk,
-        title="张阿姨的生日会",
-        starts_at=local(THURSDAY, 14),
-        ends_at=local(THURSDAY, 15),
-        now=NOW,
-    )
-    services.book(
-        by=tower["staff"],
-        space_id=tower["meeting"].pk,
-        title="公开讲座",
-        public=True,
-        as_staff=True,
-        starts_at=local(THURSDAY, 18),
-        ends_at=local(THURSDAY, 19),
-        now=NOW,
-    )
+    booked(tower, "resident", "meeting", (14, 15), title="张阿姨的生日会")
+    booked(tower, "staff", "meeting", (18, 19), title="公开讲座", public=True, as_staff=True)
     r = client.get(
         f"/api/v1/spaces/{tower['meeting'].pk}/availability", {"date": THURSDAY.isoformat()}
     )
@@ -94,14 +77,7 @@ def test_availability_shows_busy_never_who(client, tower):
 
 
 def test_free_slot_search(client, tower):
-    services.book(
-        by=tower["resident"],
-        space_id=tower["meeting"].pk,
-        title="x",
-        starts_at=local(THURSDAY, 13),
-        ends_at=local(THURSDAY, 17),
-        now=NOW,
-    )
+    booked(tower, "resident", "meeting", (13, 17), title="x")
     params = {
         "day": THURSDAY.isoformat(),
         "from": "13:00",
@@ -123,15 +99,7 @@ def test_free_slot_search(client, tower):
 
 
 def test_a_series_via_the_api_lists_skipped_dates(client, tower):
-    services.book(
-        by=tower["staff"],
-        space_id=tower["studio"].pk,
-        title="讲座",
-        as_staff=True,
-        starts_at=local(THURSDAY, 19),
-        ends_at=local(THURSDAY, 20),
-        now=NOW,
-    )
+    booked(tower, "staff", "studio", (19, 20), title="讲座", as_staff=True)
     body = {
         "space_id": tower["studio"].pk,
         "starts_at": local(THURSDAY, 19).isoformat(),
@@ -151,15 +119,9 @@ def test_a_series_via_the_api_lists_skipped_dates(client, tower):
 
 
 def test_staff_decide_and_booker_checks_in_at_the_door(client, tower):
-    b = services.book(
-        by=tower["company_user"],
-        space_id=tower["studio"].pk,
-        title="直播",
-        organization_id=tower["company"].pk,
-        starts_at=local(THURSDAY, 14),
-        ends_at=local(THURSDAY, 15),
-        now=NOW,
-    ).booking
+    b = booked(
+        tower, "company_user", "studio", (14, 15), title="直播", organization_id=tower["company"].pk
+    )
     assert [
         x["id"] for x in get(client, "/api/v1/bookings/pending", user=tower["staff"]).json()
     ] == [b.pk]

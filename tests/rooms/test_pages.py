@@ -12,7 +12,7 @@ from doorstep.rooms import selectors, services
 from doorstep.rooms.models import Blackout, Booking, Space
 from tests.factories import make_center, make_staff
 
-from .conftest import NOW, THURSDAY, local
+from .conftest import NOW, THURSDAY, booked, local
 
 pytestmark = pytest.mark.django_db
 
@@ -82,15 +82,7 @@ def test_the_same_form_posted_twice_books_once(tower):
     "lang,expected", [("zh-hans", "该场地这个时段已被预订"), ("en", "This time is already taken")]
 )
 def test_a_refusal_is_a_message_in_the_users_language(tower, lang, expected):
-    services.book(
-        by=tower["staff"],
-        space_id=tower["meeting"].pk,
-        title="x",
-        as_staff=True,
-        now=NOW,
-        starts_at=local(THURSDAY, 14),
-        ends_at=local(THURSDAY, 15),
-    )
+    booked(tower, "staff", "meeting", (14, 15), title="x", as_staff=True)
     r = client_for(tower["resident"], lang).post(f"/rooms/spaces/{tower['meeting'].pk}/", form())
     assert r.status_code == 200 and expected in r.content.decode()
     bad = client_for(tower["resident"], lang).post(
@@ -100,27 +92,13 @@ def test_a_refusal_is_a_message_in_the_users_language(tower, lang, expected):
 
 
 def test_the_public_grid_never_shows_who_booked(tower):
-    services.book(
-        by=tower["resident"],
-        space_id=tower["meeting"].pk,
-        title="张家私事",
-        now=NOW,
-        starts_at=local(THURSDAY, 14),
-        ends_at=local(THURSDAY, 15),
-    )
+    booked(tower, "resident", "meeting", (14, 15), title="张家私事")
     text = Client().get(f"/rooms/spaces/{tower['meeting'].pk}/?date={THURSDAY}").content.decode()
     assert "张家私事" not in text and "居民甲" not in text and "已占用" in text
 
 
 def test_my_bookings_calendar_and_cancel(tower):
-    b = services.book(
-        by=tower["resident"],
-        space_id=tower["meeting"].pk,
-        title="读书会",
-        now=NOW,
-        starts_at=local(THURSDAY, 14),
-        ends_at=local(THURSDAY, 15),
-    ).booking
+    b = booked(tower, "resident", "meeting", (14, 15))
     c = client_for(tower["resident"])
     assert "读书会" in c.get("/rooms/mine/").content.decode()
     cal = c.get(f"/rooms/mine/{b.pk}.ics")
@@ -133,14 +111,7 @@ def test_my_bookings_calendar_and_cancel(tower):
 
 
 def test_the_door_poster_checks_the_booker_in(tower):
-    b = services.book(
-        by=tower["resident"],
-        space_id=tower["meeting"].pk,
-        title="读书会",
-        now=NOW,
-        starts_at=local(THURSDAY, 14),
-        ends_at=local(THURSDAY, 15),
-    ).booking
+    b = booked(tower, "resident", "meeting", (14, 15))
     poster = client_for(tower["staff"]).get(f"/staff/rooms/spaces/{tower['meeting'].pk}/poster")
     assert poster.status_code == 200 and "<svg" in poster.content.decode()
     door = f"/rooms/door/{tower['meeting'].door_code}/"
@@ -153,15 +124,9 @@ def test_the_door_poster_checks_the_booker_in(tower):
 
 
 def test_staff_queue_board_and_scope(tower, regions):
-    b = services.book(
-        by=tower["company_user"],
-        space_id=tower["studio"].pk,
-        title="直播",
-        organization_id=tower["company"].pk,
-        now=NOW,
-        starts_at=local(THURSDAY, 14),
-        ends_at=local(THURSDAY, 15),
-    ).booking
+    b = booked(
+        tower, "company_user", "studio", (14, 15), title="直播", organization_id=tower["company"].pk
+    )
     staff = client_for(tower["staff"])
     assert "某科技公司" in staff.get("/staff/rooms/queue/").content.decode()
     staff.post("/staff/rooms/queue/", {"booking": b.pk, "decision": "refuse"})
@@ -244,14 +209,7 @@ def test_staff_add_a_space_edit_close_it_and_see_bad_input(tower):
 def test_free_busy_feed_is_signed_and_shows_no_one(tower):
     from django.core import signing
 
-    services.book(
-        by=tower["resident"],
-        space_id=tower["meeting"].pk,
-        title="张家私事",
-        now=NOW,
-        starts_at=local(THURSDAY, 14),
-        ends_at=local(THURSDAY, 15),
-    )
+    booked(tower, "resident", "meeting", (14, 15), title="张家私事")
     token = signing.dumps(tower["meeting"].pk, salt="rooms.freebusy")
     body = Client().get(f"/rooms/feeds/{token}.ics").content.decode()
     assert (
@@ -333,14 +291,8 @@ def test_figures_utilisation_no_shows_kinds_and_peak(tower):
     assert (f.no_shows, f.ended) == (1, 2)
     assert f.by_kind == {"resident": 3, "staff": 1}
     assert peak[9] == peak[10] == peak[14] == peak[16] == 1 and peak[12] == 0
-    services.book(
-        by=tower["company_user"],
-        space_id=tower["studio"].pk,
-        title="直播",
-        now=NOW,
-        organization_id=tower["company"].pk,
-        starts_at=local(THURSDAY, 9),
-        ends_at=local(THURSDAY, 12),
+    booked(
+        tower, "company_user", "studio", (9, 12), title="直播", organization_id=tower["company"].pk
     )
     (studio,), _peak = selectors.figures([tower["studio"]], THURSDAY, THURSDAY, now=NOW)
     assert studio.by_kind == {"company": 3}

@@ -57,3 +57,13 @@ def test_staff_only_spaces_are_not_offered_in_public(tower, client):
     assert "一楼活动室" not in {s.name for s in public_spaces(tower["center"].pk)}
     page = client.get(f"/centers/{tower['center'].pk}/").content.decode()
     assert "会议室" in page and "一楼活动室" not in page
+
+
+def test_a_deleted_activity_gives_its_space_back(tower):
+    make_activity(tower["center"], room="一楼活动室", starts_at=local(THURSDAY, 9), now=NOW)
+    spaces_from_rooms()
+    activity = Activity.objects.get(room="一楼活动室")
+    hold = activity.space_booking
+    activity.delete()
+    hold.refresh_from_db()
+    assert hold.status == "cancelled"

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from doorstep.core.admin import AuditedAdmin
 
-from .models import ApiToken, Person, PhoneCode, StaffRole, User, mask_phone
+from .models import ApiToken, Organization, Person, PhoneCode, StaffRole, User, mask_phone
 
 
 class StaffCreationForm(AdminUserCreationForm):
@@ -118,3 +118,10 @@ class PersonAdmin(AuditedAdmin):
     list_display = ("name", "birth_year", "is_account_holder", "account")
     search_fields = ("name",)
     raw_id_fields = ("account",)
+
+
+@admin.register(Organization)
+class OrganizationAdmin(AuditedAdmin):
+    list_display = ("name", "kind", "center", "status")
+    list_filter = ("kind", "status")
+    raw_id_fields = ("center", "decided_by", "created_by")

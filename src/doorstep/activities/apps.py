@@ -37,3 +37,14 @@ class ActivitiesConfig(AppConfig):
         post_delete.connect(
             forget, sender=Activity, weak=False, dispatch_uid="activities.facts.deleted"
         )
+
+        def give_back_space(sender: type, instance: Activity, **kwargs: object) -> None:
+            # A deleted activity (the admin) gives its space's time back, as cancelling does.
+            if instance.space_booking_id:
+                from doorstep.rooms.services import release_hold
+
+                release_hold(instance.space_booking_id)
+
+        post_delete.connect(
+            give_back_space, sender=Activity, weak=False, dispatch_uid="activities.space.deleted"
+        )

@@ -11,12 +11,10 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from doorstep.accounts.models import Membership, Organization
 from doorstep.activities.services import ActivityInput, create_activity
-from doorstep.centers.models import OpeningHours
-from doorstep.rooms.models import Booking, Space
+from doorstep.rooms.models import Booking
 from tests.browser.conftest import assert_accessible
-from tests.factories import make_account, make_center, make_staff
+from tests.rooms.conftest import make_tower
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -35,34 +33,9 @@ def test_weekly_live_stream_skips_the_lecture_is_approved_and_checked_in(
 ):
     today = timezone.localdate()
     at = lambda d, h, m=0: timezone.make_aware(datetime.combine(d, time(h, m)))  # noqa: E731
-    center = make_center("静安区苏河湾党群服务中心", district="静安区", level="office_park")
-    OpeningHours.objects.bulk_create(
-        [
-            OpeningHours(center=center, weekday=d, open_minute=480, close_minute=1260)
-            for d in range(7)
-        ]
-    )
-    studio = Space.objects.create(
-        center=center,
-        name="青年驿家",
-        kind="studio",
-        capacity=20,
-        equipment=["livestream"],
-        for_residents=False,
-        for_companies=True,
-        approval="staff",
-        source="article",
-    )
-    staff = make_staff(center=center)
-    member = make_account(name="林小姐")
-    company = Organization.objects.create(
-        name="示例科技公司",
-        kind="company",
-        center=center,
-        status="confirmed",
-        invite_code="TEST0001",
-    )
-    Membership.objects.create(organization=company, user=member)
+    tower = make_tower()
+    center, studio, staff = tower["center"], tower["studio"], tower["staff"]
+    member, company = tower["company_user"], tower["company"]
     next_week = today + timedelta(days=7)
     create_activity(
         center_id=center.pk,
@@ -89,7 +62,7 @@ def test_weekly_live_stream_skips_the_lecture_is_approved_and_checked_in(
         page.get_by_label("开始", exact=True).fill("10:00")
         page.get_by_label("结束", exact=True).fill("11:00")
         page.get_by_label("用途").fill("直播展示")
-        page.get_by_label("为谁预订").select_option(label="示例科技公司")
+        page.get_by_label("为谁预订").select_option(label="某科技公司")
         page.get_by_role("radio", name="每周", exact=True).check()
         page.get_by_label("到", exact=True).fill((today + timedelta(days=21)).isoformat())
         page.get_by_role("radio", name="跳过该日期").check()

@@ -21,8 +21,13 @@ THURSDAY = date(2026, 12, 10)
 
 @pytest.fixture
 def tower(regions):
+    return make_tower()
+
+
+def make_tower() -> dict:
     """苏河湾's center (open 08:00–21:00 every day) with 青年驿家 (companies and groups book it,
-    staff approve) and a meeting room (residents book it at once, 15 minutes' buffer)."""
+    staff approve) and a meeting room (residents book it at once, 15 minutes' buffer), its
+    staff, a resident, and a confirmed company with one member."""
     center = make_center("苏河湾楼宇党群服务中心", district="静安区", level="office_park")
     OpeningHours.objects.bulk_create(
         [

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from doorstep.accounts.models import Membership, User
 
 from .models import HOLDING, Blackout, Booking, BookingKind, BookingStatus, Space, equipment_mask
-from .services import bookable_minutes, local_moment
+from .services.common import bookable_minutes, centers_hours, local_moment, open_minutes, within
 
 # A space someone other than staff may book (a staff-only room is not offered in public).
 BOOKABLE = Q(for_residents=True) | Q(for_groups=True) | Q(for_companies=True)
@@ -169,9 +169,6 @@ def _day_of(
 ) -> tuple[dict[int, list[tuple[int, int]]], dict[int, list[tuple[int, int]]], dict]:
     """For candidate rows (…, space id, center id, …): the day's holding bookings and
     closures per space in minutes, and each center's opening spans that day."""
-    from doorstep.centers.hours import day_spans
-    from doorstep.centers.models import OpeningException, OpeningHours
-
     ids = [c[1] for c in part]
     center_ids = {c[2] for c in part}
     midnight = local_moment(day, 0)
@@ -186,23 +183,8 @@ def _day_of(
         space_id__in=ids, starts_at__lt=end, ends_at__gt=midnight
     ).values_list("space_id", "starts_at", "ends_at"):
         closed[sid].append(_minutes_of(midnight, a, z))
-    weekly: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
-    for cid, w, o, c in OpeningHours.objects.filter(center_id__in=center_ids).values_list(
-        "center_id", "weekday", "open_minute", "close_minute"
-    ):
-        weekly[cid].append((w, o, c))
-    exceptions: dict[int, dict] = defaultdict(dict)
-    for ecid, d, shut, eo, ec in OpeningException.objects.filter(
-        center_id__in=center_ids, date=day
-    ).values_list("center_id", "date", "closed", "open_minute", "close_minute"):
-        exceptions[ecid][d] = (shut, eo, ec)
-    spans = {
-        cid: day_spans(weekly[cid], exceptions[cid], day)
-        if (weekly[cid] or exceptions[cid])
-        else [(0, 1440)]
-        for cid in center_ids
-    }
-    return busy, closed, spans
+    hours = centers_hours(center_ids, day, day)
+    return busy, closed, {cid: open_minutes(h, day) for cid, h in hours.items()}
 
 
 def free_slots(
@@ -359,9 +341,8 @@ def _search_page(
     """Add the candidates (…, nearest first) with a free start to `hits`."""
     busy, closed, spans_of = _day_of(candidates, day)
     for _far, pk, cid, step, buffer, opens, closes, far in sorted(candidates):
-        spans = [(max(a, opens), min(b, closes)) for a, b in spans_of[cid]]
         starts = _frees(
-            [(a, b) for a, b in spans if a < b],
+            within(spans_of[cid], opens, closes),
             busy[pk],
             closed[pk],
             lo=lo,
@@ -515,17 +496,7 @@ def figures(
     lo, hi = local_moment(first, 0), local_moment(last + timedelta(days=1), 0)
     days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
     out = {s.pk: SpaceFigures(s) for s in spaces}
-    from doorstep.centers.models import OpeningException, OpeningHours
-
-    center_ids = {s.center_id for s in spaces}
-    weekly: dict[int, list] = defaultdict(list)
-    for cid, w, o, c in OpeningHours.objects.filter(center_id__in=center_ids).values_list(
-        "center_id", "weekday", "open_minute", "close_minute"
-    ):
-        weekly[cid].append((w, o, c))
-    exc: dict[int, dict] = defaultdict(dict)
-    for x in OpeningException.objects.filter(center_id__in=center_ids, date__range=(first, last)):
-        exc[x.center_id][x.date] = (x.closed, x.open_minute, x.close_minute)
+    opening = centers_hours({s.center_id for s in spaces}, first, last)
     blackouts: dict[int, list] = defaultdict(list)
     for sid, b_from, b_until in Blackout.objects.filter(
         space_id__in=out, starts_at__lt=hi, ends_at__gt=lo
@@ -535,7 +506,7 @@ def figures(
         f = out[sp.pk]
         minutes = 0.0
         for d in days:
-            for m0, m1 in bookable_minutes(sp, d, (weekly[sp.center_id], exc[sp.center_id])):
+            for m0, m1 in bookable_minutes(sp, d, opening[sp.center_id]):
                 t0, t1 = local_moment(d, m0), local_moment(d, m1)
                 cut = sum(
                     max(0.0, (min(t1, z) - max(t0, x)).total_seconds() / 60)

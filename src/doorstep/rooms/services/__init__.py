@@ -11,7 +11,7 @@ re-reads the space's rules and what is booked, then inserts. The database rule (
 """
 
 from .bookings import MAX_SESSIONS, BookingResult, SeriesResult, Skipped, book, book_series
-from .common import RoomError, bookable_minutes, center_hours, local_moment
+from .common import RoomError, bookable_minutes, centers_hours, local_moment
 from .lifecycle import (
     KEEP_PERSONAL,
     REMIND_BEFORE,
@@ -54,7 +54,7 @@ __all__ = [
     "book_series",
     "bookable_minutes",
     "cancel",
-    "center_hours",
+    "centers_hours",
     "check_in",
     "check_in_at_door",
     "checkin_window",

@@ -43,40 +43,47 @@ def _local_minute(moment: datetime) -> tuple[date, int]:
     return local.date(), local.hour * 60 + local.minute
 
 
-def center_hours(center_id: int, days: Iterable[date]) -> tuple[list[tuple[int, int, int]], dict]:
+Hours = tuple[list[tuple[int, int, int]], dict]
+
+
+def centers_hours(center_ids: Iterable[int], first: date, last: date) -> dict[int, Hours]:
+    """Each center's weekly opening intervals and its date exceptions from `first` to `last`,
+    in two statements for any number of centers (a center without any: empty both)."""
     from doorstep.centers.models import OpeningException, OpeningHours
 
-    weekly = list(
-        OpeningHours.objects.filter(center_id=center_id).values_list(
-            "weekday", "open_minute", "close_minute"
-        )
-    )
-    exceptions = {
-        e.date: (e.closed, e.open_minute, e.close_minute)
-        for e in OpeningException.objects.filter(center_id=center_id, date__in=list(days))
-    }
-    return weekly, exceptions
+    ids = set(center_ids)
+    out: dict[int, Hours] = {cid: ([], {}) for cid in ids}
+    for cid, w, o, c in OpeningHours.objects.filter(center_id__in=ids).values_list(
+        "center_id", "weekday", "open_minute", "close_minute"
+    ):
+        out[cid][0].append((w, o, c))
+    for cid, d, shut, eo, ec in OpeningException.objects.filter(
+        center_id__in=ids, date__range=(first, last)
+    ).values_list("center_id", "date", "closed", "open_minute", "close_minute"):
+        out[cid][1][d] = (shut, eo, ec)
+    return out
 
 
-def bookable_minutes(
-    space: Space, day: date, hours: tuple[list[tuple[int, int, int]], dict] | None = None
-) -> list[tuple[int, int]]:
-    """The spans of `day` (minutes from midnight) in which `space` can be booked: its own
-    window inside the center's opening hours of that date. A center that publishes no hours
-    at all leaves the space's own window."""
+def open_minutes(hours: Hours, day: date) -> list[tuple[int, int]]:
+    """A center's opening spans on `day` (minutes from midnight); a center that publishes no
+    hours at all is not limited by them (its spaces keep their own window)."""
     from doorstep.centers.hours import day_spans
 
-    weekly, exceptions = hours if hours is not None else center_hours(space.center_id, [day])
-    if weekly or exceptions:
-        spans = day_spans(weekly, exceptions, day)
-    else:
-        spans = [(0, 1440)]
-    out = []
-    for a, b in spans:
-        lo, hi = max(a, space.opens_minute), min(b, space.closes_minute)
-        if lo < hi:
-            out.append((lo, hi))
-    return out
+    weekly, exceptions = hours
+    return day_spans(weekly, exceptions, day) if (weekly or exceptions) else [(0, 1440)]
+
+
+def within(spans: list[tuple[int, int]], opens: int, closes: int) -> list[tuple[int, int]]:
+    """The parts of `spans` inside a space's own daily window."""
+    cut = ((max(a, opens), min(b, closes)) for a, b in spans)
+    return [(a, b) for a, b in cut if a < b]
+
+
+def bookable_minutes(space: Space, day: date, hours: Hours | None = None) -> list[tuple[int, int]]:
+    """The spans of `day` (minutes from midnight) in which `space` can be booked: its own
+    window inside the center's opening hours of that date."""
+    hours = hours or centers_hours([space.center_id], day, day)[space.center_id]
+    return within(open_minutes(hours, day), space.opens_minute, space.closes_minute)
 
 
 def _clash(

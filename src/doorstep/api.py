@@ -13,6 +13,7 @@ for app in (
     "inbox",
     "deliberation",
     "legislation",
+    "cases",
 ):
     api.add_router("/", f"doorstep.{app}.api.router")
 

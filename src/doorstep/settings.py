@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "doorstep.accounts",
     "doorstep.centers",
     "doorstep.rooms",
+    "doorstep.cases",
     "doorstep.activities",
     "doorstep.visits",
     "doorstep.meals",

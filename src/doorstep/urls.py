@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("doorstep.inbox.urls")),
     path("", include("doorstep.deliberation.urls")),
     path("", include("doorstep.legislation.urls")),
+    path("", include("doorstep.cases.urls")),
 ]
 
 handler400 = "doorstep.core.views.bad_request"

@@ -205,6 +205,9 @@ class Organization(models.Model):
         VOLUNTEER_TEAM = "volunteer_team", _("Volunteer team")
         PARTY_BRANCH = "party_branch", _("Party branch")
         COMPANY = "company", _("Company")
+        # Handles service requests of the types that name it (a hospital for health
+        # certificates, a caterer); its members see only those requests.
+        PARTNER = "partner", _("Service partner (a hospital, a caterer…)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting for the center to confirm")

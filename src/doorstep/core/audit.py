@@ -65,6 +65,18 @@ ACTIONS = {
     "organization.refuse": _("Organization refused"),
     "organization.member": _("Organization member's right to book changed"),
     "organization.member_remove": _("Organization member removed"),
+    "request.accept": _("Service request accepted"),
+    "request.start": _("Service request started"),
+    "request.wait_applicant": _("Service request waiting for the applicant"),
+    "request.resume": _("Service request resumed"),
+    "request.hand_over": _("Service request handed to the partner"),
+    "request.hand_back": _("Service request taken back from the partner"),
+    "request.resolve": _("Service request resolved"),
+    "request.decline": _("Service request declined"),
+    "request.topic": _("Service request raised as a topic"),
+    "request.escalate": _("Overdue service request escalated"),
+    "request_type.create": _("Kind of service request added"),
+    "request_type.switch": _("Kind of service request switched at a center"),
 }
 ADMIN_VERBS = {"create": _("added"), "update": _("changed"), "delete": _("deleted")}
 

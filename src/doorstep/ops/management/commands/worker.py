@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
 from doorstep.activities.services import run_due_work
+from doorstep.cases.services import run_due_work as run_due_request_work
 from doorstep.core.limits import prune_counters
 from doorstep.figures.services import refresh_figures
 from doorstep.inbox.services import send_due
@@ -24,7 +25,9 @@ class Command(BaseCommand):
         "offers, reminders, no-shows after activities, visits left open, meal delivery "
         "rounds short of their minimum at the cut-off, meals never collected, room requests "
         "nobody decided, booking reminders, bookings nobody checked into, who booked a room "
-        "180 days on, the figures' rollups, finished rate-limit windows, the SMS and email of "
+        "180 days on, requests coming due (a reminder) or overdue (escalated once), requests "
+        "resolved and not reopened in time, callers' contacts 180 days after closing, the "
+        "figures' rollups, finished rate-limit windows, the SMS and email of "
         "notices (with retries). Every step is idempotent; pages do the same work when they "
         "read a stale activity, so correctness never depends on this process."
     )
@@ -51,6 +54,7 @@ class Command(BaseCommand):
             done["bookings_released"] = release_no_shows()
             done["bookings_reminded"] = remind_due()
             done["bookings_forgotten"] = forget_past()
+            done |= run_due_request_work()
             # After visits are closed, so their estimated leaving times are rolled up too.
             done["figures"] = refresh_figures().pairs
             done["limit_windows_pruned"] = prune_counters()

@@ -100,7 +100,6 @@ INSTALLED_APPS = [
     "doorstep.accounts",
     "doorstep.centers",
     "doorstep.rooms",
-    "doorstep.cases",
     "doorstep.activities",
     "doorstep.visits",
     "doorstep.meals",
@@ -108,6 +107,8 @@ INSTALLED_APPS = [
     "doorstep.inbox",
     "doorstep.deliberation",
     "doorstep.legislation",
+    # Last of the apps: its catalogue never overrides another app's words.
+    "doorstep.cases",
     "doorstep.ops",
 ]
 AUTH_USER_MODEL = "accounts.User"

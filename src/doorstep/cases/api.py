@@ -245,7 +245,7 @@ class DetailOut(RequestOut):
     messages: list[MessageOut]
 
 
-@router.get("/requests/{request_id}", response={200: DetailOut, **_ERRORS}, auth=account_auth)
+@router.get("/requests/{int:request_id}", response={200: DetailOut, **_ERRORS}, auth=account_auth)
 def request_detail(request: HttpRequest, request_id: int) -> dict[str, Any]:
     page = selectors.request_page(caller(request), request_id)
     r = page.request
@@ -286,7 +286,7 @@ class MessageIn(Schema):
 
 
 @router.post(
-    "/requests/{request_id}/messages", response={201: MessageOut, **_ERRORS}, auth=account_auth
+    "/requests/{int:request_id}/messages", response={201: MessageOut, **_ERRORS}, auth=account_auth
 )
 def post_message(request: HttpRequest, request_id: int, data: MessageIn) -> Status[dict[str, Any]]:
     """A message to the other side (files: on the request's page)."""
@@ -311,7 +311,7 @@ class MoveIn(Schema):
 
 
 @router.post(
-    "/requests/{request_id}/moves", response={200: RequestOut, **_ERRORS}, auth=account_auth
+    "/requests/{int:request_id}/moves", response={200: RequestOut, **_ERRORS}, auth=account_auth
 )
 def move(request: HttpRequest, request_id: int, data: MoveIn) -> dict[str, Any]:
     """A handler's move: accept (name the owner), start, wait_applicant (the note says what
@@ -333,7 +333,7 @@ class RateIn(Schema):
 
 
 @router.post(
-    "/requests/{request_id}/rate", response={200: RequestOut, **_ERRORS}, auth=account_auth
+    "/requests/{int:request_id}/rate", response={200: RequestOut, **_ERRORS}, auth=account_auth
 )
 def rate(request: HttpRequest, request_id: int, data: RateIn) -> dict[str, Any]:
     services.rate(request_id=request_id, by=caller(request), score=data.score, comment=data.comment)
@@ -345,7 +345,7 @@ class NoteIn(Schema):
 
 
 @router.post(
-    "/requests/{request_id}/reopen", response={200: RequestOut, **_ERRORS}, auth=account_auth
+    "/requests/{int:request_id}/reopen", response={200: RequestOut, **_ERRORS}, auth=account_auth
 )
 def reopen(request: HttpRequest, request_id: int, data: NoteIn) -> dict[str, Any]:
     services.reopen(request_id=request_id, by=caller(request), note=data.note)
@@ -353,7 +353,7 @@ def reopen(request: HttpRequest, request_id: int, data: NoteIn) -> dict[str, Any
 
 
 @router.post(
-    "/requests/{request_id}/close", response={200: RequestOut, **_ERRORS}, auth=account_auth
+    "/requests/{int:request_id}/close", response={200: RequestOut, **_ERRORS}, auth=account_auth
 )
 def close(request: HttpRequest, request_id: int) -> dict[str, Any]:
     services.close(request_id=request_id, by=caller(request))

@@ -15,6 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from doorstep.accounts.decorators import staff_required
@@ -284,7 +285,7 @@ def figures(request: HttpRequest) -> HttpResponse:
             "start": start,
             "now": now,
             "by_choices": [
-                ("center", _("Center")),
+                ("center", pgettext_lazy("requests", "Center")),
                 ("subdistrict", _("Subdistrict")),
                 ("district", _("District")),
                 ("type", _("Type of request")),

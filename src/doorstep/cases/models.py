@@ -14,6 +14,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Handler(models.TextChoices):
@@ -40,14 +41,14 @@ class Source(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
+    SUBMITTED = "submitted", pgettext_lazy("requests", "Submitted")
     ACCEPTED = "accepted", _("Accepted")
     IN_PROGRESS = "in_progress", _("In progress")
     WAITING_APPLICANT = "waiting_applicant", _("Waiting for the applicant")
     WAITING_PARTNER = "waiting_partner", _("With the partner")
     RESOLVED = "resolved", _("Resolved")
     DECLINED = "declined", _("Declined")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("requests", "Closed")
 
 
 OPEN = (
@@ -85,9 +86,13 @@ class RequestType(models.Model):
     code = models.SlugField(_("code"), max_length=40, unique=True)
     name = models.CharField(_("name"), max_length=NAME_MAX)
     name_en = models.CharField(_("name in English"), max_length=NAME_MAX, blank=True)
-    description = models.TextField(_("description"), max_length=TEXT_MAX, blank=True)
+    description = models.TextField(
+        pgettext_lazy("requests", "description"), max_length=TEXT_MAX, blank=True
+    )
     description_en = models.TextField(_("description in English"), max_length=TEXT_MAX, blank=True)
-    group = models.CharField(_("group"), max_length=12, choices=Group.choices)
+    group = models.CharField(
+        pgettext_lazy("requests", "group"), max_length=12, choices=Group.choices
+    )
     # The form: [{"code", "label", "label_en", "why", "why_en", "kind": text|number|choice|
     # date, "required", "max", "choices": [{"key", "label", "label_en"}]}] (services.types).
     fields = models.JSONField(_("fields asked"), default=list, blank=True)
@@ -291,14 +296,14 @@ class ServiceRequest(models.Model):
 
 
 class EventKind(models.TextChoices):
-    SUBMITTED = "submitted", _("Submitted")
+    SUBMITTED = "submitted", pgettext_lazy("requests", "Submitted")
     ACCEPTED = "accepted", _("Accepted")
     STATUS = "status", _("Status changed")
     HANDED_OVER = "handed_over", _("Handed over to the partner")
     HANDED_BACK = "handed_back", _("Handed back to the center")
     RESOLVED = "resolved", _("Resolved")
     DECLINED = "declined", _("Declined")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("requests", "Closed")
     REOPENED = "reopened", _("Reopened")
     RATED = "rated", _("Rated")
     REMINDED = "reminded", _("Reminder sent")

@@ -83,6 +83,11 @@ class Command(BaseCommand):
 
         # The article's spaces; their hours, rules and the week's bookings are synthetic.
         self._report("article spaces, example bookings (synthetic)", load_demo_rooms())
+        from doorstep.cases.demo import load_demo_requests
+
+        # The article's health-certificate platform at 苏河湾; the catalogue's service levels,
+        # the partner hospital and the example requests are synthetic.
+        self._report("request types, example requests (synthetic)", load_demo_requests())
         if not options["no_demo_drafts"]:
             from doorstep.legislation.demo import load_demo_drafts
 

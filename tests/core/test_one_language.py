@@ -166,6 +166,21 @@ def data_strings() -> list[str]:
     values |= set(Booking.objects.values_list("reason", flat=True))
     values |= set(Organization.objects.values_list("name", flat=True))
     values |= set(Organization.objects.values_list("invite_code", flat=True))
+    from doorstep.cases.models import Event as CaseEvent
+    from doorstep.cases.models import Message as CaseMessage
+    from doorstep.cases.models import RequestType, ServiceRequest
+
+    for rt in RequestType.objects.all():
+        values |= {rt.name, rt.name_en, rt.description, rt.description_en, rt.source_detail}
+        for f in rt.fields:
+            values |= {f.get(k, "") for k in ("label", "label_en", "why", "why_en")}
+            for ch in f.get("choices", []):
+                values |= {ch.get("label", ""), ch.get("label_en", "")}
+    for sr in ServiceRequest.objects.all():
+        values |= {sr.description, sr.resolution, sr.decline_reason, sr.rating_comment}
+        values |= {str(v) for v in sr.answers.values()}
+    values |= set(CaseEvent.objects.values_list("note", flat=True))
+    values |= set(CaseMessage.objects.values_list("body", flat=True))
     # The article's title, a proper name, cited as the source.
     values.add("《党群服务中心：走得进 坐得下 还想来》")
     values |= set(Person.objects.values_list("name", flat=True))
@@ -289,6 +304,40 @@ def world(regions):
     org = create_organization(
         by=resident, name="滨江读书会", kind="residents_team", center_id=center.pk
     )
+    from doorstep.cases import services as cases
+
+    cases.create_type(
+        by=staff,
+        code="policy_advice",
+        name="政策咨询",
+        name_en="Policy advice",
+        description="企业政策咨询",
+        description_en="Policy advice for companies",
+        group="business",
+        fields=[
+            {
+                "code": "topic",
+                "kind": "choice",
+                "required": True,
+                "label": "咨询方面",
+                "label_en": "About",
+                "why": "转给熟悉该政策的工作人员",
+                "why_en": "It goes to staff who know that policy",
+                "choices": [{"key": "tax", "label": "税费", "label_en": "Taxes"}],
+            }
+        ],
+        first_response_hours=4,
+        resolution_hours=16,
+    )
+    case = cases.submit(
+        user=resident,
+        center_id=center.pk,
+        type_code="policy_advice",
+        description="想了解补贴",
+        answers={"topic": "tax"},
+    )
+    cases.move(request_id=case.pk, by=staff, action="accept", note="已受理")
+    cases.message(request_id=case.pk, by=staff, body="请补充公司名称")
     return locals()
 
 
@@ -377,6 +426,14 @@ def pages(w) -> list[tuple[str, str | None]]:
         ),
         ("/staff/rooms/organizations/", "staff"),
         ("/staff/rooms/figures/", "staff"),
+        (f"/centers/{c.pk}/ask/", None),
+        (f"/centers/{c.pk}/ask/?type=policy_advice", "resident"),
+        ("/requests/mine/", "resident"),
+        (f"/requests/{w['case'].pk}/", "resident"),
+        ("/requests/handle/", "staff"),
+        (f"/requests/handle/{w['case'].pk}/", "staff"),
+        (f"/staff/requests/types/?center={c.pk}", "staff"),
+        ("/requests/figures/?by=type", "staff"),
     ]
 
 

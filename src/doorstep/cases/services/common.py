@@ -106,7 +106,7 @@ def applicant_q(user: User) -> Q:
 
 def locked(request_id: int) -> ServiceRequest:
     req = (
-        ServiceRequest.objects.select_for_update()
+        ServiceRequest.objects.select_for_update(of=("self",))
         .select_related("type", "center", "partner")
         .filter(pk=request_id)
         .first()

@@ -178,7 +178,6 @@ def move(
             obj=req,
             label=f"#{req.pk} {req.type.name}",
             center_id=req.center_id,
-            changes={"status": {"before": before, "after": to}},
             now=now,
         )
     tell_applicant(req, action, now=now, note=text)

@@ -87,7 +87,7 @@ def close_resolved(now: datetime | None = None) -> int:
     for pk in ids:
         with transaction.atomic():
             req = (
-                ServiceRequest.objects.select_for_update()
+                ServiceRequest.objects.select_for_update(of=("self",))
                 .select_related("type", "center")
                 .filter(pk=pk, status__in=(Status.RESOLVED, Status.DECLINED))
                 .first()

@@ -296,7 +296,6 @@ def create_type(
         obj=t,
         center_id=center.pk if center else None,
         region_code=region.pk if region else "",
-        changes={"code": code, "handler": handler},
     )
     return t
 
@@ -348,7 +347,7 @@ def switch(*, by: User, center_id: int, type_id: int, enabled: bool) -> TypeSett
         action="request_type.switch",
         obj=setting.type,
         center_id=center_id,
-        changes={"enabled": enabled},
+        label=f"{setting.type.name}: {'✓' if enabled else '✗'}",
     )
     return setting
 

@@ -153,7 +153,10 @@ HEALTH = {
     "name": "健康证办理",
     "name_en": "Health certificates for catering staff",
     "description": "餐饮企业员工的健康证：线上申请，中心对接合作医院安排体检。",
-    "description_en": "Health certificates for catering staff: apply online; the center arranges the check-ups with its partner hospital.",
+    "description_en": (
+        "Health certificates for catering staff: apply online; the center arranges the "
+        "check-ups with its partner hospital."
+    ),
     "group": "business",
     "handler": "partner",
     "first_response_hours": 4,

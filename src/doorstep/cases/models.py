@@ -12,9 +12,8 @@ The app is named `cases` so that it never shadows the `requests` HTTP library.
 from __future__ import annotations
 
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class Handler(models.TextChoices):

@@ -20,16 +20,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import subprocess
 import sys
 import time
-from pathlib import Path
 
-from run import Postgres, PostgresUnavailable, base_env, code_version, percentile, run_command
+from run import city_bench_arguments, percentile, run_city_bench
 
-ROOT = Path(__file__).resolve().parent.parent
 PG_DEFAULT_NAME = "doorstep_requests_bench"
 
 
@@ -288,74 +284,20 @@ def measure(args: argparse.Namespace) -> None:
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--centers", type=int, default=12600)
+    city_bench_arguments(p, PG_DEFAULT_NAME)
     p.add_argument("--requests", type=int, default=1_000_000)
     p.add_argument("--queries", type=int, default=300)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--pg-host", default="127.0.0.1")
-    p.add_argument("--pg-port", type=int, default=5432)
-    p.add_argument("--pg-user", default="postgres")
-    p.add_argument("--pg-name", default=PG_DEFAULT_NAME)
-    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
-    p.add_argument("--reuse", action="store_true", help="measure a kept database again")
-    p.add_argument("--inner", choices=["setup", "measure"], help=argparse.SUPPRESS)
     args = p.parse_args()
-    if args.inner == "setup":
-        setup(args)
-        return 0
-    if args.inner == "measure":
-        measure(args)
-        return 0
-    if args.pg_host not in {"127.0.0.1", "localhost", "::1"}:
-        p.error("the benchmark only talks to this machine (loopback)")
-    started = time.perf_counter()
-    print(
-        f"doorstep request queues at {code_version()}: {args.centers} centers, "
-        f"{args.requests} requests over a year, {os.cpu_count()} CPUs",
-        flush=True,
+    return run_city_bench(
+        p,
+        args,
+        script=__file__,
+        name="request_queues",
+        title=(
+            f"doorstep request queues: {args.centers} centers, {args.requests} requests over a year"
+        ),
+        steps={"setup": setup, "measure": measure},
     )
-    pg = Postgres(args.pg_host, args.pg_port, args.pg_user, args.pg_name)
-    env = base_env()
-    env["DATA_DIR"] = str(Path("/tmp") / f"doorstep-requests-bench-{os.getpid()}")
-    Path(env["DATA_DIR"]).mkdir(exist_ok=True)
-    try:
-        env["DATABASE_URL"] = pg.url
-        if not args.reuse:
-            pg.create()
-            run_command(["migrate", "--noinput", "-v", "0"], env, "migrate")
-            run_command(["load-regions"], env, "load-regions")
-            run_command(["synth-city", "--centers", str(args.centers)], env, "synth-city")
-        summary: dict[str, object] = {"bench": "request_queues", "code": code_version()}
-        for step in ("measure",) if args.reuse else ("setup", "measure"):
-            t0 = time.perf_counter()
-            cmd = [sys.executable, __file__, "--inner", step, *sys.argv[1:]]
-            proc = subprocess.run(
-                cmd,
-                cwd=ROOT / "bench",
-                env={**env, "PYTHONPATH": str(ROOT / "src")},
-                capture_output=True,
-                text=True,
-            )
-            if proc.returncode != 0:
-                raise RuntimeError(f"{step} failed:\n{proc.stdout}\n{proc.stderr}")
-            summary[step] = json.loads(proc.stdout.strip().splitlines()[-1])
-            print(f"  {step:<12} {time.perf_counter() - t0:5.1f} s  {summary[step]}", flush=True)
-    except PostgresUnavailable as exc:
-        print(f"!! PostgreSQL is not reachable: {exc}")
-        return 1
-    except RuntimeError as exc:
-        print(f"!! {exc}")
-        return 1
-    finally:
-        if not args.keep:
-            pg.drop()
-        import shutil
-
-        shutil.rmtree(env["DATA_DIR"], ignore_errors=True)
-    summary["total_s"] = round(time.perf_counter() - started, 1)
-    print("\n== JSON")
-    print(json.dumps(summary, ensure_ascii=False))
-    return 0
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -1080,3 +1081,77 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def city_bench_arguments(p: argparse.ArgumentParser, pg_name: str) -> None:
+    """The options every "synthetic city on a fresh PostgreSQL" benchmark shares."""
+    p.add_argument("--centers", type=int, default=12600)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--pg-host", default="127.0.0.1")
+    p.add_argument("--pg-port", type=int, default=5432)
+    p.add_argument("--pg-user", default="postgres")
+    p.add_argument("--pg-name", default=pg_name)
+    p.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    p.add_argument("--reuse", action="store_true", help="measure a kept database again")
+    p.add_argument("--inner", choices=["setup", "measure"], help=argparse.SUPPRESS)
+
+
+def run_city_bench(
+    p: argparse.ArgumentParser,
+    args: argparse.Namespace,
+    *,
+    script: str,
+    name: str,
+    title: str,
+    steps: dict[str, Callable[[argparse.Namespace], None]],
+) -> int:
+    """Run `steps["setup"]` then `steps["measure"]` (each in a child process, printing one
+    JSON line) against a fresh database with `synth-city --centers N`; print the summary.
+    Called with `--inner STEP`, runs that step here instead."""
+    if args.inner:
+        steps[args.inner](args)
+        return 0
+    if args.pg_host not in {"127.0.0.1", "localhost", "::1"}:
+        p.error("the benchmark only talks to this machine (loopback)")
+    started = time.perf_counter()
+    print(f"{title} at {code_version()}, {os.cpu_count()} CPUs", flush=True)
+    pg = Postgres(args.pg_host, args.pg_port, args.pg_user, args.pg_name)
+    env = base_env()
+    env["DATA_DIR"] = str(Path("/tmp") / f"doorstep-{name}-bench-{os.getpid()}")
+    Path(env["DATA_DIR"]).mkdir(exist_ok=True)
+    summary: dict[str, object] = {"bench": name, "code": code_version()}
+    try:
+        env["DATABASE_URL"] = pg.url
+        if not args.reuse:
+            pg.create()
+            run_command(["migrate", "--noinput", "-v", "0"], env, "migrate")
+            run_command(["load-regions"], env, "load-regions")
+            run_command(["synth-city", "--centers", str(args.centers)], env, "synth-city")
+        root = Path(script).resolve().parent
+        for step in ("measure",) if args.reuse else ("setup", "measure"):
+            t0 = time.perf_counter()
+            proc = subprocess.run(
+                [sys.executable, script, "--inner", step, *sys.argv[1:]],
+                cwd=root,
+                env={**env, "PYTHONPATH": str(root.parent / "src")},
+                capture_output=True,
+                text=True,
+            )
+            if proc.returncode != 0:
+                raise RuntimeError(f"{step} failed:\n{proc.stdout}\n{proc.stderr}")
+            summary[step] = json.loads(proc.stdout.strip().splitlines()[-1])
+            print(f"  {step:<12} {time.perf_counter() - t0:5.1f} s  {summary[step]}", flush=True)
+    except PostgresUnavailable as exc:
+        print(f"!! PostgreSQL is not reachable: {exc}")
+        return 1
+    except RuntimeError as exc:
+        print(f"!! {exc}")
+        return 1
+    finally:
+        if not args.keep:
+            pg.drop()
+        shutil.rmtree(env["DATA_DIR"], ignore_errors=True)
+    summary["total_s"] = round(time.perf_counter() - started, 1)
+    print("\n== JSON")
+    print(json.dumps(summary, ensure_ascii=False))
+    return 0

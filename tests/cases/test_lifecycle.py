@@ -13,7 +13,7 @@ from doorstep.cases.services.common import calendar, holidays
 from doorstep.core.errors import NotFound
 from doorstep.core.models import AuditEntry
 from doorstep.inbox.models import Notice
-from tests.cases.conftest import FRI, MON, NEXT_MON, THU, TUE, WED, file_health, local
+from tests.cases.conftest import FRI, MON, NEXT_MON, SAT, THU, TUE, WED, file_health, local
 from tests.factories import make_account, make_center, make_staff
 
 pytestmark = pytest.mark.django_db
@@ -440,3 +440,28 @@ def test_worker_runs_the_steps(scene):
     with mock.patch("django.utils.timezone.now", return_value=local(MON, 14)):
         call_command("worker", "--once")
     assert ServiceRequest.objects.get().escalated_at == local(MON, 14)
+
+
+def test_import_holidays_all_or_nothing(scene, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    good = tmp_path / "good.csv"
+    good.write_text(
+        "date,name,workday,source\n2026-12-14,测试假日,0,测试来源\n2026-12-12,调休上班,1,测试来源\n",
+        encoding="utf-8",
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text(
+        "date,name,workday,source\n2027-01-01,元旦,0,来源\n2027-13-01,错日期,0,来源\n"
+        "2027-01-02,,0,来源\n2027-01-03,调休,maybe,来源\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(CommandError, match="3 bad row"):
+        call_command("import-holidays", str(bad))
+    assert Holiday.objects.count() == 0
+    call_command("import-holidays", str(good))
+    assert dict(Holiday.objects.values_list("date", "workday")) == {NEXT_MON: False, SAT: True}
+    # Friday 16:00 + 4 working hours: one on Friday, and the make-up Saturday works with
+    # the center's Monday hours (09:00–17:00), so the answer is due Saturday 12:00.
+    r = policy(scene, local(FRI, 16))
+    assert r.first_response_due == local(SAT, 12)

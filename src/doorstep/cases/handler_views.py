@@ -24,10 +24,10 @@ from doorstep.accounts.scopes import is_staff_member, managed_centers
 from doorstep.core.errors import DoorstepError
 
 from . import selectors, services
-from .models import Group, Handler, RequestType
+from .models import Group, Handler
 from .services.common import PARTNER, STAFF, partner_orgs
 from .services.types import answer_rows, catalogue, partners_for
-from .views import _clock, _int
+from .views import Action, _clock, _int, post_message, run_action
 
 
 def _user(request: HttpRequest) -> User:
@@ -79,8 +79,35 @@ def queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-MOVE_LABELS = {
-    "accept": _("Accept (I own it)"),
+def _topic(request: HttpRequest, user: User, request_id: int) -> str:
+    services.raise_topic(
+        request_id=request_id,
+        by=user,
+        title=request.POST.get("title", ""),
+        description=request.POST.get("description", ""),
+        topic_id=_int(request.POST.get("topic")),
+    )
+    return _("Linked to a deliberation topic.")
+
+
+def _move(action: str) -> Action:
+    def run(request: HttpRequest, user: User, request_id: int) -> str:
+        services.move(
+            request_id=request_id,
+            by=user,
+            action=action,
+            note=request.POST.get("note", ""),
+            owner_id=_int(request.POST.get("owner")),
+        )
+        return _("Done.")
+
+    return run
+
+
+HANDLER_ACTIONS: dict[str, Action] = {
+    "message": post_message,
+    "topic": _topic,
+    **{m: _move(m) for m in services.MOVES},
 }
 
 
@@ -90,40 +117,7 @@ def handle(request: HttpRequest, request_id: int) -> HttpResponse:
     user = _user(request)
     errors: list[str] = []
     if request.method == "POST":
-        what = request.POST.get("do", "")
-        try:
-            if what == "message":
-                services.message(
-                    request_id=request_id,
-                    by=user,
-                    body=request.POST.get("body", ""),
-                    files=request.FILES.getlist("files"),
-                )
-                messages.success(request, _("Message sent."))
-            elif what == "topic":
-                services.raise_topic(
-                    request_id=request_id,
-                    by=user,
-                    title=request.POST.get("title", ""),
-                    description=request.POST.get("description", ""),
-                    topic_id=_int(request.POST.get("topic")),
-                )
-                messages.success(request, _("Linked to a deliberation topic."))
-            elif what in services.MOVES:
-                services.move(
-                    request_id=request_id,
-                    by=user,
-                    action=what,
-                    note=request.POST.get("note", ""),
-                    owner_id=_int(request.POST.get("owner")),
-                )
-                messages.success(request, _("Done."))
-            else:
-                errors.append(_("Unknown action."))
-        except DoorstepError as e:
-            if e.status == 404:
-                raise Http404 from e
-            errors.append(str(e.message))
+        errors = run_action(request, request_id, HANDLER_ACTIONS)
         if not errors:
             return redirect("cases:handle", request_id)
     try:
@@ -298,6 +292,3 @@ def figures(request: HttpRequest) -> HttpResponse:
             ],
         },
     )
-
-
-__all__ = ["RequestType"]

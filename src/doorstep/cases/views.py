@@ -4,6 +4,7 @@ reopening. The handlers' pages are in handler_views.py."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from django.contrib import messages
@@ -132,42 +133,67 @@ def _clock(req: Any, now: Any) -> dict[str, Any]:
     }
 
 
+Action = Callable[[HttpRequest, User, int], str]
+
+
+def post_message(request: HttpRequest, user: User, request_id: int) -> str:
+    services.message(
+        request_id=request_id,
+        by=user,
+        body=request.POST.get("body", ""),
+        files=request.FILES.getlist("files"),
+    )
+    return _("Message sent.")
+
+
+def run_action(request: HttpRequest, request_id: int, actions: Mapping[str, Action]) -> list[str]:
+    """The posted `do`: its success message is flashed, or its error (in the user's
+    language) is returned for the page; someone who may not see the request gets a 404."""
+    action = actions.get(request.POST.get("do", ""))
+    if action is None:
+        return [_("Unknown action.")]
+    try:
+        messages.success(request, action(request, _user(request), request_id))
+    except DoorstepError as e:
+        if e.status == 404:
+            raise Http404 from e
+        return [str(e.message)]
+    return []
+
+
+def _rate(request: HttpRequest, user: User, request_id: int) -> str:
+    score = _int(request.POST.get("score")) or 0
+    services.rate(
+        request_id=request_id, by=user, score=score, comment=request.POST.get("comment", "")
+    )
+    return _("Thank you for rating.")
+
+
+def _close(request: HttpRequest, user: User, request_id: int) -> str:
+    services.close(request_id=request_id, by=user)
+    return _("Closed. Thank you.")
+
+
+def _reopen(request: HttpRequest, user: User, request_id: int) -> str:
+    services.reopen(request_id=request_id, by=user, note=request.POST.get("note", ""))
+    return _("Reopened: it is back with the handler.")
+
+
+APPLICANT_ACTIONS: dict[str, Action] = {
+    "message": post_message,
+    "rate": _rate,
+    "close": _close,
+    "reopen": _reopen,
+}
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def detail(request: HttpRequest, request_id: int) -> HttpResponse:
     user = _user(request)
     errors: list[str] = []
     if request.method == "POST":
-        what = request.POST.get("do", "")
-        try:
-            if what == "message":
-                services.message(
-                    request_id=request_id,
-                    by=user,
-                    body=request.POST.get("body", ""),
-                    files=request.FILES.getlist("files"),
-                )
-                messages.success(request, _("Message sent."))
-            elif what == "rate":
-                services.rate(
-                    request_id=request_id,
-                    by=user,
-                    score=_int(request.POST.get("score")) or 0,
-                    comment=request.POST.get("comment", ""),
-                )
-                messages.success(request, _("Thank you for rating."))
-            elif what == "close":
-                services.close(request_id=request_id, by=user)
-                messages.success(request, _("Closed. Thank you."))
-            elif what == "reopen":
-                services.reopen(request_id=request_id, by=user, note=request.POST.get("note", ""))
-                messages.success(request, _("Reopened: it is back with the handler."))
-            else:
-                errors.append(_("Unknown action."))
-        except DoorstepError as e:
-            if e.status == 404:
-                raise Http404 from e
-            errors.append(str(e.message))
+        errors = run_action(request, request_id, APPLICANT_ACTIONS)
         if not errors:
             return redirect("cases:detail", request_id)
     try:

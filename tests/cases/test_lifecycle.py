@@ -418,8 +418,24 @@ def test_a_request_becomes_a_topic_and_a_topics_outcome_a_type(scene):
     assert "meals_home" in {x.code for x in services.catalogue(scene["center"])}
 
 
-def test_forgetting_a_callers_contact(scene):
+def test_forgetting_a_callers_contact_and_the_files(scene, tmp_path, settings):
+    from django.core.files.base import ContentFile
+
+    from doorstep.cases.models import Attachment, Message
+
+    settings.MEDIA_ROOT = tmp_path
     r = policy(scene, local(MON, 9))
+    msg = Message.objects.create(
+        request=r, author=scene["resident"], body="见附件", at=local(MON, 9)
+    )
+    Attachment.objects.create(
+        message=msg,
+        file=ContentFile(b"%PDF-1.4\n%%EOF", name="a.pdf"),
+        name="a.pdf",
+        content_type="application/pdf",
+        size=13,
+    )
+    assert len(list(tmp_path.rglob("*.pdf"))) == 1
     ServiceRequest.objects.filter(pk=r.pk).update(
         contact_name="王先生",
         contact_phone="13912345678",
@@ -428,9 +444,11 @@ def test_forgetting_a_callers_contact(scene):
         closed_at=local(MON, 12),
     )
     assert services.forget_closed(local(MON, 12) + timedelta(days=179)) == 0
-    assert services.forget_closed(local(MON, 12) + timedelta(days=181)) == 1
+    assert services.forget_closed(local(MON, 12) + timedelta(days=181)) == 2
     r.refresh_from_db()
     assert (r.contact_name, r.contact_phone) == ("", "")
+    assert Attachment.objects.count() == 0 and list(tmp_path.rglob("*.pdf")) == []
+    assert Message.objects.get().body == "见附件"
 
 
 def test_worker_runs_the_steps(scene):

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from doorstep.core import audit
 
-from ..models import EventKind, Handler, ServiceRequest, Status
+from ..models import Attachment, EventKind, Handler, ServiceRequest, Status
 from .common import event, set_clock
 from .notices import tell_handlers
 
@@ -104,13 +104,19 @@ def close_resolved(now: datetime | None = None) -> int:
 
 
 def forget_closed(now: datetime | None = None) -> int:
-    """A caller's name and number served to reach them while the request was open."""
+    """A caller's name and number served to reach them, and the files sent on a request
+    served to handle it, while the request was open: gone FORGET_AFTER its closing (the
+    request, its timeline and its messages' text stay, for the figures and the record)."""
     now = now or timezone.now()
-    return (
-        ServiceRequest.objects.filter(status=Status.CLOSED, closed_at__lt=now - FORGET_AFTER)
-        .exclude(contact_name="", contact_phone="")
-        .update(contact_name="", contact_phone="")
+    old = ServiceRequest.objects.filter(status=Status.CLOSED, closed_at__lt=now - FORGET_AFTER)
+    forgotten = old.exclude(contact_name="", contact_phone="").update(
+        contact_name="", contact_phone=""
     )
+    files = list(Attachment.objects.filter(message__request__in=old)[:BATCH])
+    for item in files:
+        item.file.delete(save=False)
+        item.delete()
+    return forgotten + len(files)
 
 
 def run_due_work(now: datetime | None = None) -> dict[str, int]:

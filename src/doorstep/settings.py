@@ -109,6 +109,7 @@ INSTALLED_APPS = [
     "doorstep.legislation",
     # Last of the apps: its catalogue never overrides another app's words.
     "doorstep.cases",
+    "doorstep.volunteers",
     "doorstep.ops",
 ]
 AUTH_USER_MODEL = "accounts.User"

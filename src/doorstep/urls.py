@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("doorstep.deliberation.urls")),
     path("", include("doorstep.legislation.urls")),
     path("", include("doorstep.cases.urls")),
+    path("", include("doorstep.volunteers.urls")),
 ]
 
 handler400 = "doorstep.core.views.bad_request"

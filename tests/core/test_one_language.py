@@ -181,6 +181,10 @@ def data_strings() -> list[str]:
         values |= {str(v) for v in sr.answers.values()}
     values |= set(CaseEvent.objects.values_list("note", flat=True))
     values |= set(CaseMessage.objects.values_list("body", flat=True))
+    from doorstep.volunteers.models import Opportunity
+
+    for op in Opportunity.objects.all():
+        values |= {op.title, op.title_en, op.description, op.source_detail}
     # The article's title, a proper name, cited as the source.
     values.add("《党群服务中心：走得进 坐得下 还想来》")
     values |= set(Person.objects.values_list("name", flat=True))
@@ -338,6 +342,20 @@ def world(regions):
     )
     cases.move(request_id=case.pk, by=staff, action="accept", note="已受理")
     cases.message(request_id=case.pk, by=staff, body="请补充公司名称")
+    from doorstep.volunteers import services as volunteering
+
+    volunteering.save_profile(user=resident, skills=["explainer"], availability="周末")
+    opp = volunteering.create_opportunity(
+        by=staff, center_id=center.pk, role="explainer", title="展厅讲解", needs_clearance=False
+    )
+    (shift,) = volunteering.add_shifts(
+        by=staff,
+        opportunity_id=opp.pk,
+        starts_at=now + timedelta(days=3),
+        ends_at=now + timedelta(days=3, hours=2),
+        places=2,
+    )
+    volunteering.sign_up(user=resident, shift_id=shift.pk)
     return locals()
 
 
@@ -434,6 +452,17 @@ def pages(w) -> list[tuple[str, str | None]]:
         (f"/requests/handle/{w['case'].pk}/", "staff"),
         (f"/staff/requests/types/?center={c.pk}", "staff"),
         ("/requests/figures/?by=type", "staff"),
+        ("/volunteer/", "resident"),
+        ("/volunteer/", None),
+        ("/volunteer/opportunities/", None),
+        (f"/volunteer/opportunities/{w['opp'].pk}/", "resident"),
+        (f"/volunteer/c/{c.pk}/ABCDEFGHIJ", "resident"),
+        ("/volunteer/verify/", None),
+        ("/staff/volunteers/", "staff"),
+        (f"/staff/volunteers/opportunities/{w['opp'].pk}/", "staff"),
+        (f"/staff/volunteers/poster/{c.pk}", "staff"),
+        ("/staff/volunteers/hours/", "staff"),
+        ("/staff/volunteers/figures/", "staff"),
     ]
 
 

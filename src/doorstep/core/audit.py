@@ -77,6 +77,12 @@ ACTIONS = {
     "request.escalate": _("Overdue service request escalated"),
     "request_type.create": _("Kind of service request added"),
     "request_type.switch": _("Kind of service request switched at a center"),
+    "volunteer.opportunity": _("Volunteer opportunity added"),
+    "volunteer.shifts": _("Volunteer shifts added"),
+    "volunteer.clear": _("Volunteer cleared for a role"),
+    "volunteer.staff_check": _("Volunteer checked in or out by staff"),
+    "volunteer.hours": _("Volunteer hours approved"),
+    "export.volunteer_hours": _("Volunteer hours exported"),
 }
 ADMIN_VERBS = {"create": _("added"), "update": _("changed"), "delete": _("deleted")}
 

@@ -17,6 +17,7 @@ from doorstep.inbox.services import send_due
 from doorstep.meals.services import close_rounds, mark_no_shows, publish_due
 from doorstep.rooms.services import forget_past, lapse_due, release_no_shows, remind_due
 from doorstep.visits.services import run_due_work as run_due_visit_work
+from doorstep.volunteers.services import run_due_work as run_due_volunteer_work
 
 
 class Command(BaseCommand):
@@ -26,7 +27,8 @@ class Command(BaseCommand):
         "rounds short of their minimum at the cut-off, meals never collected, room requests "
         "nobody decided, booking reminders, bookings nobody checked into, who booked a room "
         "180 days on, requests coming due (a reminder) or overdue (escalated once), requests "
-        "resolved and not reopened in time, callers' contacts 180 days after closing, the "
+        "resolved and not reopened in time, callers' contacts 180 days after closing, "
+        "volunteers' shifts left open (closed at their end, estimated) and no-shows, the "
         "figures' rollups, finished rate-limit windows, the SMS and email of "
         "notices (with retries). Every step is idempotent; pages do the same work when they "
         "read a stale activity, so correctness never depends on this process."
@@ -55,6 +57,7 @@ class Command(BaseCommand):
             done["bookings_reminded"] = remind_due()
             done["bookings_forgotten"] = forget_past()
             done |= run_due_request_work()
+            done |= run_due_volunteer_work()
             # After visits are closed, so their estimated leaving times are rolled up too.
             done["figures"] = refresh_figures().pairs
             done["limit_windows_pruned"] = prune_counters()

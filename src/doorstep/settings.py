@@ -99,6 +99,7 @@ INSTALLED_APPS = [
     "doorstep.core",
     "doorstep.accounts",
     "doorstep.centers",
+    "doorstep.heritage",
     "doorstep.rooms",
     "doorstep.activities",
     "doorstep.visits",

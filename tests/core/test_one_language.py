@@ -185,6 +185,14 @@ def data_strings() -> list[str]:
 
     for op in Opportunity.objects.all():
         values |= {op.title, op.title_en, op.description, op.source_detail}
+    from doorstep.heritage.models import HeritageSite
+
+    for hs in HeritageSite.objects.all():
+        values |= {hs.name, hs.name_en, hs.address, hs.history, hs.source_detail, hs.location_note}
+    from doorstep.visits.models import Route
+
+    for rt in Route.objects.all():
+        values |= {rt.title, rt.title_en, rt.story}
     # The article's title, a proper name, cited as the source.
     values.add("《党群服务中心：走得进 坐得下 还想来》")
     values |= set(Person.objects.values_list("name", flat=True))
@@ -356,6 +364,34 @@ def world(regions):
         places=2,
     )
     volunteering.sign_up(user=resident, shift_id=shift.pk)
+    from doorstep.heritage.models import HeritageSite
+    from doorstep.visits.services import RouteInput, create_route
+
+    site = HeritageSite.objects.create(
+        name="又新印刷所旧址",
+        name_en="Former site of the Youxin printing house",
+        kind="former_site",
+        district=center.district,
+        lat=31.25,
+        lng=121.53,
+        location_precision="street",
+        location_note="位于中心附近",
+        hours="tue-sun 09:00-17:00",
+        history="旧址简介",
+        source="import",
+        source_detail="某区名录",
+        external_key="t:site",
+    )
+    heritage_route = create_route(
+        staff=staff, data=RouteInput(title="红色一平方公里", stops=[str(center.pk), f"s{site.pk}"])
+    )
+    lesson = volunteering.make_lesson(
+        by=staff,
+        activity_id=activity.pk,
+        route_id=heritage_route.pk,
+        guide_id=None,
+        notes={1: "讲中心的故事"},
+    )
     return locals()
 
 
@@ -463,6 +499,14 @@ def pages(w) -> list[tuple[str, str | None]]:
         (f"/staff/volunteers/poster/{c.pk}", "staff"),
         ("/staff/volunteers/hours/", "staff"),
         ("/staff/volunteers/figures/", "staff"),
+        ("/heritage/", None),
+        ("/heritage/?open=1&explainer=1", None),
+        (f"/heritage/sites/{w['site'].pk}/", "staff"),
+        (f"/heritage/lessons/{w['lesson'].pk}/", "resident"),
+        ("/staff/heritage/lessons/new", "staff"),
+        (f"/s/{w['site'].pk}/ABCDEFGHIJ", "resident"),
+        (f"/staff/visits/sites/{w['site'].pk}/poster", "staff"),
+        (f"/routes/{w['heritage_route'].pk}/", "resident"),
     ]
 
 

@@ -356,7 +356,7 @@ def staff_audit(request: HttpRequest) -> HttpResponse:
     """The audit trail of staff writes and exports, as far as this staff member's scope."""
     from django.core.paginator import Paginator
 
-    from doorstep.core.audit import ACTIONS, action_label, is_change
+    from doorstep.core.audit import ACTIONS, action_label, field_label, is_change, shown_value
 
     user = request.user
     assert isinstance(user, User)
@@ -375,7 +375,13 @@ def staff_audit(request: HttpRequest) -> HttpResponse:
             "entry": e,
             "label": action_label(e.action, e.object_type),
             "changes": [
-                {"name": name, "change": is_change(value), "value": value}
+                {
+                    "name": field_label(e.object_type, name),
+                    "change": is_change(value),
+                    "value": {k: shown_value(v) for k, v in value.items()}
+                    if is_change(value)
+                    else shown_value(value),
+                }
                 for name, value in (e.changes or {}).items()
             ],
         }

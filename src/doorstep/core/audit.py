@@ -83,8 +83,70 @@ ACTIONS = {
     "volunteer.staff_check": _("Volunteer checked in or out by staff"),
     "volunteer.hours": _("Volunteer hours approved"),
     "export.volunteer_hours": _("Volunteer hours exported"),
+    "volunteer.lesson": _("Walking Party lesson set up"),
 }
 ADMIN_VERBS = {"create": _("added"), "update": _("changed"), "delete": _("deleted")}
+# What the trail calls the details services record that are not a model's fields (a model's
+# own fields are called by their verbose names).
+FIELD_LABELS = {
+    "given_reason": _("reason given"),
+    "reason": _("reason"),
+    "status": _("status"),
+    "starts_at": _("starts"),
+    "ends_at": _("ends"),
+    "stops": _("stops"),
+    "minutes": _("minutes"),
+    "text": _("text"),
+    "recipients": _("recipients"),
+    "paid_with": _("paid with"),
+    "amount_fen": _("amount (fen)"),
+    "due_fen": _("due (fen)"),
+    "mode": _("how"),
+    "week_of": _("week of"),
+    "menus": _("menus"),
+    "people": _("people"),
+    "added": _("added"),
+    "walk_ins": _("walk-ins"),
+    "taken": _("places taken"),
+    "articles": _("articles"),
+    "opens_at": _("opens"),
+    "closes_at": _("closes"),
+    "paragraphs": _("paragraphs"),
+    "to": _("to"),
+    "opinions": _("opinions"),
+    "note": _("note"),
+    "members": _("members"),
+    "phone": _("mobile number"),
+    "member_id": _("member"),
+    "birth_year": _("birth year"),
+    "registrations_cancelled": _("registrations cancelled"),
+    "format": _("format"),
+    "rows": _("rows"),
+}
+
+
+def field_label(object_type: str, key: str) -> str:
+    """A recorded detail's name in the reader's language: the service's own label, else
+    the model field's verbose name, else the key as stored."""
+    if key in FIELD_LABELS:
+        return str(FIELD_LABELS[key])
+    try:
+        return str(apps.get_model(object_type)._meta.get_field(key).verbose_name)
+    except (LookupError, ValueError, AttributeError):
+        return key
+    except Exception:  # noqa: BLE001 - FieldDoesNotExist and friends: show the key
+        return key
+
+
+def shown_value(value: Any) -> Any:
+    """A recorded value as the trail shows it: yes/no as ✓/✗, nothing as —."""
+    if value is True:
+        return "✓"
+    if value is False:
+        return "✗"
+    if value is None or value == "":
+        return "—"
+    return value
 
 
 def action_label(action: str, object_type: str = "") -> str:

@@ -74,8 +74,11 @@ class ServiceOut(Schema):
 
 class StopOut(Schema):
     order: int
-    center_id: int
-    center_name: str
+    kind: str  # "center" or "site" (a heritage site)
+    center_id: int | None
+    site_id: int | None
+    center_name: str  # kept for older clients: the stop's name, center or site
+    name: str
     lat: float
     lng: float
     stamped: bool
@@ -262,8 +265,8 @@ def list_routes(request: HttpRequest) -> list[dict]:
 def get_route(request: HttpRequest, route_id: int) -> dict:
     user = _route_user(request)
     route = selectors.get_route(route_id, user)
-    stops = selectors.route_stops(route)
-    stamped = selectors.stamped_center_ids(user, [s.center_id for s in stops])
+    stops = selectors.stop_views(user, selectors.route_stops(route))
+    stamped = [s for s in stops if s.stamped]
     return {
         "id": route.pk,
         "title": route.title,
@@ -278,11 +281,14 @@ def get_route(request: HttpRequest, route_id: int) -> dict:
         "stop_list": [
             {
                 "order": s.order,
-                "center_id": s.center_id,
-                "center_name": s.center.name,
-                "lat": s.center.lat,
-                "lng": s.center.lng,
-                "stamped": s.center_id in stamped,
+                "kind": s.kind,
+                "center_id": s.id if s.kind == "center" else None,
+                "site_id": s.id if s.kind == "site" else None,
+                "center_name": s.name,
+                "name": s.name,
+                "lat": s.lat,
+                "lng": s.lng,
+                "stamped": s.stamped,
             }
             for s in stops
         ],

@@ -6,7 +6,8 @@ SECRET_KEY, so nobody can compute tomorrow's code from today's, and a code for o
 worthless at another. Yesterday's code is still accepted for a short grace period after
 midnight (VISIT_CODE_GRACE_MINUTES), so a scan at 00:05 of a poster printed that day works.
 Codes made with a key in SECRET_KEY_FALLBACKS are accepted too, so rotating the key does not
-void the posters already up.
+void the posters already up. A heritage site's poster uses the subject "site-<id>" in place of
+the center's id (`site_subject`), so no site's code is ever a center's.
 """
 
 from __future__ import annotations
@@ -38,18 +39,22 @@ def _derived(purpose: bytes, secret: str) -> bytes:
     return hashlib.sha256(b"doorstep.visits." + purpose + b":" + secret.encode()).digest()
 
 
-def code_for(center_id: int, day: date, secret: str | None = None) -> str:
+def site_subject(site_id: int) -> str:
+    return f"site-{site_id}"
+
+
+def code_for(center_id: int | str, day: date, secret: str | None = None) -> str:
     mac = hmac.new(
         _key(b"poster", secret), f"{center_id}:{day.isoformat()}".encode(), hashlib.sha256
     )
     return base64.b32encode(mac.digest()[:10]).decode()[:CODE_LENGTH]
 
 
-def _is_code_of(center_id: int, day: date, code: str) -> bool:
+def _is_code_of(center_id: int | str, day: date, code: str) -> bool:
     return any(hmac.compare_digest(code_for(center_id, day, key), code) for key in signing_keys())
 
 
-def today_code(center_id: int, now: datetime | None = None) -> str:
+def today_code(center_id: int | str, now: datetime | None = None) -> str:
     return code_for(center_id, timezone.localdate(now or timezone.now()))
 
 
@@ -61,7 +66,7 @@ def normalise(code: str) -> str:
     return "".join((code or "").split()).upper()[:32]
 
 
-def code_state(center_id: int, code: str, now: datetime) -> str:
+def code_state(center_id: int | str, code: str, now: datetime) -> str:
     """'valid', 'expired' (a genuine code of an earlier day) or 'invalid' (forged, altered)."""
     code = normalise(code)
     if len(code) != CODE_LENGTH:

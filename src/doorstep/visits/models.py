@@ -176,8 +176,15 @@ class Route(models.Model):
 
 
 class RouteStop(models.Model):
+    """A stop of a route: a service center or a heritage site (exactly one)."""
+
     route = models.ForeignKey(Route, on_delete=models.CASCADE, related_name="stops")
-    center = models.ForeignKey("centers.Center", on_delete=models.CASCADE, related_name="+")
+    center = models.ForeignKey(
+        "centers.Center", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    site = models.ForeignKey(
+        "heritage.HeritageSite", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
     order = models.PositiveSmallIntegerField()
 
     class Meta:
@@ -185,7 +192,27 @@ class RouteStop(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["route", "order"], name="route_stop_order_once"),
             models.UniqueConstraint(fields=["route", "center"], name="route_stop_center_once"),
+            models.UniqueConstraint(fields=["route", "site"], name="route_stop_site_once"),
+            models.CheckConstraint(
+                condition=models.Q(center__isnull=False, site__isnull=True)
+                | models.Q(center__isnull=True, site__isnull=False),
+                name="route_stop_center_or_site",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.route_id} #{self.order} {self.center_id}"
+        return f"{self.route_id} #{self.order} {self.center_id or f's{self.site_id}'}"
+
+
+class SiteStamp(models.Model):
+    """A stamp at a heritage site: its poster's rotating code scanned by a signed-in person."""
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey("heritage.HeritageSite", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "site"], name="one_stamp_per_site")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}@s{self.site_id}"

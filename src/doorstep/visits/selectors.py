@@ -101,7 +101,68 @@ def get_route(route_id: int, user: User | None) -> Route:
 
 
 def route_stops(route: Route) -> list[RouteStop]:
-    return list(route.stops.select_related("center", "center__district").order_by("order"))
+    return list(route.stops.select_related("center", "center__district", "site").order_by("order"))
+
+
+@dataclass
+class StopView:
+    """One stop as pages, the API and the map show it: a center or a heritage site."""
+
+    order: int
+    kind: str  # "center" or "site"
+    id: int
+    name: str
+    lat: float
+    lng: float
+    precise: bool
+    url: str
+    stamped: bool
+
+
+def stop_views(user: User | None, stops: list[RouteStop]) -> list[StopView]:
+    centers = stamped_center_ids(user, [s.center_id for s in stops if s.center_id])
+    sites = stamped_site_ids(user, [s.site_id for s in stops if s.site_id])
+    out = []
+    for s in stops:
+        if s.site_id and s.site is not None:
+            out.append(
+                StopView(
+                    s.order,
+                    "site",
+                    s.site_id,
+                    s.site.local_name,
+                    s.site.lat,
+                    s.site.lng,
+                    s.site.precise,
+                    f"/heritage/sites/{s.site_id}/",
+                    s.site_id in sites,
+                )
+            )
+        elif s.center is not None:
+            out.append(
+                StopView(
+                    s.order,
+                    "center",
+                    s.center.pk,
+                    s.center.name,
+                    s.center.lat,
+                    s.center.lng,
+                    s.center.precise,
+                    f"/centers/{s.center.pk}/",
+                    s.center.pk in centers,
+                )
+            )
+    return out
+
+
+def stamped_site_ids(user: User | None, site_ids: list[int]) -> set[int]:
+    if user is None or not user.is_authenticated or not site_ids:
+        return set()
+    from .models import SiteStamp
+
+    return set(
+        SiteStamp.objects.filter(user=user, site_id__in=site_ids).values_list("site_id", flat=True)
+    )
 
 
 def stamped_center_ids(user: User | None, center_ids: list[int]) -> set[int]:
@@ -127,11 +188,14 @@ class Progress:
 
 def progress_by_route(user: User | None, routes: list[Route]) -> dict[int, Progress]:
     """Stamps per route for the list page, in two queries whatever the number of routes."""
-    stops = list(RouteStop.objects.filter(route__in=routes).values_list("route_id", "center_id"))
-    visited = stamped_center_ids(user, list({c for _r, c in stops}))
+    stops = list(
+        RouteStop.objects.filter(route__in=routes).values_list("route_id", "center_id", "site_id")
+    )
+    visited = stamped_center_ids(user, list({c for _r, c, _s in stops if c}))
+    sites = stamped_site_ids(user, list({s for _r, _c, s in stops if s}))
     out = {r.pk: Progress(0, 0) for r in routes}
-    for route_id, center_id in stops:
+    for route_id, center_id, site_id in stops:
         out[route_id].total += 1
-        if center_id in visited:
+        if (center_id and center_id in visited) or (site_id and site_id in sites):
             out[route_id].stamped += 1
     return out

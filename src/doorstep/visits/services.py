@@ -8,7 +8,7 @@ other serialise on the guard row, so exactly one counts, on PostgreSQL and on SQ
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -566,36 +566,73 @@ def undo_service(*, record_id: int, staff: User, now: datetime | None = None) ->
 
 @dataclass
 class RouteInput:
+    """A route's text and its stops: `center_ids`, or `stops` mixing centers and heritage
+    sites in walking order ("12" or "c12" is center 12, "s3" heritage site 3)."""
+
     title: str
-    center_ids: list[int]
+    center_ids: list[int] = field(default_factory=list)
     title_en: str = ""
     story: str = ""
     story_en: str = ""
     theme: str = ""
     public: bool = True
+    stops: list[str] = field(default_factory=list)
+
+
+def stop_tokens(route: Route) -> list[str]:
+    return [
+        f"s{site}" if site else str(center)
+        for center, site in route.stops.order_by("order").values_list("center_id", "site_id")
+    ]
+
+
+def _parse_stop(token: str) -> tuple[str, int]:
+    token = token.strip().lower()
+    kind, digits = ("s", token[1:]) if token.startswith("s") else ("c", token.lstrip("c"))
+    if not digits.isdigit() or len(digits) > 9:
+        raise VisitError(
+            _("“%(t)s” is not a stop: give a center's number, or s and a site's number.")
+            % {"t": token},
+            code="invalid_stop",
+        )
+    return kind, int(digits)
 
 
 def _clean_route(data: RouteInput) -> RouteInput:
+    from doorstep.heritage.models import HeritageSite
+
     data.title = (data.title or "").strip()
     if not data.title or len(data.title) > 120:
         raise VisitError(_("Give the route a title of up to 120 characters."), code="invalid_title")
-    ids = list(dict.fromkeys(int(c) for c in data.center_ids))
-    if len(ids) < 2:
+    tokens = data.stops or [str(int(c)) for c in data.center_ids]
+    stops = list(dict.fromkeys(_parse_stop(t) for t in tokens))
+    if len(stops) < 2:
         raise VisitError(_("A route needs at least two centers."), code="too_few_stops")
-    if len(ids) > 30:
+    if len(stops) > 30:
         raise VisitError(_("A route can have at most 30 centers."), code="too_many_stops")
-    if Center.objects.filter(pk__in=ids).count() != len(ids):
+    centers = [i for k, i in stops if k == "c"]
+    sites = [i for k, i in stops if k == "s"]
+    if Center.objects.filter(pk__in=centers).count() != len(centers):
         raise VisitError(_("One of the centers does not exist."), code="unknown_center")
-    data.center_ids = ids
+    if HeritageSite.objects.filter(pk__in=sites).count() != len(sites):
+        raise VisitError(_("One of the heritage sites does not exist."), code="unknown_site")
+    data.stops = [f"s{i}" if k == "s" else str(i) for k, i in stops]
+    data.center_ids = centers
     if len(data.story) > 4000:
         raise VisitError(_("The story can be at most 4,000 characters."), code="invalid_story")
     return data
 
 
-def _set_stops(route: Route, center_ids: list[int]) -> None:
+def _set_stops(route: Route, stops: list[str]) -> None:
     route.stops.all().delete()
     RouteStop.objects.bulk_create(
-        RouteStop(route=route, center_id=c, order=i) for i, c in enumerate(center_ids, start=1)
+        RouteStop(
+            route=route,
+            center_id=None if t.startswith("s") else int(t),
+            site_id=int(t[1:]) if t.startswith("s") else None,
+            order=i,
+        )
+        for i, t in enumerate(stops, start=1)
     )
 
 
@@ -625,12 +662,12 @@ def create_route(*, staff: User, data: RouteInput) -> Route:
         source=RouteSource.STAFF,
         created_by=staff,
     )
-    _set_stops(route, data.center_ids)
+    _set_stops(route, data.stops)
     audit.record(
         actor=staff,
         action="route.create",
         obj=route,
-        changes=audit.diff({}, {**audit.snapshot(route, ROUTE_FIELDS), "stops": data.center_ids}),
+        changes=audit.diff({}, {**audit.snapshot(route, ROUTE_FIELDS), "stops": data.stops}),
     )
     return route
 
@@ -643,13 +680,59 @@ def update_route(*, staff: User, route_id: int, data: RouteInput) -> Route:
     data = _clean_route(data)
     before = {
         **audit.snapshot(route, ROUTE_FIELDS),
-        "stops": list(route.stops.order_by("order").values_list("center_id", flat=True)),
+        "stops": stop_tokens(route),
     }
-    for field in ROUTE_FIELDS:
-        value = getattr(data, field)
-        setattr(route, field, value.strip() if isinstance(value, str) else value)
+    for name in ROUTE_FIELDS:
+        value = getattr(data, name)
+        setattr(route, name, value.strip() if isinstance(value, str) else value)
     route.save()
-    _set_stops(route, data.center_ids)
-    after = {**audit.snapshot(route, ROUTE_FIELDS), "stops": data.center_ids}
+    _set_stops(route, data.stops)
+    after = {**audit.snapshot(route, ROUTE_FIELDS), "stops": data.stops}
     audit.record(actor=staff, action="route.update", obj=route, changes=audit.diff(before, after))
     return route
+
+
+# Heritage sites: a stamp for a site on a route ---------------------------------------------------
+
+
+def can_manage_site(user: User, site: object) -> bool:
+    """Staff of the site's district (its district's role, or any center's staff there) and
+    the city: they print its poster."""
+    from doorstep.accounts.models import StaffRole
+    from doorstep.accounts.scopes import managed_centers
+
+    district = getattr(site, "district_id", None)
+    if not (user.is_authenticated and user.is_active) or district is None:
+        return False
+    if user.is_superuser:
+        return True
+    for role in user.staff_roles.all():
+        if role.scope == StaffRole.Scope.CITY or role.region_id == district:
+            return True
+    return managed_centers(user).filter(district_id=district).exists()
+
+
+@transaction.atomic
+def stamp_site(
+    *, user: User, site_id: int, code: str, now: datetime | None = None
+) -> tuple[object, bool]:
+    """A stamp at a heritage site from its poster's rotating code; a second scan the same or
+    another day adds nothing (one stamp per person and site)."""
+    from doorstep.heritage.models import HeritageSite
+
+    from .models import SiteStamp
+
+    now = now or timezone.now()
+    site = HeritageSite.objects.filter(pk=site_id).first()
+    if site is None:
+        raise VisitError(_("No such site."), code="not_found", status=404)
+    state = codes.code_state(codes.site_subject(site.pk), code, now)
+    if state != "valid":
+        raise VisitError(
+            _("This poster code is out of date; scan the poster on site.")
+            if state == "expired"
+            else _("This is not a code of this site's poster."),
+            code=f"code_{state}",
+        )
+    stamp, created = SiteStamp.objects.get_or_create(user=user, site=site, defaults={"at": now})
+    return stamp, created

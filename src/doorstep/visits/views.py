@@ -165,16 +165,17 @@ def route_list(request: HttpRequest) -> HttpResponse:
 def route_detail(request: HttpRequest, route_id: int) -> HttpResponse:
     user = _user(request)
     route = selectors.get_route(route_id, user)
-    stops = selectors.route_stops(route)
-    stamped = selectors.stamped_center_ids(user, [s.center_id for s in stops])
+    stops = selectors.stop_views(user, selectors.route_stops(route))
+    stamped = sum(s.stamped for s in stops)
     points = [
         {
-            "id": s.center_id,
+            "id": s.id,
             "order": s.order,
-            "name": s.center.name,
-            "lat": s.center.lat,
-            "lng": s.center.lng,
-            "stamped": s.center_id in stamped,
+            "name": s.name,
+            "lat": s.lat,
+            "lng": s.lng,
+            "url": s.url,
+            "stamped": s.stamped,
         }
         for s in stops
     ]
@@ -183,10 +184,10 @@ def route_detail(request: HttpRequest, route_id: int) -> HttpResponse:
         "visits/route_detail.html",
         {
             "route": route,
-            "stops": [(s, s.center_id in stamped) for s in stops],
-            "stamped": len(stamped),
+            "stops": stops,
+            "stamped": stamped,
             "total": len(stops),
-            "complete": bool(stops) and len(stamped) == len(stops),
+            "complete": bool(stops) and stamped == len(stops),
             "signed_in": bool(user),
             "points": points,
             "can_edit": user is not None and services.can_edit_route(user, route),
@@ -414,7 +415,7 @@ def _route_form(request: HttpRequest, route: Route | None) -> HttpResponse:
             "story": route.story,
             "story_en": route.story_en,
             "public": route.public,
-            "center_ids": list(route.stops.order_by("order").values_list("center_id", flat=True)),
+            "stops": services.stop_tokens(route),
         }
     else:
         values = {
@@ -423,24 +424,20 @@ def _route_form(request: HttpRequest, route: Route | None) -> HttpResponse:
             "story": "",
             "story_en": "",
             "public": True,
-            "center_ids": [],
+            "stops": [],
         }
     if request.method == "POST":
-        raw_ids = request.POST.get("centers", "")
-        try:
-            ids = [
-                int(p) for p in raw_ids.replace("，", ",").replace(" ", ",").split(",") if p.strip()
-            ]
-        except ValueError:
-            ids = []
-            error = _("List the centers by their numbers, separated by commas.")
+        raw = request.POST.get("centers", "")
+        tokens = [
+            p.strip() for p in raw.replace("，", ",").replace(" ", ",").split(",") if p.strip()
+        ]
         values = {
             "title": request.POST.get("title", ""),
             "title_en": request.POST.get("title_en", ""),
             "story": request.POST.get("story", ""),
             "story_en": request.POST.get("story_en", ""),
             "public": request.POST.get("public") == "1",
-            "center_ids": ids,
+            "stops": tokens,
         }
         if not error:
             data = RouteInput(
@@ -449,7 +446,7 @@ def _route_form(request: HttpRequest, route: Route | None) -> HttpResponse:
                 story=str(values["story"]),
                 story_en=str(values["story_en"]),
                 public=bool(values["public"]),
-                center_ids=ids,
+                stops=tokens,
             )
             try:
                 if route is None:
@@ -461,13 +458,29 @@ def _route_form(request: HttpRequest, route: Route | None) -> HttpResponse:
             except VisitError as exc:
                 error = str(exc.message)
         status = 400
-    ids = list(values["center_ids"])  # type: ignore[call-overload]
+    tokens = [str(t) for t in values["stops"]]  # type: ignore[attr-defined]
+    ids = [int(t) for t in tokens if t.isdigit()]
     names = dict(Center.objects.filter(pk__in=ids).values_list("pk", "name"))
+    from doorstep.heritage.models import HeritageSite
+
+    site_ids = [int(t[1:]) for t in tokens if t[:1].lower() == "s" and t[1:].isdigit()]
+    site_names = dict(HeritageSite.objects.filter(pk__in=site_ids).values_list("pk", "name"))
+    chosen = [
+        (
+            t,
+            site_names.get(int(t[1:]), "?")
+            if t[:1].lower() == "s" and t[1:].isdigit()
+            else names.get(int(t), "?")
+            if t.isdigit()
+            else "?",
+        )
+        for t in tokens
+    ]
     context = {
         "route": route,
         "values": values,
-        "centers_text": ", ".join(str(i) for i in ids),
-        "chosen": [(i, names.get(i, "?")) for i in ids],
+        "centers_text": ", ".join(tokens),
+        "chosen": chosen,
         "managed": managed_centers(staff).order_by("name")[:50],
         "page_errors": [error] if error else [],
     }
@@ -487,3 +500,56 @@ def route_edit(request: HttpRequest, route_id: int) -> HttpResponse:
     if route is None or not services.can_edit_route(_staff(request), route):
         raise Http404
     return _route_form(request, route)
+
+
+# Heritage sites: the poster and its stamp ----------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def site_scan(request: HttpRequest, site_id: int, code: str) -> HttpResponse:
+    """What a heritage site's poster opens: a button that stamps it for my routes."""
+    from doorstep.heritage.models import HeritageSite
+
+    site = HeritageSite.objects.filter(pk=site_id).first()
+    if site is None:
+        raise Http404
+    user = _user(request)
+    if user is None:
+        return redirect(f"{reverse('accounts:sign_in')}?next={request.path}")
+    errors: list[str] = []
+    stamped = None
+    if request.method == "POST":
+        try:
+            stamped = services.stamp_site(user=user, site_id=site.pk, code=code)
+        except VisitError as exc:
+            errors.append(str(exc.message))
+    return render(
+        request,
+        "visits/site_scan.html",
+        {"site": site, "stamped": stamped, "page_errors": errors},
+        status=400 if errors else 200,
+    )
+
+
+@staff_required
+@require_GET
+def site_poster(request: HttpRequest, site_id: int) -> HttpResponse:
+    """Today's poster of a heritage site (staff of its district print it)."""
+    from doorstep.core.qr import qr_svg
+    from doorstep.heritage.models import HeritageSite
+
+    site = HeritageSite.objects.filter(pk=site_id).first()
+    if site is None or not services.can_manage_site(_staff(request), site):
+        raise Http404
+    code = codes.today_code(codes.site_subject(site.pk))
+    url = request.build_absolute_uri(reverse("visits:site_scan", args=[site.pk, code]))
+    return render(
+        request,
+        "visits/site_poster.html",
+        {
+            "site": site,
+            "qr": qr_svg(url, _("Scan to stamp this site on your route")),
+            "code": code,
+            "today": timezone.localdate(),
+        },
+    )

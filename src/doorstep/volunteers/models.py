@@ -60,7 +60,12 @@ class Profile(models.Model):
 
 
 class Opportunity(models.Model):
+    # The center that runs it (its staff manage it); `site` when the volunteers serve at a
+    # heritage site (explaining a former site, say).
     center = models.ForeignKey("centers.Center", on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey(
+        "heritage.HeritageSite", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     title = models.CharField(_("title"), max_length=80)
     title_en = models.CharField(_("title in English"), max_length=120, blank=True)
@@ -225,3 +230,25 @@ class Certificate(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class WalkingLesson(models.Model):
+    """A walking Party lesson (行走党课): an activity (registration as for any activity) that
+    follows a route, with a volunteer explainer as its guide and what to tell at each stop."""
+
+    activity = models.OneToOneField(
+        "activities.Activity", on_delete=models.CASCADE, related_name="walking_lesson"
+    )
+    route = models.ForeignKey("visits.Route", on_delete=models.PROTECT, related_name="+")
+    guide = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # {"<stop order>": "what the guide tells there"}
+    notes = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(
+        "accounts.User", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"lesson {self.activity_id}"

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import staff_views, views
+from . import heritage_views, staff_views, views
 
 app_name = "volunteers"
 urlpatterns = [
@@ -12,6 +12,10 @@ urlpatterns = [
     path("volunteer/c/<int:center_id>/<str:code>", views.scan, name="scan"),
     path("volunteer/certificate/<int:year>.pdf", views.certificate, name="certificate"),
     path("volunteer/verify/", views.verify, name="verify"),
+    path("heritage/", heritage_views.heritage_map, name="heritage"),
+    path("heritage/sites/<int:site_id>/", heritage_views.site, name="site"),
+    path("heritage/lessons/<int:lesson_id>/", heritage_views.lesson, name="lesson"),
+    path("staff/heritage/lessons/new", heritage_views.lesson_form, name="lesson_form"),
     path("staff/volunteers/", staff_views.home, name="staff_home"),
     path(
         "staff/volunteers/opportunities/<int:opportunity_id>/",

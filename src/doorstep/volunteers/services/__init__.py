@@ -12,6 +12,7 @@ from .hours import (
     verify,
     years,
 )
+from .lessons import make_lesson
 from .roster import add_shifts, clear, create_opportunity, leave, save_profile
 from .signups import cancel, offer_swap, scan, sign_up, staff_check, take_swap
 
@@ -33,6 +34,7 @@ __all__ = [
     "figures",
     "issue_certificate",
     "leave",
+    "make_lesson",
     "mark_no_shows",
     "offer_swap",
     "run_due_work",

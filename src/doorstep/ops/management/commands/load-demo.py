@@ -88,6 +88,10 @@ class Command(BaseCommand):
         # The article's health-certificate platform at 苏河湾; the catalogue's service levels,
         # the partner hospital and the example requests are synthetic.
         self._report("request types, example requests (synthetic)", load_demo_requests())
+        from doorstep.heritage.demo import load_demo_sites
+
+        # The two heritage sites the article names beside 黄浦区党建服务中心.
+        self._report("article heritage sites", load_demo_sites())
         from doorstep.volunteers.demo import load_demo_volunteers
 
         # The article's explainers and guides at 黄浦区党建服务中心; shifts are synthetic.

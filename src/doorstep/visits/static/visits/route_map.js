@@ -20,7 +20,7 @@
     });
     m.bindTooltip(p.order + ". " + p.name);
     var a = document.createElement("a");
-    a.href = el.dataset.detailBase + p.id + "/";
+    a.href = p.url;
     a.textContent = p.order + ". " + p.name;
     m.bindPopup(a);
     m.addTo(map);

@@ -20,6 +20,7 @@ from doorstep.accounts.scopes import can_manage, managed_centers
 from doorstep.centers.models import Center
 from doorstep.core.errors import DoorstepError
 from doorstep.core.qr import qr_svg
+from doorstep.heritage.models import HeritageSite
 from doorstep.visits import codes
 
 from . import selectors, services
@@ -87,6 +88,7 @@ def home(request: HttpRequest) -> HttpResponse:
                     min_age=_int(p.get("min_age")),
                     needs_clearance=p.get("needs_clearance") == "1",
                     party_members_only=p.get("party_members_only") == "1",
+                    site_id=_int(p.get("site")),
                 )
                 messages.success(request, _("Opportunity added: now give it shifts."))
             return redirect("volunteers:staff_home")
@@ -101,6 +103,9 @@ def home(request: HttpRequest) -> HttpResponse:
                 "center__name", "title"
             ),
             "roles": Role.choices,
+            "sites": HeritageSite.objects.filter(
+                district_id__in={c.district_id for c in centers}
+            ).order_by("name")[:200],
             "pending": len(selectors.pending_hours(user)),
             "page_errors": errors,
         },

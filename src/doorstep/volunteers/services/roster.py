@@ -83,6 +83,7 @@ def create_opportunity(
     needs_clearance: bool = True,
     party_members_only: bool = False,
     cancel_hours: int = 24,
+    site_id: int | None = None,
     source: str = Source.MANUAL,
     source_detail: str = "",
     now: datetime | None = None,
@@ -94,10 +95,19 @@ def create_opportunity(
     title = " ".join((title or "").split())[:80]
     if not title:
         raise VolunteerError(_("Give the opportunity a title."), code="invalid", field="title")
+    if site_id is not None:
+        from doorstep.heritage.models import HeritageSite
+
+        center = Center.objects.get(pk=center_id)
+        if not HeritageSite.objects.filter(pk=site_id, district_id=center.district_id).exists():
+            raise VolunteerError(
+                _("Choose a heritage site in the center's district."), code="invalid", field="site"
+            )
     if min_age is not None and not 0 < min_age < 100:
         raise VolunteerError(_("The minimum age is 1 to 99."), code="invalid", field="min_age")
     opp = Opportunity.objects.create(
         center_id=center_id,
+        site_id=site_id,
         role=role,
         title=title,
         title_en=" ".join((title_en or "").split())[:120],

@@ -111,6 +111,7 @@ INSTALLED_APPS = [
     # Last of the apps: its catalogue never overrides another app's words.
     "doorstep.cases",
     "doorstep.volunteers",
+    "doorstep.gym",
     "doorstep.ops",
 ]
 AUTH_USER_MODEL = "accounts.User"

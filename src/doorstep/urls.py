@@ -23,6 +23,7 @@ urlpatterns = [
     path("", include("doorstep.legislation.urls")),
     path("", include("doorstep.cases.urls")),
     path("", include("doorstep.volunteers.urls")),
+    path("", include("doorstep.gym.urls")),
 ]
 
 handler400 = "doorstep.core.views.bad_request"

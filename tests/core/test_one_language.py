@@ -189,6 +189,9 @@ def data_strings() -> list[str]:
 
     for hs in HeritageSite.objects.all():
         values |= {hs.name, hs.name_en, hs.address, hs.history, hs.source_detail, hs.location_note}
+    from doorstep.gym.models import Member
+
+    values |= set(Member.objects.values_list("nickname", flat=True))
     from doorstep.visits.models import Route
 
     for rt in Route.objects.all():
@@ -385,6 +388,23 @@ def world(regions):
     heritage_route = create_route(
         staff=staff, data=RouteInput(title="红色一平方公里", stops=[str(center.pk), f"s{site.pk}"])
     )
+    from doorstep.gym import services as gym
+    from doorstep.gym.models import Alert, Band
+
+    Band.objects.create(center=center, band_id="hr-1", label="A01")
+    member = gym.enrol(
+        by=staff,
+        center_id=center.pk,
+        person_id=resident.people.first().pk,
+        nickname="王阿姨",
+        consent=True,
+    )
+    gym_session = gym.start_session(
+        by=staff, center_id=center.pk, band_label="A01", member_id=member.pk
+    )
+    Alert.objects.create(
+        session=gym_session, center=center, kind="low", value=40, measured_at=now, raised_at=now
+    )
     lesson = volunteering.make_lesson(
         by=staff,
         activity_id=activity.pk,
@@ -507,6 +527,11 @@ def pages(w) -> list[tuple[str, str | None]]:
         (f"/s/{w['site'].pk}/ABCDEFGHIJ", "resident"),
         (f"/staff/visits/sites/{w['site'].pk}/poster", "staff"),
         (f"/routes/{w['heritage_route'].pk}/", "resident"),
+        ("/staff/gym/", "staff"),
+        (f"/staff/gym/{c.pk}/desk", "staff"),
+        (f"/staff/gym/{c.pk}/board", "staff"),
+        (f"/staff/gym/{c.pk}/board?screen=manager", "staff"),
+        ("/gym/mine/", "resident"),
     ]
 
 

@@ -84,6 +84,12 @@ ACTIONS = {
     "volunteer.hours": _("Volunteer hours approved"),
     "export.volunteer_hours": _("Volunteer hours exported"),
     "volunteer.lesson": _("Walking Party lesson set up"),
+    "gym.enrol": _("Gym member's consent recorded"),
+    "gym.session_start": _("Gym band handed out"),
+    "gym.session_end": _("Gym band returned"),
+    "gym.alert": _("Gym alert raised"),
+    "gym.acknowledge": _("Gym alert acknowledged"),
+    "gym.escalate": _("Gym alert escalated"),
 }
 ADMIN_VERBS = {"create": _("added"), "update": _("changed"), "delete": _("deleted")}
 # What the trail calls the details services record that are not a model's fields (a model's

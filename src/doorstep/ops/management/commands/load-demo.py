@@ -96,6 +96,10 @@ class Command(BaseCommand):
 
         # The article's explainers and guides at 黄浦区党建服务中心; shifts are synthetic.
         self._report("volunteer opportunities", load_demo_volunteers())
+        from doorstep.gym.demo import load_demo_bands
+
+        # 徐家汇's elderly gym hands out heart-rate bands (the article); these are synthetic.
+        self._report("gym heart-rate bands", load_demo_bands())
         if not options["no_demo_drafts"]:
             from doorstep.legislation.demo import load_demo_drafts
 

@@ -13,6 +13,7 @@ from doorstep.activities.services import run_due_work
 from doorstep.cases.services import run_due_work as run_due_request_work
 from doorstep.core.limits import prune_counters
 from doorstep.figures.services import refresh_figures
+from doorstep.gym.services import run_due_work as run_due_gym_work
 from doorstep.inbox.services import send_due
 from doorstep.meals.services import close_rounds, mark_no_shows, publish_due
 from doorstep.rooms.services import forget_past, lapse_due, release_no_shows, remind_due
@@ -28,7 +29,8 @@ class Command(BaseCommand):
         "nobody decided, booking reminders, bookings nobody checked into, who booked a room "
         "180 days on, requests coming due (a reminder) or overdue (escalated once), requests "
         "resolved and not reopened in time, callers' contacts 180 days after closing, "
-        "volunteers' shifts left open (closed at their end, estimated) and no-shows, the "
+        "volunteers' shifts left open (closed at their end, estimated) and no-shows, gym alerts "
+        "nobody acknowledged (escalated), gym readings a day after their session, the "
         "figures' rollups, finished rate-limit windows, the SMS and email of "
         "notices (with retries). Every step is idempotent; pages do the same work when they "
         "read a stale activity, so correctness never depends on this process."
@@ -58,6 +60,7 @@ class Command(BaseCommand):
             done["bookings_forgotten"] = forget_past()
             done |= run_due_request_work()
             done |= run_due_volunteer_work()
+            done |= run_due_gym_work()
             # After visits are closed, so their estimated leaving times are rolled up too.
             done["figures"] = refresh_figures().pairs
             done["limit_windows_pruned"] = prune_counters()

@@ -58,6 +58,7 @@ bench: install
 	test ! -f bench/notices.py || $(PY) bench/notices.py
 	test ! -f bench/rooms.py || $(PY) bench/rooms.py
 	test ! -f bench/requests.py || $(PY) bench/requests.py
+	test ! -f bench/gym.py || $(PY) bench/gym.py
 	# A 90-day city keeps `make bench` near half an hour; the full year (generation and
 	# rollup ~45 min here) is `bench/figures.py` alone (docs/figures.md).
 	test ! -f bench/figures.py || $(PY) bench/figures.py --days 90

@@ -50,6 +50,7 @@ class Monitor:
         self.pending_readings: list[Reading] = []
         self.alerts_raised = 0
         self.last_refresh = 0.0
+        self.last_tiles = 0.0
 
     # ---- sessions -------------------------------------------------------------------------
 
@@ -189,17 +190,22 @@ class Monitor:
         for active in self.by_band.values():
             for kind, value in rules.on_clock(active.track, now, active.started):
                 self._alert(active, kind, value, stamp)
-        self.flush(stamp)
+        self.flush(stamp, tiles=now - self.last_tiles >= 1)
+        if now - self.last_tiles >= 1:
+            self.last_tiles = now
         escalate_due(stamp)
 
-    def flush(self, stamp: datetime) -> None:
+    def flush(self, stamp: datetime, *, tiles: bool = True) -> None:
         if self.pending_readings:
             Reading.objects.bulk_create(self.pending_readings, batch_size=2000)
             self.pending_readings = []
-        tiles = []
+        self._count_ignored(stamp)
+        if not tiles:
+            return
+        rows = []
         for active in self.by_band.values():
             t = active.track
-            tiles.append(
+            rows.append(
                 Live(
                     session=active.session,
                     bpm=t.last_bpm,
@@ -209,13 +215,15 @@ class Monitor:
                     written_at=stamp,
                 )
             )
-        if tiles:
+        if rows:
             Live.objects.bulk_create(
-                tiles,
+                rows,
                 update_conflicts=True,
                 unique_fields=["session"],
                 update_fields=["bpm", "zone", "trend", "measured_at", "written_at"],
             )
+
+    def _count_ignored(self, stamp: datetime) -> None:
         if self.ignored:
             hour = stamp.replace(minute=0, second=0, microsecond=0)
             for reason, n in self.ignored.items():

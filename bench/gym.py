@@ -4,11 +4,13 @@
 It builds a fresh PostgreSQL database (`doorstep_gym_bench`, dropped at the end), makes
 --gyms gyms of --bands-per-gym synthetic bands in sessions (50 × 20 = 1,000), starts the
 monitor and granian serving the site, and opens the first gym's board event stream as a
-logged-in coach. A publisher process sends every band's reading once a second for --seconds;
+logged-in coach. First, as the ceiling, a bare Paho subscriber that only parses JSON takes
+20,000 messages as fast as a publisher sends them through the same broker. Then a publisher
+process sends every band's reading once a second for --seconds;
 every 3 s one band of the watched gym presses its alarm button. It reports readings handled
 per second, the monitor's CPU per reading, and each button's latency from publish to the
-alert's first appearance on the board's event stream (p50/p99; target p99 < 1 s), beside
-the rate the broker alone carried in the same run. Only 127.0.0.1 is contacted; it stops by
+alert's first appearance on the board's event stream (p50/p99; target p99 < 1 s), and the
+ratios to the ceiling. Only 127.0.0.1 is contacted; it stops by
 itself.
 
     .venv/bin/python bench/gym.py [--gyms 50] [--bands-per-gym 20] [--seconds 60]
@@ -121,16 +123,63 @@ def watch(
         resp = conn.getresponse()
         buffer = b""
         while time.time() < until:
-            chunk = resp.fp.readline()
+            chunk = resp.readline()  # decodes the chunked transfer encoding
             if not chunk:
                 break
             if chunk.startswith(b"data: "):
                 stamp = time.time()
-                for alert in json.loads(chunk[6:])["alerts"]:
+                try:
+                    state = json.loads(chunk[6:])
+                except ValueError:
+                    continue
+                for alert in state["alerts"]:
                     seen.setdefault(alert["id"], (stamp, alert["session"]))
             buffer = b""
         conn.close()
         del buffer
+
+
+def ceiling(n: int) -> dict[str, float]:
+    """The same path without doorstep: a Paho subscriber that only parses each message's JSON,
+    fed by a Paho publisher as fast as it can through the same Mosquitto."""
+    import paho.mqtt.client as mqtt
+
+    got = 0
+    done = threading.Event()
+    topic = f"bench/ceiling/{os.getpid()}"
+
+    def on_message(client, userdata, msg):  # type: ignore[no-untyped-def]
+        nonlocal got
+        json.loads(msg.payload)
+        got += 1
+        if got >= n:
+            done.set()
+
+    sub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    sub.on_message = on_message
+    sub.connect(HOST, 1883)
+    sub.subscribe(topic, qos=0)
+    sub.loop_start()
+    time.sleep(0.5)
+    pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+    pub.max_queued_messages_set(0)
+    pub.connect(HOST, 1883)
+    pub.loop_start()
+    c0, t0 = time.process_time(), time.perf_counter()
+    body = json.dumps({"band": "x", "ts": 1.0, "bpm": 90, "battery": 80})
+    for _i in range(n):
+        pub.publish(topic, body, qos=0)
+    done.wait(timeout=120)
+    elapsed = time.perf_counter() - t0
+    cpu = time.process_time() - c0
+    for client in (pub, sub):
+        client.loop_stop()
+        client.disconnect()
+    return {
+        "messages": got,
+        "per_s": round(got / elapsed, 1),
+        "cpu_us_per_message_pub_and_sub": round(1e6 * cpu / max(1, got), 1),
+    }
 
 
 def main() -> int:
@@ -188,6 +237,8 @@ def main() -> int:
             raise RuntimeError(f"setup failed:\n{proc.stderr}")
         plan = json.loads(proc.stdout.strip().splitlines()[-1])
         plan["bands"] = {str(k): v for k, v in plan["bands"].items()}
+        summary["broker_ceiling"] = ceiling(20_000)
+        print(f"  ceiling  {summary['broker_ceiling']}", flush=True)
         from run import free_port, granian_command
 
         port = free_port()
@@ -275,7 +326,14 @@ def main() -> int:
             "latency_p99_ms": round(percentile(latencies, 99), 1) if latencies else None,
             "latency_max_ms": round(latencies[-1], 1) if latencies else None,
         }
-        print(f"  measure  {summary['measure']}", flush=True)
+        ceil = summary["broker_ceiling"]
+        summary["ratios"] = {
+            "handled_per_s_to_broker_ceiling": round(handled / args.seconds / ceil["per_s"], 3),
+            "cpu_per_reading_to_bare_client": round(
+                summary["measure"]["cpu_us_per_reading"] / ceil["cpu_us_per_message_pub_and_sub"], 1
+            ),
+        }
+        print(f"  measure  {summary['measure']} {summary['ratios']}", flush=True)
     except PostgresUnavailable as exc:
         print(f"!! PostgreSQL is not reachable: {exc}")
         return 1

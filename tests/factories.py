@@ -72,3 +72,14 @@ def make_activity(center, **kw: Any):
     if publish_it:
         activity = publish(activity_id=activity.pk)
     return activity
+
+
+def client_for(user: Any, lang: str = "zh-hans"):  # noqa: ANN201
+    """A test client in `lang`, signed in as `user` (None: anonymous)."""
+    from django.test import Client
+
+    c = Client()
+    c.cookies["django_language"] = lang
+    if user is not None:
+        c.force_login(user)
+    return c

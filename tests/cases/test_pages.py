@@ -7,13 +7,12 @@ from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import Client
 from PIL import Image
 
 from doorstep.cases import services
 from doorstep.cases.models import Attachment, Message, ServiceRequest, TypeSetting
 from tests.cases.conftest import MON, file_health, local
-from tests.factories import make_account
+from tests.factories import client_for, make_account
 
 pytestmark = pytest.mark.django_db
 
@@ -24,14 +23,6 @@ NOW = local(MON, 10)
 def _monday_ten():
     with mock.patch("django.utils.timezone.now", return_value=NOW):
         yield
-
-
-def client_for(user, lang="zh-hans"):
-    c = Client()
-    c.cookies["django_language"] = lang
-    if user is not None:
-        c.force_login(user)
-    return c
 
 
 def png(size=(40, 30)) -> bytes:

@@ -10,7 +10,7 @@ from django.test import Client
 
 from doorstep.rooms import selectors, services
 from doorstep.rooms.models import Blackout, Booking, Space
-from tests.factories import make_center, make_staff
+from tests.factories import client_for, make_center, make_staff
 
 from .conftest import NOW, THURSDAY, booked, local
 
@@ -21,14 +21,6 @@ pytestmark = pytest.mark.django_db
 def _monday_nine():
     with mock.patch("django.utils.timezone.now", return_value=NOW):
         yield
-
-
-def client_for(user, lang="zh-hans"):
-    c = Client()
-    c.cookies["django_language"] = lang
-    if user is not None:
-        c.force_login(user)
-    return c
 
 
 def form(**kw):

@@ -4,12 +4,11 @@ and the back office (opportunity, shifts, clearance, hours, export, figures); sc
 from unittest import mock
 
 import pytest
-from django.test import Client
 
 from doorstep.visits import codes
 from doorstep.volunteers import services
 from doorstep.volunteers.models import Clearance, Profile, Shift, Signup
-from tests.factories import make_account, make_center, make_staff
+from tests.factories import client_for, make_account, make_center, make_staff
 
 from .conftest import NOW, SAT, local
 
@@ -20,14 +19,6 @@ pytestmark = pytest.mark.django_db
 def _monday_nine():
     with mock.patch("django.utils.timezone.now", return_value=NOW):
         yield
-
-
-def client_for(user, lang="zh-hans"):
-    c = Client()
-    c.cookies["django_language"] = lang
-    if user is not None:
-        c.force_login(user)
-    return c
 
 
 def test_opting_in_says_why_and_keeps_only_what_is_offered(hall):

@@ -9,8 +9,15 @@ from doorstep.centers.models import Center
 from .models import StaffRole, User
 
 
-def center_scope_q(user: User) -> Q | None:
-    """A filter on Center for what `user` manages; None when nothing."""
+def scope_q(
+    user: User,
+    *,
+    center: str = "pk",
+    subdistrict: str = "subdistrict_id",
+    district: str = "district_id",
+) -> Q | None:
+    """A filter for what `user` manages, over the given columns (a Center's own by default;
+    a row that copies its center's place names its columns); None when nothing."""
     if not user.is_authenticated or not user.is_active:
         return None
     if user.is_superuser:
@@ -20,12 +27,17 @@ def center_scope_q(user: User) -> Q | None:
         if role.scope == StaffRole.Scope.CITY:
             return Q()
         part = {
-            StaffRole.Scope.DISTRICT: Q(district_id=role.region_id),
-            StaffRole.Scope.SUBDISTRICT: Q(subdistrict_id=role.region_id),
-            StaffRole.Scope.CENTER: Q(pk=role.center_id),
+            StaffRole.Scope.DISTRICT: Q(**{district: role.region_id}),
+            StaffRole.Scope.SUBDISTRICT: Q(**{subdistrict: role.region_id}),
+            StaffRole.Scope.CENTER: Q(**{center: role.center_id}),
         }[StaffRole.Scope(role.scope)]
         q = part if q is None else q | part
     return q
+
+
+def center_scope_q(user: User) -> Q | None:
+    """A filter on Center for what `user` manages; None when nothing."""
+    return scope_q(user)
 
 
 def managed_centers(user: User) -> QuerySet[Center]:

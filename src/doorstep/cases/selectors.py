@@ -12,7 +12,8 @@ from typing import Any
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 
-from doorstep.accounts.models import StaffRole, User
+from doorstep.accounts.models import User
+from doorstep.accounts.scopes import scope_q
 from doorstep.core.errors import NotFound
 
 from .models import PUBLIC_EVENTS, Event, Message, ServiceRequest
@@ -24,21 +25,7 @@ QUEUE_PAGE = 50
 def staff_scope_q(user: User) -> Q | None:
     """Requests in what `user` manages, over the request's own center/subdistrict/district
     columns (so the queue reads one index per role); None when nothing."""
-    if not (user.is_authenticated and user.is_active):
-        return None
-    if user.is_superuser:
-        return Q()
-    q: Q | None = None
-    for role in user.staff_roles.all():
-        if role.scope == StaffRole.Scope.CITY:
-            return Q()
-        part = {
-            StaffRole.Scope.DISTRICT: Q(district_id=role.region_id),
-            StaffRole.Scope.SUBDISTRICT: Q(subdistrict_id=role.region_id),
-            StaffRole.Scope.CENTER: Q(center_id=role.center_id),
-        }[StaffRole.Scope(role.scope)]
-        q = part if q is None else q | part
-    return q
+    return scope_q(user, center="center_id")
 
 
 def handler_scope_q(user: User) -> Q | None:

@@ -118,6 +118,18 @@ class StopView:
     url: str
     stamped: bool
 
+    def point(self) -> dict[str, object]:
+        """The stop for the map's script."""
+        return {
+            "id": self.id,
+            "order": self.order,
+            "name": self.name,
+            "lat": self.lat,
+            "lng": self.lng,
+            "url": self.url,
+            "stamped": self.stamped,
+        }
+
 
 def stop_views(user: User | None, stops: list[RouteStop]) -> list[StopView]:
     centers = stamped_center_ids(user, [s.center_id for s in stops if s.center_id])

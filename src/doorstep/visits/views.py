@@ -167,18 +167,7 @@ def route_detail(request: HttpRequest, route_id: int) -> HttpResponse:
     route = selectors.get_route(route_id, user)
     stops = selectors.stop_views(user, selectors.route_stops(route))
     stamped = sum(s.stamped for s in stops)
-    points = [
-        {
-            "id": s.id,
-            "order": s.order,
-            "name": s.name,
-            "lat": s.lat,
-            "lng": s.lng,
-            "url": s.url,
-            "stamped": s.stamped,
-        }
-        for s in stops
-    ]
+    points = [s.point() for s in stops]
     return render(
         request,
         "visits/route_detail.html",

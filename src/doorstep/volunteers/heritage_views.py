@@ -104,18 +104,7 @@ def lesson(request: HttpRequest, lesson_id: int) -> HttpResponse:
     if item is None or item.activity.status != "published":
         raise Http404
     stops = visits.stop_views(_user(request), visits.route_stops(item.route))
-    points = [
-        {
-            "id": s.id,
-            "order": s.order,
-            "name": s.name,
-            "lat": s.lat,
-            "lng": s.lng,
-            "url": s.url,
-            "stamped": s.stamped,
-        }
-        for s in stops
-    ]
+    points = [s.point() for s in stops]
     return render(
         request,
         "volunteers/lesson.html",

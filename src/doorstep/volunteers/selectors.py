@@ -108,10 +108,6 @@ def _centers(q: Q) -> QuerySet:
     return Center.objects.filter(q).values("pk")
 
 
-def roster(shift: Shift) -> list[Signup]:
-    return list(shift.signups.select_related("user").order_by("status", "created_at"))
-
-
 def pending_hours(user: User) -> list[Signup]:
     q = center_scope_q(user)
     if q is None:

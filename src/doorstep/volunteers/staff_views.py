@@ -154,16 +154,18 @@ def opportunity(request: HttpRequest, opportunity_id: int) -> HttpResponse:
         except DoorstepError as e:
             errors.append(str(e.message))
     shifts = list(
-        Shift.objects.filter(
-            opportunity=opp, ends_at__gt=timezone.now() - timedelta(days=7)
-        ).order_by("starts_at")[:40]
+        Shift.objects.filter(opportunity=opp, ends_at__gt=timezone.now() - timedelta(days=7))
+        .prefetch_related("signups__user")
+        .order_by("starts_at")[:40]
     )
     return render(
         request,
         "volunteers/staff_opportunity.html",
         {
             "opp": opp,
-            "shifts": [(s, selectors.roster(s)) for s in shifts],
+            "shifts": [
+                (s, sorted(s.signups.all(), key=lambda g: (g.status, g.created_at))) for s in shifts
+            ],
             "page_errors": errors,
             "today": timezone.localdate(),
         },

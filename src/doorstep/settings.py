@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "doorstep.cases",
     "doorstep.volunteers",
     "doorstep.gym",
+    "doorstep.city",
     "doorstep.ops",
 ]
 AUTH_USER_MODEL = "accounts.User"

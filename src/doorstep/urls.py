@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("doorstep.cases.urls")),
     path("", include("doorstep.volunteers.urls")),
     path("", include("doorstep.gym.urls")),
+    path("", include("doorstep.city.urls")),
 ]
 
 handler400 = "doorstep.core.views.bad_request"

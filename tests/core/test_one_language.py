@@ -64,6 +64,7 @@ ALLOWED_LATIN = {
     "bd",
     "doorstep",
     "JSON",
+    "GeoJSON",
     "Cookie",
     "XLSX",
     "SHA",
@@ -405,6 +406,16 @@ def world(regions):
     Alert.objects.create(
         session=gym_session, center=center, kind="low", value=40, measured_at=now, raised_at=now
     )
+    from doorstep.city.models import Cell
+
+    Cell.objects.create(
+        lat=31.25,
+        lng=121.54,
+        population=500,
+        district=center.district,
+        synthetic=True,
+        source="synthetic",
+    )
     lesson = volunteering.make_lesson(
         by=staff,
         activity_id=activity.pk,
@@ -532,6 +543,8 @@ def pages(w) -> list[tuple[str, str | None]]:
         (f"/staff/gym/{c.pk}/board", "staff"),
         (f"/staff/gym/{c.pk}/board?screen=manager", "staff"),
         ("/gym/mine/", "resident"),
+        ("/staff/city/coverage", "staff"),
+        ("/staff/city/coverage?theme=elderly&open_at=20:00", "staff"),
     ]
 
 

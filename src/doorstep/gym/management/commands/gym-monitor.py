@@ -11,7 +11,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 
 class Command(BaseCommand):
@@ -86,6 +86,8 @@ class Command(BaseCommand):
             monitor.tick()
             client.loop_stop()
             client.disconnect()
+            # Run in a thread (the tests), the command's connection is the thread's: close it.
+            connection.close()
         self.stdout.write(
             f"gym-monitor: {monitor.handled} readings, {monitor.alerts_raised} alerts, "
             f"ignored {dict(monitor.ignored_total)}"

@@ -16,6 +16,7 @@ import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import connection
 
 
 class Command(BaseCommand):
@@ -74,3 +75,4 @@ class Command(BaseCommand):
         finally:
             client.loop_stop()
             client.disconnect()
+            connection.close()  # the thread's own, when run in a thread

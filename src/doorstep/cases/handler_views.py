@@ -26,7 +26,7 @@ from doorstep.core.errors import DoorstepError
 from . import selectors, services
 from .models import Group, Handler
 from .services.common import PARTNER, STAFF, partner_orgs
-from .services.types import answer_rows, catalogue, partners_for
+from .services.types import answer_rows, catalogue
 from .views import Action, _clock, _int, post_message, run_action
 
 
@@ -245,7 +245,7 @@ def types(request: HttpRequest) -> HttpResponse:
             "types": catalogue(center, include_off=True) if center else [],
             "groups": Group.choices,
             "handlers": Handler.choices,
-            "partners": partners_for(user),
+            "partners": selectors.confirmed_partners(),
             "topics": topics,
             "regions": regions,
             "page_errors": errors,

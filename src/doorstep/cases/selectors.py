@@ -12,7 +12,7 @@ from typing import Any
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.db.models.functions import Coalesce
 
-from doorstep.accounts.models import User
+from doorstep.accounts.models import Organization, User
 from doorstep.accounts.scopes import scope_q
 from doorstep.core.errors import NotFound
 
@@ -204,3 +204,10 @@ def figures(user: User, *, by: str, start: datetime, end: datetime, now: datetim
         if k in out:
             out[k].first_response_minutes, out[k].resolution_minutes = first, whole
     return list(out.values())
+
+
+def confirmed_partners() -> QuerySet[Organization]:
+    """The partner organizations a type can name as its handler."""
+    return Organization.objects.filter(
+        kind=Organization.Kind.PARTNER, status=Organization.Status.CONFIRMED
+    ).order_by("name")

@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
@@ -350,9 +350,3 @@ def switch(*, by: User, center_id: int, type_id: int, enabled: bool) -> TypeSett
         label=f"{setting.type.name}: {'✓' if enabled else '✗'}",
     )
     return setting
-
-
-def partners_for(user: User) -> QuerySet[Organization]:
-    return Organization.objects.filter(
-        kind=Organization.Kind.PARTNER, status=Organization.Status.CONFIRMED
-    ).order_by("name")

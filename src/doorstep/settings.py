@@ -1,6 +1,9 @@
 """One settings module, configured by the environment.
 
 DATABASE_URL   postgres://user@host:5432/name (production); unset -> SQLite under DATA_DIR
+DATABASE_REPLICA_URL  a streaming replica of DATABASE_URL for reads that may be seconds old
+               (directory, figures, big screen); REPLICA_MAX_LAG_SECONDS (5),
+               REPLICA_FRESH_SECONDS (5), REPLICA_CHECK_SECONDS (1): see docs/scaling.md
 DATABASE_PREPARED  1 (default): PostgreSQL statements are bound and prepared on the server;
                0 behind a pooler in transaction mode (PgBouncer < 1.21), see docs/performance.md
 SECRET_KEY     signs tickets, poster codes, sessions; unset -> a random key kept in DATA_DIR
@@ -130,6 +133,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "doorstep.accounts.language.RememberLanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "doorstep.core.replica.ReplicaMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its answer.
     "axes.middleware.AxesMiddleware",
 ]
@@ -143,6 +147,7 @@ API_MIDDLEWARE = [
     "doorstep.core.middleware.NoSessionMiddleware",
     "doorstep.core.middleware.LanguageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "doorstep.core.replica.ReplicaMiddleware",
 ]
 
 ROOT_URLCONF = "doorstep.urls"
@@ -200,6 +205,18 @@ else:
         },
     }
 DATABASES = {"default": _db}
+_replica_url = os.environ.get("DATABASE_REPLICA_URL", "").strip()
+if _replica_url and _db["ENGINE"].endswith("postgresql"):
+    # A hot standby of the primary (docs/scaling.md): same options, a short connect timeout
+    # so a stopped replica costs one second before reads fall back to the primary.
+    _replica = dj_database_url.parse(_replica_url, conn_max_age=600, conn_health_checks=True)
+    _replica["OPTIONS"] = {**_db.get("OPTIONS", {}), "connect_timeout": 1}
+    _replica["TEST"] = {"MIRROR": "default"}
+    DATABASES["replica"] = _replica
+DATABASE_ROUTERS = ["doorstep.core.replica.Router"]
+REPLICA_MAX_LAG_SECONDS = float(os.environ.get("REPLICA_MAX_LAG_SECONDS", "5"))
+REPLICA_FRESH_SECONDS = float(os.environ.get("REPLICA_FRESH_SECONDS", "5"))
+REPLICA_CHECK_SECONDS = float(os.environ.get("REPLICA_CHECK_SECONDS", "1"))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()

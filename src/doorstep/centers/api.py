@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from doorstep.core.api import ErrorOut
+from doorstep.core.replica import stale_reads
 
 from . import selectors
 from .cache import cached_json
@@ -195,7 +196,8 @@ def list_centers(request: HttpRequest, params: Query[CenterQuery]) -> HttpRespon
         count, items = selectors.search_rows(filters, version=version)
         return {"count": count, "items": items}
 
-    body = cached_json("centers", asdict(filters), build)
+    with stale_reads(request):  # a directory answer may be seconds old (docs/scaling.md)
+        body = cached_json("centers", asdict(filters), build)
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 
 

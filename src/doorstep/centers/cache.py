@@ -27,13 +27,16 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.utils import timezone, translation
 
+from doorstep.core.replica import reader
+
 from .models import DirectoryVersion
 
 _TABLE = DirectoryVersion._meta.db_table
 
 
 def directory_version() -> int:
-    with connection.cursor() as cur:
+    # From the same server as the rows it keys (a replica's version matches its rows).
+    with reader().cursor() as cur:
         cur.execute(f"SELECT version FROM {_TABLE} WHERE id = 1")  # noqa: S608 (constant)
         row = cur.fetchone()
     return int(row[0]) if row else 0

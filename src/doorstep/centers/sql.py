@@ -23,6 +23,8 @@ from typing import Any
 from django.db import connection
 from django.utils import timezone
 
+from doorstep.core.replica import reader
+
 from . import hours as hours_mod
 from .search import ParsedQuery, rank_tiers
 from .vocab import FACILITY_BITS, THEME_BITS, Level, display_name, mask
@@ -164,12 +166,12 @@ class Plan:
             f"SELECT c.id FROM {CENTER} c WHERE {self.where.text} "
             f"ORDER BY {self.order.text} LIMIT %s OFFSET %s"
         )
-        with connection.cursor() as cur:
+        with reader().cursor() as cur:
             cur.execute(sql, [*self.where.params, *self.order.params, limit, offset])
             ids = [int(r[0]) for r in cur.fetchall()]
         if 0 < len(ids) < limit or (not ids and not offset):
             return offset + len(ids), ids
-        with connection.cursor() as cur:
+        with reader().cursor() as cur:
             cur.execute(
                 f"SELECT COUNT(*) FROM {CENTER} c WHERE {self.where.text}", self.where.params
             )
@@ -181,7 +183,7 @@ class Plan:
             f"SELECT c.id, c.name, c.branch, c.lat, c.lng, c.location_precision, c.district_id "
             f"FROM {CENTER} c WHERE {self.where.text} ORDER BY {self.order.text} LIMIT %s"
         )
-        with connection.cursor() as cur:
+        with reader().cursor() as cur:
             cur.execute(sql, [*self.where.params, *self.order.params, cap])
             return [
                 (int(i), display_name(n, b), float(la), float(lo), p, d)
@@ -270,7 +272,7 @@ def open_statuses(ids: list[int], at: datetime | None = None) -> dict[int, hours
     )
     weekly: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     exceptions: dict[int, dict[date, tuple[bool, int | None, int | None]]] = defaultdict(dict)
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(sql, [*ids, *ids, local_day - timedelta(days=1), local_day + timedelta(days=6)])
         for cid, weekday, o, c, d, closed in cur.fetchall():
             if weekday == -1:
@@ -298,7 +300,7 @@ def list_rows(ids: list[int]) -> list[dict[str, Any]]:
         f"FROM {CENTER} c JOIN {REGION} d ON d.code = c.district_id "
         f"LEFT JOIN {REGION} s ON s.code = c.subdistrict_id WHERE c.id IN ({marks})"
     )
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(sql, ids)
         rows = cur.fetchall()
     by_id: dict[int, dict[str, Any]] = {}

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET
 
 from doorstep.core.errors import DoorstepError
 from doorstep.core.qr import qr_svg
+from doorstep.core.replica import stale_ok
 
 from . import geo, selectors
 from . import hours as hours_mod
@@ -114,6 +115,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+@stale_ok  # a directory answer may be seconds old (docs/scaling.md)
 def center_list(request: HttpRequest) -> HttpResponse:
     errors: list[str] = []
     f = filters_from_request(request, errors)

@@ -25,6 +25,7 @@ from doorstep.accounts.scopes import center_scope_q
 from doorstep.activities.models import Activity, ActivityStatus, Registration, RegistrationStatus
 from doorstep.centers.models import Center, Region
 from doorstep.core.errors import DoorstepError, NotFound
+from doorstep.core.replica import reader
 from doorstep.visits.vocab import Group, Service
 
 from .models import (
@@ -363,7 +364,7 @@ def cohorts_from_presence(scope: Scope, start: date, end: date, today: date) -> 
         WHERE rn = 1 AND day <= %s
         GROUP BY day
     """  # noqa: S608 -- only fixed fragments are interpolated; values are parameters
-    with connection.cursor() as cur:
+    with reader().cursor() as cur:
         cur.execute(sql, [RETURN_DAYS, *params, start, end + timedelta(days=RETURN_DAYS), end])
         rows = cur.fetchall()
     return _by_month(rows, today)

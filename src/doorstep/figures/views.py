@@ -21,6 +21,7 @@ from doorstep.accounts.scopes import managed_centers
 from doorstep.centers.models import Center, Region
 from doorstep.core import audit
 from doorstep.core.errors import NotFound
+from doorstep.core.replica import stale_ok
 
 from . import exports, selectors
 from .selectors import FiguresError, Scope
@@ -69,6 +70,7 @@ def _parts(scope: Scope) -> dict[str, Any]:
     return {"child_regions": list(children), "child_centers": []}
 
 
+@stale_ok  # the scope was checked on the primary; the figures may be seconds old
 def _dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
     today = timezone.localdate()
     error = None
@@ -101,6 +103,7 @@ def _dashboard(request: HttpRequest, scope: Scope) -> HttpResponse:
     )
 
 
+@stale_ok
 def _export(request: HttpRequest, scope: Scope, fmt: str) -> HttpResponse:
     if fmt not in ("csv", "xlsx"):
         raise Http404

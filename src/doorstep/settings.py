@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "doorstep.volunteers",
     "doorstep.gym",
     "doorstep.city",
+    "doorstep.screen",
     "doorstep.ops",
 ]
 AUTH_USER_MODEL = "accounts.User"

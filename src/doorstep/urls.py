@@ -25,6 +25,7 @@ urlpatterns = [
     path("", include("doorstep.volunteers.urls")),
     path("", include("doorstep.gym.urls")),
     path("", include("doorstep.city.urls")),
+    path("", include("doorstep.screen.urls")),
 ]
 
 handler400 = "doorstep.core.views.bad_request"

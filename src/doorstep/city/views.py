@@ -72,40 +72,66 @@ def page(request: HttpRequest) -> HttpResponse:
     )
 
 
+GAP_COLUMNS = [
+    "lat",
+    "lng",
+    "people",
+    "district",
+    "walk_minutes",
+    "nearest_center_id",
+    "nearest_center",
+    "nearest_minutes",
+    "synthetic",
+]
+
+
+def _gap_rows(request: HttpRequest) -> list[list]:
+    result = coverage.compute(**_query(request), max_gaps=5000)
+    return [
+        [
+            round(gap.lat, 6),
+            round(gap.lng, 6),
+            gap.people,
+            gap.district,
+            gap.walk_minutes if gap.walk_minutes is not None else "",
+            gap.nearest_center_id or "",
+            gap.nearest_center,
+            gap.nearest_minutes if gap.nearest_minutes is not None else "",
+            int(result.synthetic),
+        ]
+        for gap in result.gaps
+    ]
+
+
 @staff_required
 def gaps_csv(request: HttpRequest) -> HttpResponse:
-    result = coverage.compute(**_query(request), max_gaps=5000)
     out = io.StringIO()
     w = csv.writer(out)
-    w.writerow(
-        [
-            "lat",
-            "lng",
-            "people",
-            "district",
-            "walk_minutes",
-            "nearest_center_id",
-            "nearest_center",
-            "nearest_minutes",
-            "synthetic",
-        ]
-    )
-    for gap in result.gaps:
-        w.writerow(
-            [
-                f"{gap.lat:.6f}",
-                f"{gap.lng:.6f}",
-                gap.people,
-                gap.district,
-                gap.walk_minutes if gap.walk_minutes is not None else "",
-                gap.nearest_center_id or "",
-                gap.nearest_center,
-                gap.nearest_minutes if gap.nearest_minutes is not None else "",
-                int(result.synthetic),
-            ]
-        )
+    w.writerow(GAP_COLUMNS)
+    for row in _gap_rows(request):
+        w.writerow([f"{row[0]:.6f}", f"{row[1]:.6f}", *row[2:]])
     response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="coverage-gaps.csv"'
+    return response
+
+
+@staff_required
+def gaps_xlsx(request: HttpRequest) -> HttpResponse:
+    """The same rows and columns as the CSV, as a spreadsheet (numbers stay numbers)."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("gaps")
+    sheet.append(GAP_COLUMNS)
+    for row in _gap_rows(request):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="coverage-gaps.xlsx"'
     return response
 
 

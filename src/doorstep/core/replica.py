@@ -76,6 +76,16 @@ def stale_reads(request: HttpRequest | None = None) -> Iterator[None]:
         _stale_ok.reset(token)
 
 
+@contextmanager
+def primary_reads() -> Iterator[None]:
+    """Within this block every read goes to the primary (after this request's own write)."""
+    token = _stale_ok.set(False)
+    try:
+        yield
+    finally:
+        _stale_ok.reset(token)
+
+
 def stale_ok(view: Callable[..., Any]) -> Callable[..., Any]:
     """Mark a view or API operation whose reads may be a few seconds old."""
 

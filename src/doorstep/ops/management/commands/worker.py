@@ -17,6 +17,7 @@ from doorstep.gym.services import run_due_work as run_due_gym_work
 from doorstep.inbox.services import send_due
 from doorstep.meals.services import close_rounds, mark_no_shows, publish_due
 from doorstep.rooms.services import forget_past, lapse_due, release_no_shows, remind_due
+from doorstep.screen.services import refresh as refresh_screens
 from doorstep.visits.services import run_due_work as run_due_visit_work
 from doorstep.volunteers.services import run_due_work as run_due_volunteer_work
 
@@ -32,8 +33,9 @@ class Command(BaseCommand):
         "volunteers' shifts left open (closed at their end, estimated) and no-shows, gym alerts "
         "nobody acknowledged (escalated), gym readings a day after their session, the "
         "figures' rollups, finished rate-limit windows, the SMS and email of "
-        "notices (with retries). Every step is idempotent; pages do the same work when they "
-        "read a stale activity, so correctness never depends on this process."
+        "notices (with retries), the big screens' snapshots. Every step is idempotent; "
+        "pages do the same work when they read a stale activity, so correctness never "
+        "depends on this process."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -63,6 +65,8 @@ class Command(BaseCommand):
             done |= run_due_gym_work()
             # After visits are closed, so their estimated leaving times are rolled up too.
             done["figures"] = refresh_figures().pairs
+            # The big screens' snapshots, from the rollups just refreshed (not counted: every pass).
+            refresh_screens()
             done["limit_windows_pruned"] = prune_counters()
             # Last: the notices the steps above wrote go out in the same pass.
             done["notices_sent"] = send_due()

@@ -70,6 +70,7 @@ class _Client:
         self.sent_at = 0.0  # 0: nothing in flight
         self.index = -1
         self.done = False
+        self.port = 0  # the server this client talks to (0: the generator's)
 
     def send(self) -> None:
         if self.next >= len(self.jobs) or time.perf_counter() >= self.gen.deadline:
@@ -228,7 +229,8 @@ class _Generator:
         loop = asyncio.get_running_loop()
         for attempt in range(50):
             try:
-                _t, conn = await loop.create_connection(lambda: _Conn(client), HOST, self.port)
+                port = client.port or self.port
+                _t, conn = await loop.create_connection(lambda: _Conn(client), HOST, port)
             except OSError:
                 if time.perf_counter() >= self.deadline:
                     break
@@ -267,12 +269,20 @@ class _Part:
 
 
 async def _drive(
-    port: int, per_conn: list[list[Job]], start_at: float, duration_s: float, timeout_s: float
+    port: int | list[int],
+    per_conn: list[list[Job]],
+    start_at: float,
+    duration_s: float,
+    timeout_s: float,
 ) -> _Part:
     loop = asyncio.get_running_loop()
-    gen = _Generator(port, timeout_s)
+    # One port per connection, or one for all (several app instances: round-robin by connection).
+    ports = port if isinstance(port, list) else [port] * len(per_conn)
+    gen = _Generator(ports[0] if ports else 0, timeout_s)
     gen.all_done = loop.create_future()
     gen.clients = [_Client(gen, jobs) for jobs in per_conn]
+    for client, client_port in zip(gen.clients, ports, strict=False):
+        client.port = client_port
     gen.live = len(gen.clients)
     # Open every connection before the clock starts.
     await asyncio.gather(*(gen.open(c, send=False) for c in gen.clients))
@@ -326,7 +336,7 @@ class LoadResult:
 
 
 def run(
-    port: int,
+    port: int | list[int],
     jobs: list[Job],
     connections: int,
     *,
@@ -337,7 +347,8 @@ def run(
 ) -> LoadResult:
     """Send the jobs over `connections` keep-alive connections from `processes` forked
     processes (the calling process only waits), closed loop, until the jobs run out or
-    `duration_s` has passed; in-flight requests are still awaited."""
+    `duration_s` has passed; in-flight requests are still awaited. A list of ports spreads
+    the connections over several servers in turn (two app instances behind one database)."""
     if host not in LOOPBACK:
         raise ValueError("the load generator only talks to this machine")
     connections = max(1, min(connections, len(jobs))) if jobs else 1
@@ -345,6 +356,8 @@ def run(
     for k, job in enumerate(jobs):
         per_conn[k % connections].append(job)
     processes = max(1, min(processes, connections))
+    ports = port if isinstance(port, list) else [port]
+    conn_ports = [ports[k % len(ports)] for k in range(connections)]
     ctx = multiprocessing.get_context("fork")
     start_at = time.time() + 0.5 + 0.01 * connections
     children = []
@@ -352,7 +365,14 @@ def run(
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(
             target=_child,
-            args=(port, per_conn[p::processes], start_at, duration_s, timeout_s, send),
+            args=(
+                conn_ports[p::processes],
+                per_conn[p::processes],
+                start_at,
+                duration_s,
+                timeout_s,
+                send,
+            ),
             daemon=True,
         )
         proc.start()

@@ -65,6 +65,7 @@ from pathlib import Path
 # bench/run.py (the directory benchmark): database, server and CPU accounting helpers.
 from loadgen import http_request
 from loadgen import run as loadgen_run
+from pooler import PgBouncer
 from run import (
     HOST,
     Postgres,
@@ -122,6 +123,59 @@ def make_server(args: argparse.Namespace, app: str, env: dict[str, str], log: Pa
     return Server(config, env, log, app=app)
 
 
+def _cpu_of(pids: list[int]) -> dict[int, float]:
+    tick = os.sysconf("SC_CLK_TCK")
+    out: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        out[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return out
+
+
+class Servers:
+    """Several instances of the same server on their own ports (--instances), as one: the
+    load generator spreads its connections over them in turn; their CPU (and the pooler's,
+    when --via pgbouncer) is counted as the server's. They share one log file."""
+
+    def __init__(self, servers: list[Server], extra_pids: Callable[[], list[int]]) -> None:
+        self.servers, self.extra_pids = servers, extra_pids
+        self.log_path = servers[0].log_path
+        self.log_tail = servers[0].log_tail
+
+    @property
+    def port(self) -> int | list[int]:  # type: ignore[override]
+        ports = [s.port for s in self.servers]
+        return ports[0] if len(ports) == 1 else ports
+
+    def start(self) -> None:
+        for s in self.servers:
+            s.start()
+
+    def stop(self) -> None:
+        for s in self.servers:
+            s.stop()
+
+    def cpu_seconds(self) -> dict[int, float]:
+        out: dict[int, float] = {}
+        for s in self.servers:
+            out |= s.cpu_seconds()
+        return out | _cpu_of(self.extra_pids())
+
+    def describe(self) -> dict[str, object]:
+        return {**self.servers[0].describe(), "instances": len(self.servers)}
+
+
+def make_servers(
+    args: argparse.Namespace, env: dict[str, str], log: Path, extra_pids: Callable[[], list[int]]
+) -> Servers:
+    return Servers(
+        [make_server(args, APPS["django"], env, log) for _ in range(args.instances)], extra_pids
+    )
+
+
 def add_server_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--server",
@@ -148,6 +202,21 @@ def add_server_args(p: argparse.ArgumentParser) -> None:
         "forked http.client process per client (the earlier client; ~10x its CPU)",
     )
     p.add_argument("--client-procs", type=int, default=1, help="loadgen processes")
+    p.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="app instances (each its own server on its own port, --workers each) behind the "
+        "one database; the load generator spreads its connections over them",
+    )
+    p.add_argument(
+        "--via",
+        choices=("direct", "pgbouncer"),
+        default="direct",
+        help="pgbouncer: the servers talk to PostgreSQL through PgBouncer in transaction mode "
+        "(bench/pooler.py; DATABASE_POOLED=1)",
+    )
+    p.add_argument("--pool-size", type=int, default=20, help="PgBouncer's server connections")
     p.add_argument(
         "--no-health-checks",
         action="store_true",
@@ -1075,6 +1144,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = p.parse_args(argv)
     if args.pg_host not in {"127.0.0.1", "localhost", "::1"}:
         p.error("the benchmark only talks to this machine (loopback)")
+    if args.instances > 1 and (args.client != "loadgen" or args.compare_servers):
+        p.error("--instances needs the loadgen client and no --compare-servers")
     # Each attempt of a scenario uses its own account (the same accounts serve every activity).
     chosen = set(args.scenario.split(",")) | (
         {"b", "c", "m", "r"} if args.scenario == "all" else set()
@@ -1106,7 +1177,10 @@ def main(argv: list[str] | None = None) -> int:
     workdir = Path(tempfile.mkdtemp(prefix="doorstep-rush-"))
     env = base_env()
     env["DATA_DIR"] = str(workdir)
-    server = make_server(args, APPS["django"], env, workdir / "server.log")
+    bouncer: PgBouncer | None = None
+    server = make_servers(
+        args, env, workdir / "server.log", lambda: bouncer.pids() if bouncer else []
+    )
     print(
         f"doorstep registration rush at {version}: scenarios {scenarios}, "
         f"{server.describe()}, client {args.client}, {os.cpu_count()} CPUs, "
@@ -1144,6 +1218,16 @@ def main(argv: list[str] | None = None) -> int:
         db = Db(pg.url)
 
         settings_overrides(env, workdir, args)
+        if args.via == "pgbouncer":
+            bouncer = PgBouncer(db=args.pg_name, pool_size=args.pool_size).start()
+            env["DATABASE_URL"] = bouncer.url
+            env["DATABASE_POOLED"] = "1"
+            print(
+                f"  pooler       {bouncer.version()} transaction mode, {args.pool_size} server "
+                f"connections, {bouncer.url}",
+                flush=True,
+            )
+            summary["pooler"] = {"pgbouncer": bouncer.version(), "pool_size": args.pool_size}
         if args.compare_servers:
             summary["compare_servers"] = compare_servers(args, data, db, env, workdir)
             scenarios = []
@@ -1211,6 +1295,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if started_server:
             server.stop()
+        if bouncer is not None:
+            bouncer.stop()
         if created and not args.keep:
             pg.drop()
         if args.keep:

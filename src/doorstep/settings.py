@@ -4,6 +4,8 @@ DATABASE_URL   postgres://user@host:5432/name (production); unset -> SQLite unde
 DATABASE_REPLICA_URL  a streaming replica of DATABASE_URL for reads that may be seconds old
                (directory, figures, big screen); REPLICA_MAX_LAG_SECONDS (5),
                REPLICA_FRESH_SECONDS (5), REPLICA_CHECK_SECONDS (1): see docs/scaling.md
+DATABASE_POOLED  1 behind PgBouncer in transaction mode: nothing prepared, no server-side
+               cursors, no `options` startup parameter (set jit=off on the role or database)
 DATABASE_PREPARED  1 (default): PostgreSQL statements are bound and prepared on the server;
                0 behind a pooler in transaction mode (PgBouncer < 1.21), see docs/performance.md
 SECRET_KEY     signs tickets, poster codes, sessions; unset -> a random key kept in DATA_DIR
@@ -175,7 +177,15 @@ TEMPLATES = [
 _database_url = os.environ.get("DATABASE_URL", "").strip()
 if _database_url:
     _db = dj_database_url.parse(_database_url, conn_max_age=600, conn_health_checks=True)
-    if _db["ENGINE"].endswith("postgresql"):
+    _pooled = env_bool("DATABASE_POOLED")
+    if _db["ENGINE"].endswith("postgresql") and _pooled:
+        # PgBouncer in transaction mode (docs/scaling.md): a connection is the server's only for
+        # one transaction, so nothing may outlive it. PgBouncer before 1.21 cannot carry
+        # prepared statements; a server-side cursor (QuerySet.iterator()) lives across
+        # fetches; and it refuses the `options` startup parameter.
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
+        _db.setdefault("OPTIONS", {})["prepare_threshold"] = None
+    elif _db["ENGINE"].endswith("postgresql"):
         # JIT pays off for long analytical queries, never for a 20 ms request: one costly
         # plan estimate once cost ~1 s of compilation per statement (docs/performance.md).
         _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"

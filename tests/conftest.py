@@ -24,6 +24,9 @@ def _fast_and_local(settings):
     # and rate-limit counters of its own: the shared store (the database, or Redis when
     # REDIS_URL is set) is the real one, so each test counts under a fresh prefix.
     settings.LIMITS_KEY_PREFIX = f"rl:test:{uuid.uuid4().hex}"
+    # Retention counts months back from the real clock; tests pin their own dates (2020 in
+    # some), so it is off unless a test turns it on (tests/visits/test_partitions.py).
+    settings.VISIT_RETENTION_MONTHS = 0
 
 
 @pytest.fixture

@@ -18,6 +18,8 @@ SMS_SENDER     dotted path of the sign-in code sender (default: print codes to t
 NOTICE_SENDER  dotted path of the inbox's SMS/email sender (default: print to the console)
 VISIT_DEDUPE_MINUTES, VISIT_DEFAULT_DWELL_MINUTES, VISIT_CODE_GRACE_MINUTES,
 VISIT_DEVICE_PER_HOUR, VISIT_NETWORK_PER_HOUR, VISIT_SUSPECT_PER_HOUR  see docs/visits.md
+VISIT_RETENTION_MONTHS  months of raw visits and service records kept (default 25: this month
+               and the 24 before; 0 keeps all); the rollups stay (docs/scaling.md)
 DIRECTORY_CACHE_SECONDS  how long a directory API answer may be reused (default 90; 0 = off)
 TOKEN_CACHE_SECONDS  how long a process trusts a bearer token it verified (default 30; 0 = off):
                the bound within which a revocation reaches every process
@@ -266,6 +268,9 @@ VISIT_CODE_GRACE_MINUTES = int(os.environ.get("VISIT_CODE_GRACE_MINUTES", "120")
 VISIT_DEVICE_PER_HOUR = int(os.environ.get("VISIT_DEVICE_PER_HOUR", "12"))
 VISIT_NETWORK_PER_HOUR = int(os.environ.get("VISIT_NETWORK_PER_HOUR", "60"))
 VISIT_SUSPECT_PER_HOUR = int(os.environ.get("VISIT_SUSPECT_PER_HOUR", "10"))
+# Raw visits (who came, when) serve the rollups and the return rate; past two years they have
+# served their purpose and go, a month at a time (visits/partitions.py), the counts stay.
+VISIT_RETENTION_MONTHS = int(os.environ.get("VISIT_RETENTION_MONTHS", "25"))
 # Where inbox notices also go (SMS/email, by each resident's choice): a dotted class path.
 NOTICE_SENDER = os.environ.get("NOTICE_SENDER", "doorstep.inbox.senders.ConsoleNoticeSender")
 

@@ -34,6 +34,7 @@ from django.db.models.functions import ExtractHour
 from django.utils import timezone
 
 from doorstep.centers.models import Center
+from doorstep.visits import partitions
 from doorstep.visits.models import ServiceRecord, Visit
 
 from .models import (
@@ -61,6 +62,7 @@ log = logging.getLogger(__name__)
 SAFETY_MARGIN = timedelta(minutes=2)
 CHUNK = 2000  # centers per query (SQLite's parameter limit, and modest IN lists)
 STATE_NAME = "rollups"
+RETENTION_STATE = "retention"
 # AreaDay rows for a whole district have subdistrict WHOLE; the city's row has both WHOLE.
 WHOLE = "*"
 
@@ -102,9 +104,14 @@ def rebuild_figures(*, start: date | None = None, end: date | None = None) -> in
 
     Rows in the range whose facts are gone are deleted too. Returns the pairs recomputed. A
     full rebuild on a database never refreshed sets the watermark, so the next incremental
-    refresh starts from here instead of redoing everything.
+    refresh starts from here instead of redoing everything. Days before the retention
+    horizon (apply_retention) are never touched: their raw rows are gone, their counts stay.
     """
     started = timezone.now()
+    full = start is None and end is None
+    horizon = retention_horizon()
+    if horizon is not None and (start is None or start < horizon):
+        start = horizon
     with transaction.atomic():
         for model in (CenterDay, AreaDay, Presence):
             qs = model.objects.all()
@@ -113,24 +120,79 @@ def rebuild_figures(*, start: date | None = None, end: date | None = None) -> in
             if end is not None:
                 qs = qs.filter(day__lte=end)
             qs.delete()
-        # Day by day: a city-year holds 4.6 million pairs, too many to hold at once.
-        count = 0
-        for day in _days_with_data(start, end):
-            pairs = _all_pairs(day, day)
-            recompute_center_days(pairs=pairs, clean=True, people=False)
-            count += len(pairs)
+        if connection.vendor == "postgresql":
+            count = _rebuild_in_sql(start, end)
+        else:
+            # Day by day: a city-year holds 4.6 million pairs, too many to hold at once.
+            count = 0
+            for day in _days_with_data(start, end):
+                pairs = _all_pairs(day, day)
+                recompute_center_days(pairs=pairs, clean=True, people=False)
+                count += len(pairs)
         # Presence changed in [start, end]: the people of those days, the returned flags of the
         # RETURN_DAYS before and the previous days of the PEOPLE_HORIZON after.
         rebuild_people(
             start - timedelta(days=RETURN_DAYS) if start is not None else None,
             end + timedelta(days=PEOPLE_HORIZON) if end is not None else None,
         )
-        if start is None and end is None:
+        if full:
             RefreshState.objects.get_or_create(name=STATE_NAME)
             RefreshState.objects.filter(name=STATE_NAME, watermark__isnull=True).update(
                 watermark=started, refreshed_at=timezone.now()
             )
     return count
+
+
+def _rebuild_in_sql(start: date | None, end: date | None) -> int:
+    """PostgreSQL: the days with facts in [start, end], a month per statement group
+    (figures/sqlrollup.py). Returns the center-days written."""
+    from . import sqlrollup
+
+    bounds = [qs.aggregate(lo=Min("day"), hi=Max("day")) for qs in _facts_between(start, end)]
+    los = [b["lo"] for b in bounds if b["lo"] is not None]
+    his = [b["hi"] for b in bounds if b["hi"] is not None]
+    if not los:
+        return 0
+    lo, hi = min(los), max(his)
+    month = partitions.month_start(lo)
+    while month <= hi:
+        following = partitions.add_months(month, 1)
+        sqlrollup.rebuild_range(max(month, lo), min(following - timedelta(days=1), hi))
+        month = following
+    return CenterDay.objects.filter(day__gte=lo, day__lte=hi).count()
+
+
+def retention_horizon() -> date | None:
+    """The first day whose raw visits are still kept, once apply_retention has run."""
+    kept = (
+        RefreshState.objects.filter(name=RETENTION_STATE)
+        .values_list("watermark", flat=True)
+        .first()
+    )
+    return timezone.localdate(kept) if kept else None
+
+
+def apply_retention(*, now: datetime | None = None) -> int:
+    """Drop raw visits and service records older than VISIT_RETENTION_MONTHS (whole monthly
+    partitions on PostgreSQL), at most once a day; the rollups are kept. Returns partitions
+    dropped (PostgreSQL) or rows deleted (SQLite)."""
+    months = settings.VISIT_RETENTION_MONTHS
+    if months <= 0:
+        return 0
+    now = now or timezone.now()
+    state, _ = RefreshState.objects.get_or_create(name=RETENTION_STATE)
+    if state.refreshed_at is not None and now - state.refreshed_at < timedelta(hours=20):
+        return 0
+    horizon = partitions.add_months(partitions.month_start(timezone.localdate(now)), 1 - months)
+    dropped = partitions.drop_before(horizon)
+    tz = timezone.get_default_timezone()
+    state.watermark = max(
+        datetime.combine(horizon, datetime.min.time(), tzinfo=tz),
+        state.watermark or now.min.replace(tzinfo=tz),
+    )
+    state.refreshed_at = now
+    state.save(update_fields=["watermark", "refreshed_at"])
+    return dropped
 
 
 def _facts_between(start: date | None, end: date | None) -> Iterator[QuerySet[Any]]:

@@ -8,6 +8,7 @@ other serialise on the guard row, so exactly one counts, on PostgreSQL and on SQ
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,7 +25,7 @@ from doorstep.core import audit, limits
 from doorstep.core.commits import CommitGroup
 from doorstep.core.errors import DoorstepError
 
-from . import codes, signals
+from . import codes, partitions, signals
 from .models import Route, RouteSource, RouteStop, ServiceRecord, Visit, VisitGuard
 from .vocab import Channel, Group, Service, ServiceSource
 
@@ -340,12 +341,20 @@ def prune_guards(*, now: datetime | None = None) -> int:
     return deleted
 
 
+_partitions_checked = [0.0]
+
+
 def run_due_work(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
-    return {
+    done = {
         "visits_closed": close_open_visits(now=now),
         "visit_guards_pruned": prune_guards(now=now),
     }
+    # Next months' partitions (PostgreSQL), looked at once an hour by each worker process.
+    if time.monotonic() - _partitions_checked[0] > 3600:
+        done["visit_partitions_made"] = partitions.ensure(timezone.localdate(now))
+        _partitions_checked[0] = time.monotonic()
+    return done
 
 
 # Activity check-ins ---------------------------------------------------------------------------

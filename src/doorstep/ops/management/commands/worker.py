@@ -12,7 +12,7 @@ from django.db import close_old_connections
 from doorstep.activities.services import run_due_work
 from doorstep.cases.services import run_due_work as run_due_request_work
 from doorstep.core.limits import prune_counters
-from doorstep.figures.services import refresh_figures
+from doorstep.figures.services import apply_retention, refresh_figures
 from doorstep.gym.services import run_due_work as run_due_gym_work
 from doorstep.inbox.services import send_due
 from doorstep.meals.services import close_rounds, mark_no_shows, publish_due
@@ -65,6 +65,7 @@ class Command(BaseCommand):
             done |= run_due_gym_work()
             # After visits are closed, so their estimated leaving times are rolled up too.
             done["figures"] = refresh_figures().pairs
+            done["visit_months_dropped"] = apply_retention()
             # The big screens' snapshots, from the rollups just refreshed (not counted: every pass).
             refresh_screens()
             done["limit_windows_pruned"] = prune_counters()

@@ -58,6 +58,9 @@ bench: install
 	test ! -f bench/notices.py || $(PY) bench/notices.py
 	test ! -f bench/rooms.py || $(PY) bench/rooms.py
 	test ! -f bench/requests.py || $(PY) bench/requests.py
+	test ! -f bench/coverage.py || $(PY) bench/coverage.py
+	test ! -f bench/scaling.py || $(PY) bench/scaling.py
+	test ! -f bench/partition.py || $(PY) bench/partition.py --visits 5000000
 	test ! -f bench/gym.py || $(PY) bench/gym.py
 	# A 90-day city keeps `make bench` near half an hour; the full year (generation and
 	# rollup ~45 min here) is `bench/figures.py` alone (docs/figures.md).

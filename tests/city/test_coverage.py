@@ -66,6 +66,24 @@ def test_shares_by_walk_with_the_stated_model(grid):
     assert r.centers_coarse == 1 and r.centers_used == 2
 
 
+def test_the_walking_model_changes_the_answer(grid):
+    # Straight streets (detour 1.0): 800 m reaches the cells at 500 and 700 m.
+    straight = coverage.compute(walk=coverage.Walk(detour=1.0))
+    assert straight.city.within["800m"] == 300 and straight.city.within["15min"] == 600
+    # A slow walk (50 m a minute): 15 minutes is 750 m, 577 m straight with the 1.3 detour.
+    slow = coverage.compute(walk=coverage.Walk(speed_m_per_min=50.0))
+    assert slow.city.within["15min"] == 100
+    # A longer detour shrinks every reach: 1.6 makes 1,000 m a 625 m line.
+    winding = coverage.compute(walk=coverage.Walk(detour=1.6))
+    assert winding.city.within["1000m"] == 100
+    # The page takes both from the query, and says which it used; nonsense keeps the default.
+    staff = client_for(make_staff(scope="city"))
+    page = staff.get("/staff/city/coverage?detour=1.0&speed=50").content.decode()
+    assert "× 1.0" in page and "50.0" in page
+    default = staff.get("/staff/city/coverage?detour=9&speed=abc").content.decode()
+    assert "× 1.3" in default and "75.0" in default
+
+
 def test_a_theme_and_the_hour_choose_the_centers(grid):
     r = coverage.compute(theme="elderly")
     assert r.centers_used == 1 and r.centers_coarse == 1

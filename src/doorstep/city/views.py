@@ -33,13 +33,28 @@ def _query(request: HttpRequest) -> dict:
         except ValueError:
             open_at = None
     gaps_for = g.get("walk", "1000m") if g.get("walk") in ("800m", "1000m", "15min") else "1000m"
+    default = coverage.Walk()
+    walk = coverage.Walk(
+        detour=_number(g.get("detour"), default.detour, 1.0, 2.0),
+        speed_m_per_min=_number(g.get("speed"), default.speed_m_per_min, 30.0, 120.0),
+    )
     return {
+        "walk": walk,
         "theme": theme,
         "facility": facility,
         "district": district,
         "open_at": open_at,
         "gaps_for": gaps_for,
     }
+
+
+def _number(raw: str | None, default: float, lo: float, hi: float) -> float:
+    """A walking-model parameter from the query: a number within [lo, hi], else the default."""
+    try:
+        value = float((raw or "").strip()[:8])
+    except ValueError:
+        return default
+    return value if lo <= value <= hi else default
 
 
 KEYS = ("800m", "1000m", "15min")

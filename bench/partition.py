@@ -39,31 +39,11 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from run import Postgres, PostgresUnavailable, base_env, code_version, run_command  # noqa: E402
 
+from figures import timed  # noqa: E402  (bench/figures.py: a warm-up, then p50/p99/max)
+
 PG_DEFAULT_NAME = "doorstep_partition_bench"
 YEAR = 2025
 USERS = 200_000
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    if not ordered:
-        return 0.0
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
-
-
-def timed(fn, repeat: int) -> dict[str, float]:  # type: ignore[no-untyped-def]
-    fn()
-    ms = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        ms.append((time.perf_counter() - t0) * 1000)
-    return {
-        "n": repeat,
-        "p50_ms": round(percentile(ms, 50), 1),
-        "p99_ms": round(percentile(ms, 99), 1),
-        "max_ms": round(max(ms), 1),
-    }
 
 
 def load(args: argparse.Namespace) -> dict[str, object]:

@@ -17,7 +17,14 @@ from tests.factories import make_center
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_the_city_screen_updates_itself_and_cycles(live_server, page, regions):
+def arrive(center, at):
+    """A visit still in the center, then the worker's two steps (rollups, screen snapshots)."""
+    Visit.objects.create(center=center, channel="qr", arrived_at=at, day=timezone.localdate(at))
+    refresh_figures()
+    services.refresh()
+
+
+def test_the_city_screen_updates_itself_and_cycles(live_server, page, regions, daytime):
     center = make_center(
         "新华路街道党群服务中心",
         district="长宁区",
@@ -25,15 +32,8 @@ def test_the_city_screen_updates_itself_and_cycles(live_server, page, regions):
         lng=121.4237,
         location_precision="exact",
     )
-    now = timezone.now()
-    Visit.objects.create(
-        center=center,
-        channel="qr",
-        arrived_at=now - timedelta(minutes=5),
-        day=timezone.localdate(now),
-    )
-    refresh_figures()
-    services.refresh()
+    now = daytime  # 10:00 local today: both visits are today's
+    arrive(center, now - timedelta(minutes=5))
     page.set_viewport_size({"width": 1920, "height": 1080})
     page.goto(f"{live_server.url}/screen/?cycle=8")
     assert page.locator('.tile [data-figure="visits_today"]').inner_text() == "1"
@@ -45,13 +45,7 @@ def test_the_city_screen_updates_itself_and_cycles(live_server, page, regions):
     assert page.locator(".area-label", has_text="长宁区").count() == 1
     assert_accessible(page)
     # A second visit, rolled up by the worker's steps: the figure changes without a reload.
-    Visit.objects.create(
-        center=center,
-        channel="qr",
-        arrived_at=now - timedelta(minutes=1),
-        day=timezone.localdate(now),
-    )
-    refresh_figures()
-    services.refresh()
+    arrive(center, now - timedelta(minutes=1))
     expect(page.locator('.tile [data-figure="visits_today"]')).to_have_text("2", timeout=10_000)
     assert page.locator('[data-figure="in_centers_now"]').inner_text() == "2"
+    page.goto("about:blank")  # the screen leaves: its stream ends at the next heartbeat

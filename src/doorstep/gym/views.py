@@ -4,13 +4,9 @@ fallback), the manager's screen of escalated alerts, and a member's own sessions
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterator
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,6 +16,7 @@ from doorstep.accounts.decorators import staff_required
 from doorstep.accounts.models import Person, User
 from doorstep.accounts.scopes import can_manage
 from doorstep.centers.models import Center
+from doorstep.core import sse
 from doorstep.core.errors import DoorstepError
 
 from . import services
@@ -213,27 +210,9 @@ def board_events(request: HttpRequest, center_id: int) -> HttpResponse:
     """Server-sent events: the state each time it changes (checked 4 times a second)."""
     _staff(request, center_id)
     manager = request.GET.get("screen") == "manager"
-
-    def stream() -> Iterator[bytes]:
-        from django.db import close_old_connections
-
-        last = ""
-        until = time.monotonic() + STREAM_SECONDS
-        yield b"retry: 1000\n\n"
-        try:
-            while time.monotonic() < until:
-                text = json.dumps(state(center_id, escalated_only=manager), ensure_ascii=False)
-                if text != last:
-                    last = text
-                    yield f"data: {text}\n\n".encode()
-                time.sleep(STREAM_STEP)
-        finally:
-            close_old_connections()
-
-    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
-    response["Cache-Control"] = "no-store"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return sse.changes(
+        lambda: state(center_id, escalated_only=manager), seconds=STREAM_SECONDS, step=STREAM_STEP
+    )
 
 
 @staff_required

@@ -8,16 +8,14 @@ Every read is one snapshot row (screen/models.py), and may come from the replica
 
 from __future__ import annotations
 
-import json
-import time
-from collections.abc import Iterator
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from doorstep.core import sse
 from doorstep.core.replica import primary_reads, stale_ok, stale_reads
 
 from . import selectors, services
@@ -113,27 +111,11 @@ def events(request: HttpRequest, code: str = CITY) -> HttpResponse:
     """Server-sent events: the snapshot each time it changes (looked at every 2 s)."""
     _scope(code)
 
-    def stream() -> Iterator[bytes]:
-        from django.db import close_old_connections
+    def read() -> dict[str, Any]:
+        with stale_reads(request):
+            data = selectors.snapshot(code)
+        data = data if data is not None else _current(code)
+        # Sent when the snapshot changes, not because it grew a second older.
+        return {k: v for k, v in data.items() if k != "age_seconds"}
 
-        last = None
-        until = time.monotonic() + STREAM_SECONDS
-        yield b"retry: 2000\n\n"
-        try:
-            while time.monotonic() < until:
-                with stale_reads(request):
-                    data = selectors.snapshot(code)
-                if data is None:
-                    data = _current(code)
-                stamp = data.get("computed_at")
-                if stamp != last:
-                    last = stamp
-                    yield f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
-                time.sleep(STREAM_STEP)
-        finally:
-            close_old_connections()
-
-    response = StreamingHttpResponse(stream(), content_type="text/event-stream")
-    response["Cache-Control"] = "no-store"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    return sse.changes(read, seconds=STREAM_SECONDS, step=STREAM_STEP, retry_ms=2000)

@@ -49,7 +49,7 @@ def measure(args: argparse.Namespace) -> dict[str, object]:
             fn()
             walls.append(time.perf_counter() - t0)
             cpus.append(time.process_time() - c0)
-        return {"wall_s": round(min(walls), 2), "cpu_s": round(min(cpus), 2)}
+        return {"wall_s": round(min(walls), 4), "cpu_s": round(min(cpus), 4)}
 
     out["numpy_pass"] = best(
         lambda: np.hypot((lat - 31.2) * 111_320, (lng - 121.45) * 95_000).min()

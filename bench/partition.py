@@ -100,7 +100,6 @@ def load(args: argparse.Namespace) -> dict[str, object]:
             f'ALTER TABLE "{name}" ADD CONSTRAINT "{name}_month" '
             f"CHECK (day >= '{month}' AND day < '{following}')"
         )
-        connection.commit() if not connection.get_autocommit() else None
         day = month
         while day < following:
             g0 = time.perf_counter()

@@ -197,6 +197,13 @@ def test_load_demo_command_is_idempotent(regions):
     assert "article centers: 54 created" in first.getvalue()
     assert "article centers: 0 created, 0 updated, 54 unchanged" in second.getvalue()
     assert "demo hours: 0 created, 0 updated, 53 unchanged, 1 skipped" in second.getvalue()
+    # The illustrative population grid is made once, synthetic, and kept on the second run.
+    from doorstep.city.models import Cell
+
+    made = Cell.objects.count()
+    assert "population grid (synthetic)" in first.getvalue() and made > 20_000
+    assert f"population grid: {made} kept" in second.getvalue()
+    assert not Cell.objects.filter(synthetic=False).exists()
 
 
 @pytest.mark.django_db

@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from doorstep.accounts.models import Person
 from doorstep.cases import services as cases
+from doorstep.centers.models import Center
 from doorstep.deliberation.models import Support, Topic
 from doorstep.figures.services import refresh_figures
 from doorstep.meals.models import Canteen, CounterSale, Menu, Order
@@ -251,3 +252,32 @@ def test_bad_scopes_are_clear_pages(city) -> None:
     r = client.get("/screen/?view=nope&figure=<script>&cycle=abc")
     assert r.status_code == 200
     assert "<script>&" not in r.content.decode()
+
+
+def test_coverage_on_the_screen_needs_a_grid_and_a_located_center(city, at_now) -> None:
+    from doorstep.city.models import Cell
+
+    # Every center placed at its district's point only: no figure (not 0 %).
+    Center.objects.update(location_precision="district")
+    huangpu_cell = {"district_id": "310101", "synthetic": True, "source": "synthetic"}
+    Cell.objects.create(lat=31.2085, lng=121.4237, population=100, **huangpu_cell)
+    services.refresh(NOW)
+    assert Snapshot.objects.get(scope=CITY).data["coverage"] is None
+    # A located center beside the cell: every resident of the grid is within the walk.
+    make_center(
+        "新华路街道党群服务中心",
+        district="长宁区",
+        lat=31.2085,
+        lng=121.4237,
+        location_precision="exact",
+    )
+    services.refresh(NOW + timedelta(hours=1))
+    data = Snapshot.objects.get(scope=CITY).data
+    assert data["coverage"]["share"] == 1.0 and data["synthetic"] is True
+    assert data["areas"]["310101"]["coverage"] == 1.0  # the map colours the district by it
+    # Recomputed at most hourly: more people far away change nothing for the next hour.
+    Cell.objects.create(lat=31.40, lng=121.60, population=100, **huangpu_cell)
+    services.refresh(NOW + timedelta(hours=1, minutes=30))
+    assert Snapshot.objects.get(scope=CITY).data["coverage"]["share"] == 1.0
+    services.refresh(NOW + timedelta(hours=2, minutes=1))
+    assert Snapshot.objects.get(scope=CITY).data["coverage"]["share"] == 0.5

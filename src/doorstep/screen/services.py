@@ -256,19 +256,28 @@ def _topic_district(t: Topic) -> str:
 
 
 def _coverage(per: dict[str, dict[str, Any]], city: dict[str, Any], now: datetime) -> None:
-    """The share of residents within 15 minutes' walk of any center, at most hourly."""
+    """The share of residents within 15 minutes' walk of any center, computed at most hourly.
+
+    No figure (not 0 %) without a population grid, or when no center has a known spot: a
+    center placed at its district's point says nothing about anyone's walk (docs/city.md)."""
     previous = Snapshot.objects.filter(scope=CITY).values_list("data", flat=True).first() or {}
-    kept = previous.get("coverage") if isinstance(previous, dict) else None
-    if kept and now - datetime.fromisoformat(kept["at"]) < COVERAGE_EVERY:
-        city["coverage"] = kept
-        for code, d in per.items():
-            d["coverage"] = (previous.get("district_coverage") or {}).get(code)
+    if not isinstance(previous, dict):
+        previous = {}
+    checked = previous.get("coverage_checked_at")
+    if checked and now - datetime.fromisoformat(checked) < COVERAGE_EVERY:
+        city["coverage_checked_at"] = checked
+        city["coverage"] = previous.get("coverage")
         city["district_coverage"] = previous.get("district_coverage") or {}
+        for code, d in per.items():
+            d["coverage"] = city["district_coverage"].get(code)
         return
     if not Cell.objects.exists():
         return
     result = coverage.compute(max_gaps=0)
     at = now.isoformat()
+    city["coverage_checked_at"] = at
+    if not result.centers_used:
+        return
 
     def share(area: coverage.Area) -> dict[str, Any] | None:
         if not area.people:

@@ -100,6 +100,17 @@ class Command(BaseCommand):
 
         # 徐家汇's elderly gym hands out heart-rate bands (the article); these are synthetic.
         self._report("gym heart-rate bands", load_demo_bands())
+        from doorstep.city.models import Cell
+        from doorstep.city.population import synth_population
+
+        # No registry ships population data: an illustrative grid (500 m cells, labelled
+        # synthetic) gives the coverage page and the big screens a figure until a real grid
+        # is imported (`doorstep import-population`); an existing grid is kept.
+        if Cell.objects.exists():
+            self._report("population grid", {"kept": Cell.objects.count()})
+        else:
+            grid = synth_population(cell_m=500)
+            self._report("population grid (synthetic)", {"cells": grid.cells})
         if not options["no_demo_drafts"]:
             from doorstep.legislation.demo import load_demo_drafts
 

@@ -54,8 +54,9 @@ def test_a_forced_anomaly_reaches_the_board_and_the_coach_acknowledges_it(
         assert page.locator("#connection").inner_text() == "实时"
         assert_accessible(page)
         alert.get_by_role("textbox").fill("请老人坐下休息，心率恢复正常")
-        alert.get_by_role("button", name="确认已处置").click()
-        page.wait_for_load_state()
+        # The form posts and the board comes back: wait for that answer, not the old page's load.
+        with page.expect_navigation():
+            alert.get_by_role("button", name="确认已处置").click()
         ack = Alert.objects.get(kind="low")
         assert ack.acknowledged_by == coach and ack.action == "请老人坐下休息，心率恢复正常"
         page.locator("#alerts li", has_text="心率过低").wait_for(state="detached", timeout=5_000)

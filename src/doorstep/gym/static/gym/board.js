@@ -7,6 +7,7 @@
   var alerts = document.getElementById("alerts");
   var status = document.getElementById("connection");
   var seen = {};
+  var lastAlerts = null;
   var first = true;
   var labels = JSON.parse(document.getElementById("board-labels").textContent);
 
@@ -41,9 +42,26 @@
       return li;
     }));
     var fresh = false;
+    // The alerts are rebuilt only when they change (the tiles change every second), and what
+    // a coach was typing into an alert's form, and where, survives a rebuild.
+    var signature = JSON.stringify(state.alerts);
+    if (signature === lastAlerts) {
+      if (fresh && !first) { beep(); }
+      first = false;
+      return;
+    }
+    lastAlerts = signature;
+    var typed = {};
+    alerts.querySelectorAll("li[data-id] input[name=action]").forEach(function (input) {
+      typed[input.closest("li").dataset.id] = input.value;
+    });
+    var active = document.activeElement;
+    var focusedId = active && active.name === "action" && active.closest("li[data-id]") ?
+      active.closest("li[data-id]").dataset.id : null;
     alerts.replaceChildren.apply(alerts, state.alerts.map(function (a) {
       if (!seen[a.id]) { seen[a.id] = true; fresh = true; }
       var li = document.createElement("li");
+      li.dataset.id = String(a.id);
       if (a.escalated) { li.className = "escalated"; }
       li.appendChild(text("strong", "", a.name + " · " + a.label + (a.value ? " (" + a.value + ")" : "")));
       li.appendChild(text("span", "", " · " + a.raised_at + (a.escalated ? " · " + labels.escalated : "")));
@@ -56,10 +74,12 @@
       input.type = "text"; input.name = "action"; input.required = true; input.maxLength = 300;
       input.setAttribute("aria-label", labels.what_done + " " + a.name);
       input.placeholder = labels.what_done;
+      if (typed[String(a.id)]) { input.value = typed[String(a.id)]; }
       var button = text("button", "", labels.acknowledge);
       button.type = "submit";
       form.append(csrf, input, button);
       li.appendChild(form);
+      if (focusedId === String(a.id)) { setTimeout(function () { input.focus(); }, 0); }
       return li;
     }));
     if (fresh && !first) { beep(); }

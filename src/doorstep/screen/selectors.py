@@ -8,7 +8,6 @@ from typing import Any
 from django.utils import timezone
 
 from doorstep.centers.models import Region
-from doorstep.core.errors import NotFound
 
 from .models import CITY, Snapshot
 
@@ -37,8 +36,3 @@ def snapshot(code: str, *, now: datetime | None = None) -> dict[str, Any] | None
         "computed_at": timezone.localtime(computed_at).isoformat(),
         "age_seconds": int((now - computed_at).total_seconds()),
     }
-
-
-def require_scope(code: str) -> None:
-    if not scope_exists(code):
-        raise NotFound("No such district.", code="no_such_scope")
